@@ -1,0 +1,186 @@
+//! Certificate facts, read from the chain a server presented.
+//!
+//! This module describes certificates; it does not decide whether a sender
+//! would trust them (that is the trust-checks stage). Parsing is OpenSSL's
+//! X.509 decoder, the same library that received the chain, so nothing here
+//! parses DER by hand. A certificate OpenSSL cannot decode is still listed,
+//! with the fields it could not read left empty.
+
+use std::net::IpAddr;
+
+use openssl::nid::Nid;
+use openssl::pkey::Id;
+use openssl::x509::{X509NameRef, X509Ref};
+use serde::{Deserialize, Serialize};
+
+mod time;
+
+pub use time::format_rfc3339;
+
+/// What one certificate of a presented chain says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertInfo {
+    /// Subject distinguished name, one line, most significant RDN last
+    /// (OpenSSL's `oneline` order reversed into RFC 4514 style).
+    pub subject: String,
+    /// The subject's common name, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub common_name: Option<String>,
+    /// DNS names of the subjectAltName extension, as written (wildcards kept).
+    pub dns_names: Vec<String>,
+    /// IP addresses of the subjectAltName extension.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ip_addresses: Vec<IpAddr>,
+    pub issuer: String,
+    /// Serial number in upper-case hex.
+    pub serial: String,
+    /// Validity, RFC 3339 in UTC.
+    pub not_before: String,
+    pub not_after: String,
+    /// Seconds since the Unix epoch, for comparisons.
+    pub not_before_unix: i64,
+    pub not_after_unix: i64,
+    /// `RSA`, `EC`, `Ed25519`, `Ed448`, `DSA` or `unknown`.
+    pub key_type: String,
+    /// Key size in bits (RSA modulus, EC field size, DSA prime).
+    pub key_bits: u32,
+    /// Named curve of an EC key (e.g. `prime256v1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve: Option<String>,
+    /// e.g. `sha256WithRSAEncryption`, `ecdsa-with-SHA384`.
+    pub signature_algorithm: String,
+    /// SHA-256 over the DER encoding, lower-case hex.
+    pub sha256: String,
+    /// Subject equals issuer.
+    pub self_issued: bool,
+    /// The DER encoding, kept for verification; not part of any output.
+    #[serde(skip)]
+    pub der: Vec<u8>,
+}
+
+impl CertInfo {
+    /// Read the facts of one certificate.
+    pub fn from_x509(cert: &X509Ref) -> CertInfo {
+        let der = cert.to_der().unwrap_or_default();
+        let (key_type, key_bits, curve) = key_facts(cert);
+        let (not_before_unix, not_after_unix) = (
+            time::asn1_to_unix(cert.not_before()).unwrap_or(0),
+            time::asn1_to_unix(cert.not_after()).unwrap_or(0),
+        );
+        let subject = name_line(cert.subject_name());
+        let issuer = name_line(cert.issuer_name());
+        let mut dns_names = Vec::new();
+        let mut ip_addresses = Vec::new();
+        if let Some(sans) = cert.subject_alt_names() {
+            for san in sans.iter() {
+                if let Some(name) = san.dnsname() {
+                    dns_names.push(name.to_string());
+                } else if let Some(ip) = san.ipaddress().and_then(ip_from_bytes) {
+                    ip_addresses.push(ip);
+                }
+            }
+        }
+        CertInfo {
+            self_issued: subject == issuer,
+            common_name: common_name(cert.subject_name()),
+            subject,
+            dns_names,
+            ip_addresses,
+            issuer,
+            serial: cert
+                .serial_number()
+                .to_bn()
+                .ok()
+                .and_then(|bn| bn.to_hex_str().ok().map(|s| s.to_string()))
+                .unwrap_or_default(),
+            not_before: format_rfc3339(not_before_unix),
+            not_after: format_rfc3339(not_after_unix),
+            not_before_unix,
+            not_after_unix,
+            key_type,
+            key_bits,
+            curve,
+            signature_algorithm: cert
+                .signature_algorithm()
+                .object()
+                .nid()
+                .long_name()
+                .map(str::to_string)
+                .unwrap_or_else(|_| cert.signature_algorithm().object().to_string()),
+            sha256: cert
+                .digest(openssl::hash::MessageDigest::sha256())
+                .map(|d| hex(&d))
+                .unwrap_or_default(),
+            der,
+        }
+    }
+
+    /// Whole days from `now_unix` until the certificate expires (negative when
+    /// it already has).
+    pub fn days_left(&self, now_unix: i64) -> i64 {
+        (self.not_after_unix - now_unix).div_euclid(86_400)
+    }
+}
+
+fn key_facts(cert: &X509Ref) -> (String, u32, Option<String>) {
+    let Ok(key) = cert.public_key() else {
+        return ("unknown".into(), 0, None);
+    };
+    let bits = key.bits();
+    match key.id() {
+        Id::RSA | Id::RSA_PSS => ("RSA".into(), bits, None),
+        Id::EC => {
+            let curve = key
+                .ec_key()
+                .ok()
+                .and_then(|ec| ec.group().curve_name())
+                .and_then(|nid| nid.short_name().ok().map(str::to_string));
+            ("EC".into(), bits, curve)
+        }
+        Id::ED25519 => ("Ed25519".into(), bits, None),
+        Id::ED448 => ("Ed448".into(), bits, None),
+        Id::DSA => ("DSA".into(), bits, None),
+        _ => ("unknown".into(), bits, None),
+    }
+}
+
+fn common_name(name: &X509NameRef) -> Option<String> {
+    name.entries_by_nid(Nid::COMMONNAME)
+        .next()
+        .and_then(|e| e.data().to_string().ok())
+}
+
+/// `CN=mx.example.org, O=Example, C=DE`: most specific first, as people read it.
+fn name_line(name: &X509NameRef) -> String {
+    let mut parts: Vec<String> = name
+        .entries()
+        .map(|e| {
+            let key = e.object().nid().short_name().unwrap_or("?");
+            let value = e
+                .data()
+                .to_string()
+                .unwrap_or_else(|_| String::from_utf8_lossy(e.data().as_slice()).into_owned());
+            format!("{key}={value}")
+        })
+        .collect();
+    parts.reverse();
+    parts.join(", ")
+}
+
+fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
+    match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
+        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
+        _ => None,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}

@@ -1,0 +1,8 @@
+//! mxprobe: actively probes mail servers' STARTTLS.
+pub mod cert;
+pub mod dns;
+pub mod model;
+pub mod smtp;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+pub mod tls;

@@ -1,0 +1,160 @@
+//! The one data model every stage fills and every output format renders.
+//!
+//! A scan yields one [`DomainReport`] per target. Each report lists the mail
+//! exchangers ([`MxReport`]) and, for each of their addresses, one
+//! [`AddressReport`] holding what the SMTP dialogue and the TLS handshakes
+//! found. A failed target is data, not an error: every level carries a status
+//! and, where something went wrong, a one-line error text.
+//!
+//! The CSV, JSON and text writers in [`crate::report`] render these types and
+//! nothing else, so the formats cannot drift apart. Field names are part of the
+//! JSON contract documented in README.md; add fields, never rename them.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cert::CertInfo;
+use crate::smtp::SmtpInfo;
+use crate::tls::Handshake;
+
+/// What a scan is asked to look at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Target {
+    /// A mail domain: its MX records are looked up (RFC 5321 §5.1).
+    Domain { name: String },
+    /// A mail server probed directly, skipping the MX lookup (`--host`).
+    Host { name: String, port: u16 },
+}
+
+impl Target {
+    /// The name as the user wrote it, for display and for the `domain` column.
+    pub fn name(&self) -> &str {
+        match self {
+            Target::Domain { name } | Target::Host { name, .. } => name,
+        }
+    }
+}
+
+/// Outcome of the resolver stage for a whole domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DomainStatus {
+    /// MX hosts (or the implicit MX) were found; see the per-address statuses.
+    Ok,
+    /// Neither MX records nor an address for the implicit MX exist.
+    NoMx,
+    /// The domain publishes a null MX (RFC 7505): it accepts no mail.
+    NullMx,
+    /// The domain does not exist.
+    Nxdomain,
+    /// The lookup failed (SERVFAIL, timeout, refused, malformed answer).
+    DnsError,
+}
+
+/// Outcome for one (MX host, address, port).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeStatus {
+    /// STARTTLS was accepted and a TLS handshake completed.
+    Ok,
+    /// The server does not advertise STARTTLS.
+    NoStarttls,
+    /// No TCP connection could be made (refused, unreachable, timed out).
+    Unreachable,
+    /// The SMTP dialogue failed before TLS (4xx/5xx, garbage, early close,
+    /// bytes injected after the STARTTLS reply).
+    SmtpError,
+    /// STARTTLS was accepted but no TLS handshake succeeded.
+    TlsError,
+    /// The MX host name did not resolve to any usable address.
+    DnsError,
+}
+
+/// The result for one domain (or one `--host` target).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainReport {
+    /// The target as given on the command line or in the input list.
+    pub target: Target,
+    /// The name in ASCII (A-label) form, as it was looked up.
+    pub ascii: String,
+    pub status: DomainStatus,
+    /// Why `status` is not `ok`, as one line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Mail exchangers in the order a sender tries them (preference, then name).
+    pub mx: Vec<MxReport>,
+}
+
+/// One mail exchanger of a domain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MxReport {
+    /// Host name, lower case, without the trailing dot.
+    pub host: String,
+    /// MX preference; `None` for `--host` targets.
+    pub preference: Option<u16>,
+    /// True when there was no MX record and the domain itself is used
+    /// (RFC 5321 §5.1 implicit MX).
+    pub implicit: bool,
+    /// Set when the host's addresses could not be looked up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub addresses: Vec<AddressReport>,
+}
+
+/// Everything learnt about one address of one mail exchanger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddressReport {
+    pub ip: IpAddr,
+    pub port: u16,
+    pub status: ProbeStatus,
+    /// Why `status` is not `ok`, as one line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The SMTP dialogue up to STARTTLS, when a connection was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpInfo>,
+    /// The handshake of a broadly compatible client (everything offered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Handshake>,
+    /// TCP connections this address cost.
+    pub connections: u32,
+    /// TLS handshakes started on them.
+    pub handshakes: u32,
+}
+
+impl AddressReport {
+    /// The leaf certificate of the main handshake, if any.
+    pub fn leaf(&self) -> Option<&CertInfo> {
+        self.tls.as_ref().and_then(|t| t.chain.first())
+    }
+}
+
+macro_rules! kebab_display {
+    ($($ty:ty),*) => {$(
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                // The serde names are the public spelling; reuse them.
+                let v = serde_json::to_value(self).map_err(|_| fmt::Error)?;
+                f.write_str(v.as_str().unwrap_or_default())
+            }
+        }
+    )*};
+}
+kebab_display!(DomainStatus, ProbeStatus);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_display_as_their_csv_spelling() {
+        assert_eq!(ProbeStatus::NoStarttls.to_string(), "no-starttls");
+        assert_eq!(ProbeStatus::TlsError.to_string(), "tls-error");
+        assert_eq!(DomainStatus::NullMx.to_string(), "null-mx");
+        assert_eq!(DomainStatus::Nxdomain.to_string(), "nxdomain");
+        assert_eq!(DomainStatus::DnsError.to_string(), "dns-error");
+    }
+}

@@ -1,0 +1,2 @@
+//! In-process test servers on loopback (DNS, SMTP/STARTTLS) for tests,
+//! benchmarks and the `mxprobe-lab` binary. Never part of a scan.

@@ -1,0 +1,90 @@
+//! The TLS stage: OpenSSL handshakes over a STARTTLS stream.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cert::CertInfo;
+
+/// A protocol version, spelt as OpenSSL and Exim log it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Protocol {
+    #[serde(rename = "SSLv3")]
+    Ssl3,
+    #[serde(rename = "TLSv1")]
+    Tls1,
+    #[serde(rename = "TLSv1.1")]
+    Tls1_1,
+    #[serde(rename = "TLSv1.2")]
+    Tls1_2,
+    #[serde(rename = "TLSv1.3")]
+    Tls1_3,
+}
+
+impl Protocol {
+    /// Every version the prober can offer, oldest first.
+    pub const ALL: [Protocol; 5] = [
+        Protocol::Ssl3,
+        Protocol::Tls1,
+        Protocol::Tls1_1,
+        Protocol::Tls1_2,
+        Protocol::Tls1_3,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Ssl3 => "SSLv3",
+            Protocol::Tls1 => "TLSv1",
+            Protocol::Tls1_1 => "TLSv1.1",
+            Protocol::Tls1_2 => "TLSv1.2",
+            Protocol::Tls1_3 => "TLSv1.3",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Protocol {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Protocol::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!(
+                    "unknown protocol {s:?} (expected SSLv3, TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)"
+                )
+            })
+    }
+}
+
+/// What one completed handshake negotiated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handshake {
+    pub protocol: Protocol,
+    /// OpenSSL's name of the cipher (`ECDHE-RSA-AES256-GCM-SHA384`,
+    /// `TLS_AES_256_GCM_SHA384`).
+    pub cipher: String,
+    /// Secret key bits of the cipher.
+    pub bits: u32,
+    /// Key-exchange group (`x25519`, `secp256r1`, `X25519MLKEM768`, `ffdhe2048`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Size of the server's finite-field DH prime, for DHE key exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dh_bits: Option<u32>,
+    /// The certificate chain as presented, leaf first.
+    pub chain: Vec<CertInfo>,
+}
+
+impl Handshake {
+    /// `PROTOCOL:CIPHER:BITS`, exactly as Exim logs it in `X=`.
+    pub fn negotiated(&self) -> String {
+        format!("{}:{}:{}", self.protocol, self.cipher, self.bits)
+    }
+}
