@@ -88,3 +88,8 @@ impl Handshake {
         format!("{}:{}:{}", self.protocol, self.cipher, self.bits)
     }
 }
+
+pub mod cipher;
+mod ffi;
+pub mod handshake;
+pub mod settings;
