@@ -2,6 +2,8 @@
 pub mod cert;
 pub mod dns;
 pub mod model;
+pub mod report;
+pub mod scan;
 pub mod smtp;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -16,6 +16,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::cert::CertInfo;
+use crate::dns::{normalize_domain, NameError};
 use crate::smtp::SmtpInfo;
 use crate::tls::Handshake;
 
@@ -24,16 +25,80 @@ use crate::tls::Handshake;
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Target {
     /// A mail domain: its MX records are looked up (RFC 5321 §5.1).
-    Domain { name: String },
+    Domain {
+        /// As the user wrote it (trimmed).
+        name: String,
+        /// A-label form, lower case, no trailing dot: what is looked up.
+        ascii: String,
+    },
     /// A mail server probed directly, skipping the MX lookup (`--host`).
-    Host { name: String, port: u16 },
+    Host {
+        /// Host name (A-label form) or IP address.
+        name: String,
+        /// Port given with the host; `None` means the scan's `--port`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        port: Option<u16>,
+    },
 }
 
 impl Target {
+    /// A domain target, validated and converted to A-labels.
+    pub fn domain(input: &str) -> Result<Target, NameError> {
+        let ascii = normalize_domain(input)?;
+        Ok(Target::Domain {
+            name: input.trim().trim_end_matches('.').to_string(),
+            ascii,
+        })
+    }
+
+    /// A `--host` target: `HOST`, `HOST:PORT`, `IP`, `IPv4:PORT`, `[IPv6]:PORT`.
+    pub fn host(spec: &str) -> Result<Target, NameError> {
+        let spec = spec.trim();
+        let bad = |reason: &str| NameError {
+            input: spec.to_string(),
+            reason: reason.to_string(),
+        };
+        if let Ok(ip) = spec.parse::<IpAddr>() {
+            return Ok(Target::Host {
+                name: ip.to_string(),
+                port: None,
+            });
+        }
+        let (host, port) = if let Some(rest) = spec.strip_prefix('[') {
+            let (ip, after) = rest.split_once(']').ok_or_else(|| bad("missing ']'"))?;
+            let port = match after {
+                "" => None,
+                p => Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| bad("expected ':PORT' after ']'"))?,
+                ),
+            };
+            (ip, port)
+        } else {
+            match spec.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (spec, None),
+            }
+        };
+        let port = port
+            .map(|p| {
+                p.parse::<u16>()
+                    .ok()
+                    .filter(|p| *p != 0)
+                    .ok_or_else(|| bad("port must be 1-65535"))
+            })
+            .transpose()?;
+        let name = match host.parse::<IpAddr>() {
+            Ok(ip) => ip.to_string(),
+            Err(_) => normalize_domain(host)?,
+        };
+        Ok(Target::Host { name, port })
+    }
+
     /// The name as the user wrote it, for display and for the `domain` column.
     pub fn name(&self) -> &str {
         match self {
-            Target::Domain { name } | Target::Host { name, .. } => name,
+            Target::Domain { name, .. } | Target::Host { name, .. } => name,
         }
     }
 }
@@ -78,8 +143,6 @@ pub enum ProbeStatus {
 pub struct DomainReport {
     /// The target as given on the command line or in the input list.
     pub target: Target,
-    /// The name in ASCII (A-label) form, as it was looked up.
-    pub ascii: String,
     pub status: DomainStatus,
     /// Why `status` is not `ok`, as one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,5 +219,26 @@ mod tests {
         assert_eq!(DomainStatus::NullMx.to_string(), "null-mx");
         assert_eq!(DomainStatus::Nxdomain.to_string(), "nxdomain");
         assert_eq!(DomainStatus::DnsError.to_string(), "dns-error");
+    }
+
+    #[test]
+    fn host_targets_parse() {
+        let h = |s: &str| {
+            Target::host(s).map(|t| match t {
+                Target::Host { name, port } => (name, port),
+                Target::Domain { .. } => unreachable!(),
+            })
+        };
+        assert_eq!(
+            h("127.0.0.1:2525").ok(),
+            Some(("127.0.0.1".into(), Some(2525)))
+        );
+        assert_eq!(h("::1").ok(), Some(("::1".into(), None)));
+        assert_eq!(h("[::1]:25").ok(), Some(("::1".into(), Some(25))));
+        assert_eq!(h("[2001:db8::1]").ok(), Some(("2001:db8::1".into(), None)));
+        assert!(h("[::1").is_err());
+        assert!(h("mx.example.org:0").is_err());
+        assert!(h("mx.example.org:99999").is_err());
+        assert!(h("mx.example.org:smtp").is_err());
     }
 }

@@ -51,6 +51,12 @@ pub enum DnsError {
     Todo,
 }
 
+impl DnsError {
+    pub fn is_nx_domain(&self) -> bool {
+        todo!()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("invalid domain name {input:?}: {reason}")]
 pub struct NameError {

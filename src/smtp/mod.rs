@@ -69,3 +69,11 @@ impl Dialogue {
         todo!()
     }
 }
+
+/// Say QUIT (over TLS or not) and wait briefly for the 221; errors ignored.
+pub async fn quit<S>(_stream: &mut S, _timeout: Duration)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    todo!()
+}

@@ -1,0 +1,177 @@
+//! Command-line flags, and the one place where they become a validated scan.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+
+use mxprobe::dns::{Families, ResolverConfig};
+use mxprobe::model::Target;
+use mxprobe::report::Format;
+use mxprobe::scan::{EhloName, ScanConfig};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  the scan ran
+  2  usage, configuration or I/O error (bad flag, unreadable input, output not writable)";
+
+/// Probe mail servers' STARTTLS and say precisely what is wrong.
+///
+/// Looks up the MX hosts of each DOMAIN, speaks SMTP up to STARTTLS with
+/// each of their addresses (never further: no mail is ever sent), and
+/// reports what the TLS handshake negotiates and the certificate presented.
+#[derive(Debug, Parser)]
+#[command(name = "mxprobe", version, after_help = EXIT_CODES)]
+pub struct Args {
+    /// Mail domains to check (their MX hosts are looked up).
+    #[arg(value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+
+    /// Probe this mail server directly, skipping the MX lookup
+    /// (HOST, HOST:PORT, IP, [IPv6]:PORT). Repeatable.
+    #[arg(long = "host", value_name = "HOST[:PORT]")]
+    pub hosts: Vec<String>,
+
+    /// Port of the MX hosts (and of --host targets given without one).
+    #[arg(long, default_value_t = 25, value_name = "N")]
+    pub port: u16,
+
+    /// Query this nameserver instead of the system's. Repeatable.
+    #[arg(long = "resolver", value_name = "IP[:PORT]")]
+    pub resolvers: Vec<String>,
+
+    /// Probe IPv4 addresses only.
+    #[arg(short = '4', conflicts_with = "ipv6_only")]
+    pub ipv4_only: bool,
+
+    /// Probe IPv6 addresses only.
+    #[arg(short = '6')]
+    pub ipv6_only: bool,
+
+    /// Name to send in EHLO [default: this machine's FQDN, else the address
+    /// literal of the local end of the connection].
+    #[arg(long, value_name = "NAME")]
+    pub ehlo: Option<String>,
+
+    /// Timeout in seconds of each network step (connect, each SMTP reply, a
+    /// TLS handshake, a DNS query).
+    #[arg(long, default_value_t = 15.0, value_name = "SECS")]
+    pub timeout: f64,
+
+    /// Output format.
+    #[arg(short, long, default_value = "text", value_name = "text|csv|json")]
+    pub format: Format,
+
+    /// Write results to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Everything `main` needs, validated.
+pub struct Plan {
+    pub config: ScanConfig,
+    pub targets: Vec<Target>,
+    /// One line per rejected input, already worded for the user.
+    pub rejected: Vec<String>,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+}
+
+impl Args {
+    pub fn plan(self) -> anyhow::Result<Plan> {
+        if self.domains.is_empty() && self.hosts.is_empty() {
+            bail!("nothing to scan: give a DOMAIN or --host HOST (see --help)");
+        }
+        if !(self.timeout.is_finite() && self.timeout > 0.0 && self.timeout <= 3600.0) {
+            bail!(
+                "--timeout must be between 0 and 3600 seconds, not {}",
+                self.timeout
+            );
+        }
+        let timeout = Duration::from_secs_f64(self.timeout);
+        let nameservers = self
+            .resolvers
+            .iter()
+            .map(|r| parse_resolver(r))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let ehlo = match self.ehlo {
+            Some(name) if name.trim().is_empty() || name.contains(char::is_whitespace) => {
+                bail!("--ehlo {name:?}: a host name or address literal without spaces")
+            }
+            Some(name) => EhloName::Fixed(name),
+            None => EhloName::Auto,
+        };
+        let families = match (self.ipv4_only, self.ipv6_only) {
+            (true, _) => Families::V4,
+            (_, true) => Families::V6,
+            _ => Families::Both,
+        };
+        let mut rejected = Vec::new();
+        let mut targets = Vec::new();
+        for d in &self.domains {
+            match Target::domain(d) {
+                Ok(t) => targets.push(t),
+                Err(e) => rejected.push(e.to_string()),
+            }
+        }
+        for h in &self.hosts {
+            match Target::host(h) {
+                Ok(t) => targets.push(t),
+                Err(e) => rejected.push(format!("--host: {e}")),
+            }
+        }
+        let config = ScanConfig {
+            resolver: ResolverConfig {
+                nameservers,
+                timeout: timeout.min(Duration::from_secs(10)),
+                attempts: 2,
+                families,
+            },
+            port: self.port,
+            ehlo,
+            timeout,
+            ..ScanConfig::default()
+        };
+        Ok(Plan {
+            config,
+            targets,
+            rejected,
+            format: self.format,
+            output: self.output,
+        })
+    }
+}
+
+/// `IP`, `IP:PORT`, `[IPv6]:PORT`.
+fn parse_resolver(s: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    s.parse::<SocketAddr>()
+        .with_context(|| format!("--resolver {s:?}: expected IP, IP:PORT or [IPv6]:PORT"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolvers_parse() {
+        assert_eq!(
+            parse_resolver("127.0.0.53").ok(),
+            Some("127.0.0.53:53".parse().expect("addr"))
+        );
+        assert_eq!(
+            parse_resolver("127.0.0.1:5353").ok(),
+            Some("127.0.0.1:5353".parse().expect("addr"))
+        );
+        assert_eq!(
+            parse_resolver("::1").ok(),
+            Some("[::1]:53".parse().expect("addr"))
+        );
+        assert!(parse_resolver("[::1]:5353").is_ok());
+        assert!(parse_resolver("dns.example").is_err());
+    }
+}

@@ -1,0 +1,235 @@
+//! CSV: one row per (domain, MX host, address).
+//!
+//! # Columns (a contract: columns are added at the end, never renamed)
+//!
+//! | column | meaning |
+//! |---|---|
+//! | `domain` | the target as given |
+//! | `mx` | MX host name (empty when the domain has none) |
+//! | `preference` | MX preference (empty for `--host`) |
+//! | `implicit_mx` | `yes` when the domain itself serves as MX (RFC 5321 §5.1) |
+//! | `ip`, `port` | the probed address |
+//! | `status` | `ok`, `no-starttls`, `unreachable`, `smtp-error`, `tls-error` per address; `no-mx`, `null-mx`, `nxdomain`, `dns-error` for a domain (or MX host) without addresses |
+//! | `error` | why the status is not `ok`, one line |
+//! | `banner_host` | host name in the 220 greeting |
+//! | `starttls` | `yes`/`no`: advertised in the EHLO reply |
+//! | `protocol`, `cipher`, `bits` | what the broadly compatible handshake negotiated |
+//! | `negotiated` | `PROTOCOL:CIPHER:BITS` exactly as Exim logs it (`TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256`) |
+//! | `group` | key-exchange group (`x25519`, `secp256r1`, `X25519MLKEM768`) |
+//! | `dh_bits` | finite-field DH prime size, for DHE |
+//! | `cert_subject`, `cert_cn`, `cert_san` | leaf certificate subject, common name, DNS names (space-separated) |
+//! | `cert_issuer` | leaf issuer |
+//! | `cert_not_before`, `cert_not_after` | validity, RFC 3339 UTC |
+//! | `cert_key` | leaf key type and size (`RSA 2048`, `EC 256`) |
+//! | `cert_signature` | leaf signature algorithm |
+//! | `cert_sha256` | SHA-256 fingerprint of the leaf |
+//! | `chain_length` | certificates presented |
+//! | `connections`, `handshakes` | what probing this address cost |
+
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::ReportWriter;
+use crate::model::{AddressReport, DomainReport, MxReport};
+
+/// The header, in column order.
+pub const COLUMNS: &[&str] = &[
+    "domain",
+    "mx",
+    "preference",
+    "implicit_mx",
+    "ip",
+    "port",
+    "status",
+    "error",
+    "banner_host",
+    "starttls",
+    "protocol",
+    "cipher",
+    "bits",
+    "negotiated",
+    "group",
+    "dh_bits",
+    "cert_subject",
+    "cert_cn",
+    "cert_san",
+    "cert_issuer",
+    "cert_not_before",
+    "cert_not_after",
+    "cert_key",
+    "cert_signature",
+    "cert_sha256",
+    "chain_length",
+    "connections",
+    "handshakes",
+];
+
+pub struct CsvWriter<W: Write> {
+    out: csv::Writer<W>,
+    header_pending: bool,
+}
+
+impl<W: Write> CsvWriter<W> {
+    /// A new document: the header is written even if no row follows.
+    pub fn new(out: W) -> Self {
+        CsvWriter {
+            out: csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(out),
+            header_pending: true,
+        }
+    }
+
+    /// Rows appended to a document that already has its header (`--resume`).
+    pub fn appending(out: W) -> Self {
+        CsvWriter {
+            out: csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(out),
+            header_pending: false,
+        }
+    }
+
+    fn header(&mut self) -> io::Result<()> {
+        if std::mem::take(&mut self.header_pending) {
+            self.out.write_record(COLUMNS)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize, Default)]
+struct Row<'a> {
+    domain: &'a str,
+    mx: &'a str,
+    preference: Option<u16>,
+    implicit_mx: &'static str,
+    ip: Option<IpAddr>,
+    port: Option<u16>,
+    status: String,
+    error: &'a str,
+    banner_host: &'a str,
+    starttls: &'static str,
+    protocol: &'static str,
+    cipher: &'a str,
+    bits: Option<u32>,
+    negotiated: String,
+    group: &'a str,
+    dh_bits: Option<u32>,
+    cert_subject: &'a str,
+    cert_cn: &'a str,
+    cert_san: String,
+    cert_issuer: &'a str,
+    cert_not_before: &'a str,
+    cert_not_after: &'a str,
+    cert_key: String,
+    cert_signature: &'a str,
+    cert_sha256: &'a str,
+    chain_length: Option<usize>,
+    connections: Option<u32>,
+    handshakes: Option<u32>,
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn address_row<'a>(domain: &'a str, mx: &'a MxReport, a: &'a AddressReport) -> Row<'a> {
+    let mut row = Row {
+        domain,
+        mx: &mx.host,
+        preference: mx.preference,
+        implicit_mx: yes_no(mx.implicit),
+        ip: Some(a.ip),
+        port: Some(a.port),
+        status: a.status.to_string(),
+        error: a.error.as_deref().unwrap_or(""),
+        connections: Some(a.connections),
+        handshakes: Some(a.handshakes),
+        ..Row::default()
+    };
+    if let Some(smtp) = &a.smtp {
+        row.banner_host = smtp.banner_host.as_deref().unwrap_or("");
+        if !smtp.greeting.is_empty() {
+            row.starttls = yes_no(smtp.starttls);
+        }
+    }
+    if let Some(tls) = &a.tls {
+        row.protocol = tls.protocol.as_str();
+        row.cipher = &tls.cipher;
+        row.bits = Some(tls.bits);
+        row.negotiated = tls.negotiated();
+        row.group = tls.group.as_deref().unwrap_or("");
+        row.dh_bits = tls.dh_bits;
+        row.chain_length = Some(tls.chain.len());
+    }
+    if let Some(c) = a.leaf() {
+        row.cert_subject = &c.subject;
+        row.cert_cn = c.common_name.as_deref().unwrap_or("");
+        row.cert_san = c.dns_names.join(" ");
+        row.cert_issuer = &c.issuer;
+        row.cert_not_before = &c.not_before;
+        row.cert_not_after = &c.not_after;
+        row.cert_key = format!("{} {}", c.key_type, c.key_bits);
+        row.cert_signature = &c.signature_algorithm;
+        row.cert_sha256 = &c.sha256;
+    }
+    row
+}
+
+impl<W: Write> ReportWriter for CsvWriter<W> {
+    fn write(&mut self, report: &DomainReport) -> io::Result<()> {
+        self.header()?;
+        let domain = report.target.name();
+        if report.mx.is_empty() {
+            self.out.serialize(Row {
+                domain,
+                status: report.status.to_string(),
+                error: report.error.as_deref().unwrap_or(""),
+                ..Row::default()
+            })?;
+        }
+        for mx in &report.mx {
+            if mx.addresses.is_empty() {
+                self.out.serialize(Row {
+                    domain,
+                    mx: &mx.host,
+                    preference: mx.preference,
+                    implicit_mx: yes_no(mx.implicit),
+                    status: crate::model::ProbeStatus::DnsError.to_string(),
+                    error: mx.error.as_deref().unwrap_or(""),
+                    ..Row::default()
+                })?;
+            }
+            for a in &mx.addresses {
+                self.out.serialize(address_row(domain, mx, a))?;
+            }
+        }
+        // A row is only worth something once it is on disk.
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.header()?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_matches_the_row_fields() {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize(Row::default()).expect("serialize");
+        let text = String::from_utf8(w.into_inner().expect("flush")).expect("utf8");
+        assert_eq!(text.lines().next(), Some(COLUMNS.join(",").as_str()));
+    }
+}

@@ -1,0 +1,57 @@
+//! Writers that render [`DomainReport`]s as CSV, JSON or text.
+//!
+//! Every format renders the same types from [`crate::model`]; none has a data
+//! model of its own. Writers take one report at a time and hold none of them,
+//! so a scan of any size streams through in constant memory.
+
+use std::io::{self, Write};
+use std::str::FromStr;
+
+use crate::model::DomainReport;
+
+mod csv;
+mod json;
+mod text;
+
+pub use self::csv::CsvWriter;
+pub use self::json::JsonWriter;
+pub use self::text::TextWriter;
+
+/// An output format (`-f`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Csv,
+    Json,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(Format::Text),
+            "csv" => Ok(Format::Csv),
+            "json" => Ok(Format::Json),
+            _ => Err(format!("unknown format {s:?} (expected text, csv or json)")),
+        }
+    }
+}
+
+/// Renders reports one at a time.
+pub trait ReportWriter {
+    fn write(&mut self, report: &DomainReport) -> io::Result<()>;
+    /// Write whatever closes the document and flush.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// A writer for `format` on `out`.
+pub fn writer<'a>(
+    format: Format,
+    out: Box<dyn Write + Send + 'a>,
+) -> Box<dyn ReportWriter + Send + 'a> {
+    match format {
+        Format::Text => Box::new(TextWriter::new(out)),
+        Format::Csv => Box::new(CsvWriter::new(out)),
+        Format::Json => Box::new(JsonWriter::new(out)),
+    }
+}

@@ -1,0 +1,270 @@
+//! The pipeline: target → MX hosts → addresses → probes → [`DomainReport`].
+//!
+//! Every failure below the set-up becomes part of the report (a status and a
+//! one-line error); `scan` itself cannot fail. Probes are shared: an address
+//! that several MX hosts or domains point to is probed once per scan and its
+//! result reused.
+//!
+//! What this stage does not do: decide what is wrong (policy), or write
+//! anything (report).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::{BoxFuture, FutureExt, Shared};
+use futures::stream::{Stream, StreamExt};
+use tokio::sync::Semaphore;
+
+use crate::dns::{DnsError, MxAnswer, Resolver, ResolverConfig};
+use crate::model::{DomainReport, DomainStatus, MxReport, Target};
+
+mod probe;
+
+pub use probe::EhloName;
+
+/// How to scan. Defaults are what a one-off check of a few domains wants.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    pub resolver: ResolverConfig,
+    /// Port for MX hosts and for `--host` targets without one (default 25).
+    pub port: u16,
+    pub ehlo: EhloName,
+    /// Timeout of each network step: connect, each SMTP reply, a handshake.
+    pub timeout: Duration,
+    /// Targets scanned at the same time.
+    pub concurrency: usize,
+    /// Simultaneous connections, all targets together.
+    pub max_connections: usize,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            resolver: ResolverConfig {
+                nameservers: Vec::new(),
+                timeout: Duration::from_secs(5),
+                attempts: 2,
+                families: Default::default(),
+            },
+            port: 25,
+            ehlo: EhloName::Auto,
+            timeout: Duration::from_secs(15),
+            concurrency: 16,
+            max_connections: 64,
+        }
+    }
+}
+
+/// Why a scanner could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot set up the resolver: {0}")]
+    Resolver(#[from] DnsError),
+}
+
+type ProbeKey = (IpAddr, u16, Option<String>);
+type SharedProbe = Shared<BoxFuture<'static, crate::model::AddressReport>>;
+
+/// Runs scans. Cheap to clone; clones share the resolver cache, the
+/// connection limit and the probe results.
+#[derive(Clone)]
+pub struct Scanner {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    resolver: Resolver,
+    config: ScanConfig,
+    connections: Arc<Semaphore>,
+    probes: Mutex<HashMap<ProbeKey, SharedProbe>>,
+}
+
+impl Scanner {
+    pub fn new(config: ScanConfig) -> Result<Scanner, SetupError> {
+        let resolver = Resolver::new(&config.resolver)?;
+        Ok(Scanner {
+            inner: Arc::new(Inner {
+                resolver,
+                connections: Arc::new(Semaphore::new(config.max_connections.max(1))),
+                config,
+                probes: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &ScanConfig {
+        &self.inner.config
+    }
+
+    /// Scan targets, `concurrency` at a time; reports come in input order.
+    pub fn scan_all<'a, S>(&'a self, targets: S) -> impl Stream<Item = DomainReport> + 'a
+    where
+        S: Stream<Item = Target> + 'a,
+    {
+        targets
+            .map(move |t| self.scan(t))
+            .buffered(self.inner.config.concurrency.max(1))
+    }
+
+    /// Scan one target. Never fails: problems are in the report.
+    pub async fn scan(&self, target: Target) -> DomainReport {
+        match &target {
+            Target::Domain { ascii, .. } => {
+                let ascii = ascii.clone();
+                self.scan_domain(target, &ascii).await
+            }
+            Target::Host { name, port } => {
+                let (name, port) = (name.clone(), port.unwrap_or(self.inner.config.port));
+                let mx = self.mx_report(&name, None, false, port).await;
+                DomainReport {
+                    target,
+                    status: DomainStatus::Ok,
+                    error: None,
+                    mx: vec![mx],
+                }
+            }
+        }
+    }
+
+    async fn scan_domain(&self, target: Target, ascii: &str) -> DomainReport {
+        let port = self.inner.config.port;
+        let report = |status, error: Option<String>, mx| DomainReport {
+            target: target.clone(),
+            status,
+            error,
+            mx,
+        };
+        match self.inner.resolver.mx(ascii).await {
+            Err(e) if e.is_nx_domain() => {
+                report(DomainStatus::Nxdomain, Some(e.to_string()), vec![])
+            }
+            Err(e) => report(DomainStatus::DnsError, Some(e.to_string()), vec![]),
+            Ok(MxAnswer::Null) => report(
+                DomainStatus::NullMx,
+                Some(format!(
+                    "{ascii} publishes a null MX (RFC 7505): it accepts no mail"
+                )),
+                vec![],
+            ),
+            Ok(MxAnswer::None) => {
+                // RFC 5321 §5.1: no MX records, so the domain itself is the
+                // mail exchanger, if it has an address.
+                match self.inner.resolver.addresses(ascii).await {
+                    Ok(addrs) if !addrs.is_empty() => {
+                        let mx = self.probe_host(ascii, None, true, port, addrs).await;
+                        report(DomainStatus::Ok, None, vec![mx])
+                    }
+                    Ok(_) => report(
+                        DomainStatus::NoMx,
+                        Some(format!("{ascii} has neither MX records nor an address")),
+                        vec![],
+                    ),
+                    Err(e) if e.is_nx_domain() => {
+                        report(DomainStatus::NoMx, Some(e.to_string()), vec![])
+                    }
+                    Err(e) => report(DomainStatus::DnsError, Some(e.to_string()), vec![]),
+                }
+            }
+            Ok(MxAnswer::Records(records)) => {
+                let mx = futures::future::join_all(
+                    records
+                        .iter()
+                        .map(|r| self.mx_report(&r.exchange, Some(r.preference), false, port)),
+                )
+                .await;
+                report(DomainStatus::Ok, None, mx)
+            }
+        }
+    }
+
+    /// Resolve one MX host (or `--host`) and probe its addresses.
+    async fn mx_report(
+        &self,
+        host: &str,
+        preference: Option<u16>,
+        implicit: bool,
+        port: u16,
+    ) -> MxReport {
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return self
+                .probe_host(host, preference, implicit, port, vec![ip])
+                .await;
+        }
+        match self.inner.resolver.addresses(host).await {
+            Ok(addrs) if !addrs.is_empty() => {
+                self.probe_host(host, preference, implicit, port, addrs)
+                    .await
+            }
+            Ok(_) => MxReport {
+                host: host.to_string(),
+                preference,
+                implicit,
+                error: Some(format!("{host} has no address ({})", self.families_text())),
+                addresses: vec![],
+            },
+            Err(e) => MxReport {
+                host: host.to_string(),
+                preference,
+                implicit,
+                error: Some(e.to_string()),
+                addresses: vec![],
+            },
+        }
+    }
+
+    fn families_text(&self) -> &'static str {
+        match self.inner.config.resolver.families {
+            crate::dns::Families::Both => "no A or AAAA record",
+            crate::dns::Families::V4 => "no A record; -4 given",
+            crate::dns::Families::V6 => "no AAAA record; -6 given",
+        }
+    }
+
+    async fn probe_host(
+        &self,
+        host: &str,
+        preference: Option<u16>,
+        implicit: bool,
+        port: u16,
+        addrs: Vec<IpAddr>,
+    ) -> MxReport {
+        let sni = host.parse::<IpAddr>().is_err().then(|| host.to_string());
+        let addresses = futures::future::join_all(
+            addrs
+                .into_iter()
+                .map(|ip| self.probe_shared((ip, port, sni.clone()))),
+        )
+        .await;
+        MxReport {
+            host: host.to_string(),
+            preference,
+            implicit,
+            error: None,
+            addresses,
+        }
+    }
+
+    /// Probe an address once per scan, however many names point at it.
+    fn probe_shared(&self, key: ProbeKey) -> SharedProbe {
+        let mut probes = self.inner.probes.lock().unwrap_or_else(|p| p.into_inner());
+        probes
+            .entry(key.clone())
+            .or_insert_with(|| {
+                let inner = Arc::clone(&self.inner);
+                async move {
+                    let (ip, port, sni) = key;
+                    let settings = probe::Settings {
+                        ehlo: inner.config.ehlo.clone(),
+                        timeout: inner.config.timeout,
+                        connections: Arc::clone(&inner.connections),
+                    };
+                    probe::probe(ip, port, sni.as_deref(), &settings).await
+                }
+                .boxed()
+                .shared()
+            })
+            .clone()
+    }
+}
