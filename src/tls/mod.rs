@@ -92,4 +92,5 @@ impl Handshake {
 pub mod cipher;
 mod ffi;
 pub mod handshake;
+pub mod order;
 pub mod settings;
