@@ -21,7 +21,7 @@ use super::{ffi, settings, Protocol};
 // NIDs from OpenSSL's obj_mac.h (stable across 1.1 and 3.x).
 const NID_KX_RSA: i32 = 1037;
 const NID_KX_ECDHE: i32 = 1038;
-const NID_KX_DHE: i32 = 1039;
+pub(crate) const NID_KX_DHE: i32 = 1039;
 const NID_KX_ANY: i32 = 1063;
 const NID_AUTH_RSA: i32 = 1046;
 const NID_AUTH_ECDSA: i32 = 1047;
@@ -81,6 +81,9 @@ pub struct CipherSpec {
     pub forward_secret: bool,
     /// A TLS 1.3 suite (set through `ciphersuites`, not the cipher list).
     pub tls13: bool,
+    /// The first protocol version that defines it: it cannot be negotiated
+    /// below that.
+    pub min_protocol: Protocol,
 }
 
 impl CipherSpec {
@@ -122,6 +125,11 @@ impl CipherSpec {
             aead: ffi::is_aead(c),
             forward_secret: matches!(kx, Kx::Dhe | Kx::Ecdhe | Kx::Any),
             tls13: kx == Kx::Any,
+            // OpenSSL says "TLSv1.0" here but "TLSv1" everywhere else.
+            min_protocol: match c.version() {
+                "TLSv1.0" => Protocol::Tls1,
+                v => v.parse().unwrap_or(Protocol::Ssl3),
+            },
         }
     }
 
@@ -240,13 +248,14 @@ impl Catalogue {
             .or_else(|| self.tls12.get(i - self.tls13.len()))
     }
 
-    /// The suites that can be offered with `protocol`, in offer order.
-    pub fn for_protocol(&self, protocol: Protocol) -> &[CipherSpec] {
-        if protocol == Protocol::Tls1_3 {
+    /// The suites that can be negotiated with `protocol`, in offer order.
+    pub fn for_protocol(&self, protocol: Protocol) -> impl Iterator<Item = &CipherSpec> {
+        let list = if protocol == Protocol::Tls1_3 {
             &self.tls13
         } else {
             &self.tls12
-        }
+        };
+        list.iter().filter(move |c| c.min_protocol <= protocol)
     }
 }
 
@@ -301,5 +310,11 @@ mod tests {
         assert_eq!(c("DHE-DSS-AES256-SHA").auth, Auth::Dss);
         let t13 = c("TLS_AES_256_GCM_SHA384");
         assert!(t13.tls13 && t13.is_modern() && t13.bits == 256);
+        assert_eq!(t13.min_protocol, Protocol::Tls1_3);
+        assert_eq!(gcm.min_protocol, Protocol::Tls1_2);
+        assert_eq!(c("ECDHE-RSA-AES256-SHA").min_protocol, Protocol::Tls1);
+        assert_eq!(dhe.min_protocol, Protocol::Ssl3);
+        let ssl3: Vec<_> = cat.for_protocol(Protocol::Ssl3).map(|c| c.name.as_str()).collect();
+        assert!(ssl3.contains(&"DES-CBC3-SHA") && !ssl3.contains(&"ECDHE-RSA-AES256-SHA"));
     }
 }

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_openssl::SslStream;
 
-use super::{ffi, settings, Handshake, Protocol};
+use super::{cipher, ffi, settings, Handshake, Protocol};
 use crate::cert::CertInfo;
 
 /// What the client offers in one handshake.
@@ -43,6 +43,9 @@ pub struct Offer {
     /// Finish the handshake (to learn the key exchange and the whole chain)
     /// rather than stopping at the server's choice.
     pub complete: bool,
+    /// Finish it anyway when the server picks a DHE cipher, to learn the
+    /// size of its DH group (sent after the certificate).
+    pub complete_dhe: bool,
 }
 
 impl Offer {
@@ -56,6 +59,7 @@ impl Offer {
             groups: None,
             sni,
             complete: true,
+            complete_dhe: true,
         }
     }
 }
@@ -77,6 +81,9 @@ pub struct Refusal {
     /// The TLS alert it sent, as OpenSSL names it (`handshake failure`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert: Option<String>,
+    /// It closed or reset the connection instead of answering.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed: bool,
     /// One line for humans.
     pub detail: String,
 }
@@ -88,6 +95,10 @@ pub enum TlsError {
     Timeout(Duration),
     #[error("cannot set up the TLS client: {0}")]
     Setup(#[from] openssl::error::ErrorStack),
+    /// OpenSSL refused to send the offer at all (nothing offerable): a bug
+    /// in the caller's offer, not an answer from the server.
+    #[error("OpenSSL cannot send this offer: {0}")]
+    Unsendable(String),
 }
 
 impl TlsError {
@@ -156,10 +167,17 @@ where
                     None,
                 ));
             }
-            Ok((Outcome::Refused(refusal(&e)), None))
+            let refusal = refusal(&e);
+            if LOCAL_ERRORS.iter().any(|l| refusal.detail.contains(l)) {
+                return Err(TlsError::Unsendable(refusal.detail));
+            }
+            Ok((Outcome::Refused(refusal), None))
         }
     }
 }
+
+/// OpenSSL reasons that mean the ClientHello was never sent.
+const LOCAL_ERRORS: &[&str] = &["no ciphers available", "no protocols available", "no cipher match"];
 
 fn configure(offer: &Offer) -> Result<Ssl, openssl::error::ErrorStack> {
     let mut b = settings::permissive_client(offer.min, offer.max)?;
@@ -249,6 +267,7 @@ fn refusal(e: &openssl::ssl::Error) -> Refusal {
     if let Some(io) = e.io_error() {
         return Refusal {
             alert: None,
+            closed: true,
             detail: format!("connection failed during the TLS handshake: {io}"),
         };
     }
@@ -266,18 +285,26 @@ fn refusal(e: &openssl::ssl::Error) -> Refusal {
                 .split_once("alert ")
                 .filter(|(prefix, _)| prefix.starts_with("ssl") || prefix.starts_with("tls"))
                 .map(|(_, a)| a.to_string());
+            let closed = alert.is_none() && reason.contains("unexpected eof");
             let detail = match &alert {
                 Some(a) => format!("server sent alert: {a}"),
+                None if closed => "server closed the connection during the TLS handshake".into(),
                 None => reason,
             };
-            Refusal { alert, detail }
+            Refusal {
+                alert,
+                closed,
+                detail,
+            }
         }
         (ErrorCode::SYSCALL, None) | (ErrorCode::ZERO_RETURN, None) => Refusal {
             alert: None,
+            closed: true,
             detail: "server closed the connection during the TLS handshake".into(),
         },
         (code, None) => Refusal {
             alert: None,
+            closed: false,
             detail: format!("TLS handshake failed ({code:?})"),
         },
     }

@@ -68,13 +68,25 @@ pub const BUNDLE: usize = 32;
 /// The accepted candidates, in the order the server picked them.
 ///
 /// `candidates` is in the client's preference order; every offer keeps that
-/// order. An answer naming something that was not offered (a broken server)
-/// ends the elimination rather than looping.
-pub async fn eliminate<C, O>(oracle: &mut O, candidates: &[C]) -> Result<Vec<C>, O::Error>
+/// order. `first` is the server's answer to the full offer when it is
+/// already known (from an earlier handshake), saving one question. An answer
+/// naming something that was not offered (a broken server) ends the
+/// elimination rather than looping.
+pub async fn eliminate<C, O>(
+    oracle: &mut O,
+    candidates: &[C],
+    first: Option<C>,
+) -> Result<Vec<C>, O::Error>
 where
     C: Clone + PartialEq,
     O: Oracle<C>,
 {
+    if let Some(first) = first.filter(|f| candidates.contains(f)) {
+        let rest: Vec<C> = candidates.iter().filter(|c| **c != first).cloned().collect();
+        let mut picked = vec![first];
+        picked.extend(eliminate_plain(oracle, &rest).await?.0);
+        return Ok(picked);
+    }
     let (picked, dropped_first) = eliminate_plain(oracle, candidates).await?;
     if !(dropped_first && picked.is_empty() && candidates.len() > BUNDLE) {
         return Ok(picked);
@@ -232,7 +244,7 @@ mod tests {
             "AES256-SHA",
         ];
         let mut m = Model::new(&prefs, OrderType::Server);
-        let got = run(eliminate(&mut m, CLIENT)).expect("infallible");
+        let got = run(eliminate(&mut m, CLIENT, None)).expect("infallible");
         assert_eq!(got, prefs);
         assert_eq!(m.questions, prefs.len() + 1);
         assert_eq!(
@@ -245,7 +257,7 @@ mod tests {
     fn client_order_is_recognised() {
         let prefs = ["DES-CBC3-SHA", "AES256-SHA", "ECDHE-RSA-AES128-GCM-SHA256"];
         let mut m = Model::new(&prefs, OrderType::Client);
-        let got = run(eliminate(&mut m, CLIENT)).expect("infallible");
+        let got = run(eliminate(&mut m, CLIENT, None)).expect("infallible");
         // Our order, not the server's: the caller must not present it as a
         // preference.
         assert_eq!(
@@ -267,7 +279,7 @@ mod tests {
         ];
         let mut m = Model::new(&prefs, OrderType::Server);
         m.prioritise_chacha = true;
-        let got = run(eliminate(&mut m, CLIENT)).expect("infallible");
+        let got = run(eliminate(&mut m, CLIENT, None)).expect("infallible");
         assert_eq!(got, prefs);
         let (a, b) = order_probe_pair(&got, |c| c.contains("CHACHA")).expect("two ciphers");
         assert_eq!((a, b), (prefs[0], prefs[2]));
@@ -300,14 +312,23 @@ mod tests {
         let prefs = [client[70], client[5], client[40], client[99]];
         let mut m = Model::new(&prefs, OrderType::Server);
         m.max_offer = 40;
-        let got = run(eliminate(&mut m, &client)).expect("infallible");
+        let got = run(eliminate(&mut m, &client, None)).expect("infallible");
         assert_eq!(got, prefs);
+    }
+
+    #[test]
+    fn a_known_first_pick_saves_a_question() {
+        let prefs = ["AES256-SHA", "DES-CBC3-SHA"];
+        let mut m = Model::new(&prefs, OrderType::Server);
+        let got = run(eliminate(&mut m, CLIENT, Some("AES256-SHA"))).expect("infallible");
+        assert_eq!(got, prefs);
+        assert_eq!(m.questions, 2);
     }
 
     #[test]
     fn nothing_accepted_is_one_question() {
         let mut m = Model::new(&[], OrderType::Server);
-        assert!(run(eliminate(&mut m, CLIENT))
+        assert!(run(eliminate(&mut m, CLIENT, None))
             .expect("infallible")
             .is_empty());
         assert_eq!(m.questions, 1);
@@ -322,7 +343,7 @@ mod tests {
                 Ok(Answer::Picked(99))
             }
         }
-        assert!(run(eliminate(&mut Liar, &[1, 2, 3]))
+        assert!(run(eliminate(&mut Liar, &[1, 2, 3], None))
             .expect("infallible")
             .is_empty());
     }
