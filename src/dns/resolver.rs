@@ -73,6 +73,10 @@ impl Resolver {
         // hickory's `attempts` counts retries after the first try.
         options.attempts = attempts - 1;
         options.cache_size = CACHE_SIZE;
+        // resolv.conf leaves EDNS off unless `options edns0` is set; without
+        // it every answer over 512 bytes (long MX sets, TXT policies, TLSA)
+        // costs a second round trip over TCP.
+        options.edns0 = true;
         // Keep the CNAMEs in answers: `answer_data` follows them to decide
         // which records answer the question.
         options.preserve_intermediates = true;

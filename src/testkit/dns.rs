@@ -102,7 +102,9 @@ impl DnsServer {
         self.shared.answered_tcp.load(Ordering::Relaxed)
     }
 
-    /// Replace the records served, effective for the next query.
+    /// Replace the records served, effective for the next query. Resolvers
+    /// may still answer from their caches: records and negative answers
+    /// carry the zone's TTL ([`DEFAULT_TTL`] unless set).
     pub fn set_zone(&self, zone: Zone) {
         let mut guard = self.shared.zone.write().unwrap_or_else(|e| e.into_inner());
         *guard = Arc::new(zone);

@@ -20,6 +20,9 @@ pub const DEFAULT_TTL: u32 = 300;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Zone {
     pub(super) records: BTreeMap<String, Vec<RData>>,
+    /// Every owner name and all its ancestors, so that an empty
+    /// non-terminal answers NODATA, not NXDOMAIN (RFC 8020).
+    existing: BTreeSet<String>,
     pub(super) servfail: BTreeSet<String>,
     pub(super) no_answer: BTreeSet<String>,
     pub(super) ttl: u32,
@@ -36,6 +39,7 @@ impl Zone {
     pub fn new() -> Self {
         Self {
             records: BTreeMap::new(),
+            existing: BTreeSet::new(),
             servfail: BTreeSet::new(),
             no_answer: BTreeSet::new(),
             ttl: DEFAULT_TTL,
@@ -244,7 +248,16 @@ impl Zone {
     }
 
     fn try_add(&mut self, name: &str, data: RData) -> Result<(), String> {
-        let records = self.records.entry(key(name)?).or_default();
+        let key = key(name)?;
+        let mut ancestor = key.as_str();
+        loop {
+            self.existing.insert(ancestor.to_owned());
+            match ancestor.split_once('.') {
+                Some((_, parent)) => ancestor = parent,
+                None => break,
+            }
+        }
+        let records = self.records.entry(key).or_default();
         // A DNS RRset has no duplicates.
         if !records.contains(&data) {
             records.push(data);
@@ -262,11 +275,7 @@ impl Zone {
     /// Whether `key` has records or names below it (an empty non-terminal
     /// exists too, RFC 8020).
     pub(super) fn exists(&self, key: &str) -> bool {
-        if self.records.contains_key(key) {
-            return true;
-        }
-        let suffix = format!(".{key}");
-        self.records.keys().any(|k| k.ends_with(&suffix))
+        self.existing.contains(key)
     }
 }
 
@@ -343,8 +352,11 @@ mod tests {
             .ptr("192.0.2.1".parse().expect("ip"), "mx.example.org");
         assert_eq!(zone.records["mx.example.org"].len(), 1);
         assert!(zone.records.contains_key("1.2.0.192.in-addr.arpa"));
+        assert!(zone.exists("mx.example.org"));
         assert!(zone.exists("example.org"), "empty non-terminal");
+        assert!(zone.exists("org"), "empty non-terminal");
         assert!(!zone.exists("xample.org"));
+        assert!(!zone.exists("www.example.org"));
     }
 
     #[test]
