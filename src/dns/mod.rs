@@ -1,9 +1,45 @@
-//! The resolver stage: MX, A/AAAA (and later PTR, TXT, TLSA) via hickory-resolver.
+//! The resolver stage: where does mail for a domain go, and at which
+//! addresses.
 //!
-//! SKELETON: the interface below is fixed; the bodies are being written.
+//! What it does:
+//!
+//! * [`normalize_domain`] turns user input into the ASCII (A-label) name that
+//!   is looked up, or says why it cannot be one.
+//! * [`Resolver::mx`] looks up MX records and decides what they mean:
+//!   exchanges in the order a sender tries them, an RFC 7505 null MX
+//!   ("this domain accepts no mail"), or no MX at all, in which case the
+//!   caller applies the implicit MX of RFC 5321 §5.1 (the domain itself, as
+//!   if it had an MX of preference 0).
+//! * [`Resolver::addresses`] looks up A and AAAA concurrently, CNAMEs
+//!   followed, IPv4 first.
+//! * [`Resolver::ptr`], [`Resolver::txt`] and [`Resolver::tlsa`] serve the
+//!   later checks: forward-confirmed reverse DNS, MTA-STS (RFC 8461) and SPF
+//!   TXT records, DANE TLSA records (RFC 7672).
+//!
+//! What it does not do: it does not apply the implicit MX itself (that is
+//! the scan's decision, and the report marks it), does not validate DNSSEC
+//! (a DANE check must not treat these TLSA records as authenticated), does
+//! not fall back from a failed MX lookup to the A record (RFC 5321 §5.1
+//! allows the implicit MX only when there are no MX records, not when the
+//! lookup failed), and never retries beyond the configured attempts.
+//!
+//! Every query is for an absolute name: search lists and `ndots` never
+//! apply, so `mx("example")` asks for `example.` and nothing else. Answers
+//! are cached (hickory's cache, honouring TTLs) and the cache is shared by
+//! every clone of a [`Resolver`], so a bulk scan asks once for an MX host
+//! that serves many domains.
 
-use std::net::{IpAddr, SocketAddr};
+mod answer;
+mod error;
+mod name;
+mod resolver;
+
+use std::net::SocketAddr;
 use std::time::Duration;
+
+pub use error::{DnsError, QueryType};
+pub use name::{normalize_domain, NameError};
+pub use resolver::Resolver;
 
 /// Which address families to probe (`-4`, `-6`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -14,20 +50,48 @@ pub enum Families {
     V6,
 }
 
+impl Families {
+    /// Whether A records are wanted.
+    pub fn v4(self) -> bool {
+        matches!(self, Families::Both | Families::V4)
+    }
+
+    /// Whether AAAA records are wanted.
+    pub fn v6(self) -> bool {
+        matches!(self, Families::Both | Families::V6)
+    }
+}
+
 /// How to resolve.
 #[derive(Debug, Clone)]
 pub struct ResolverConfig {
-    /// Nameservers to query; empty means the system's configuration.
+    /// Nameservers to query; empty means the system's configuration
+    /// (`/etc/resolv.conf`, with its nameservers but our timeout and
+    /// attempts). When given, exactly these are asked, over UDP with TCP
+    /// when an answer is truncated, and the hosts file is not consulted.
     pub nameservers: Vec<SocketAddr>,
-    /// Timeout of one query attempt.
+    /// Timeout of one query attempt. Must not be zero.
     pub timeout: Duration,
-    /// Attempts per query before giving up.
+    /// Attempts per query before giving up (0 is taken as 1).
     pub attempts: usize,
     pub families: Families,
 }
 
+impl Default for ResolverConfig {
+    /// System nameservers, 5 s per attempt, 2 attempts, both families: the
+    /// resolv.conf defaults.
+    fn default() -> Self {
+        Self {
+            nameservers: Vec::new(),
+            timeout: Duration::from_secs(5),
+            attempts: 2,
+            families: Families::Both,
+        }
+    }
+}
+
 /// One MX record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MxRecord {
     pub preference: u16,
     /// Lower case, no trailing dot.
@@ -45,42 +109,15 @@ pub enum MxAnswer {
     None,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum DnsError {
-    #[error("todo")]
-    Todo,
-}
-
-impl DnsError {
-    pub fn is_nx_domain(&self) -> bool {
-        todo!()
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("invalid domain name {input:?}: {reason}")]
-pub struct NameError {
-    pub input: String,
-    pub reason: String,
-}
-
-/// Normalise a user-supplied domain: trim, lower case, drop a trailing dot,
-/// IDN to A-labels, validate.
-pub fn normalize_domain(_input: &str) -> Result<String, NameError> {
-    todo!()
-}
-
-#[derive(Clone)]
-pub struct Resolver {}
-
-impl Resolver {
-    pub fn new(_config: &ResolverConfig) -> Result<Self, DnsError> {
-        todo!()
-    }
-    pub async fn mx(&self, _domain: &str) -> Result<MxAnswer, DnsError> {
-        todo!()
-    }
-    pub async fn addresses(&self, _host: &str) -> Result<Vec<IpAddr>, DnsError> {
-        todo!()
-    }
+/// One TLSA record (RFC 6698 §2.1), fields as on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TlsaRecord {
+    /// Certificate usage: 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE.
+    pub usage: u8,
+    /// Selector: 0 full certificate, 1 SubjectPublicKeyInfo.
+    pub selector: u8,
+    /// Matching type: 0 exact, 1 SHA-256, 2 SHA-512.
+    pub matching: u8,
+    /// Certificate association data.
+    pub data: Vec<u8>,
 }

@@ -1,2 +1,4 @@
 //! In-process test servers on loopback (DNS, SMTP/STARTTLS) for tests,
 //! benchmarks and the `mxprobe-lab` binary. Never part of a scan.
+
+pub mod dns;

@@ -314,7 +314,10 @@ mod tests {
         assert_eq!(gcm.min_protocol, Protocol::Tls1_2);
         assert_eq!(c("ECDHE-RSA-AES256-SHA").min_protocol, Protocol::Tls1);
         assert_eq!(dhe.min_protocol, Protocol::Ssl3);
-        let ssl3: Vec<_> = cat.for_protocol(Protocol::Ssl3).map(|c| c.name.as_str()).collect();
+        let ssl3: Vec<_> = cat
+            .for_protocol(Protocol::Ssl3)
+            .map(|c| c.name.as_str())
+            .collect();
         assert!(ssl3.contains(&"DES-CBC3-SHA") && !ssl3.contains(&"ECDHE-RSA-AES256-SHA"));
     }
 }

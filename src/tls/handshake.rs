@@ -129,6 +129,7 @@ where
     let mut ssl = ssl;
     if !offer.complete {
         let seen = Arc::clone(&seen);
+        let complete_dhe = offer.complete_dhe;
         ssl.set_verify_callback(SslVerifyMode::PEER, move |_, x509| {
             let Ok(idx) = X509StoreContext::ssl_idx() else {
                 return false;
@@ -136,10 +137,14 @@ where
             let (Some(ssl), Ok(mut seen)) = (x509.ex_data(idx), seen.lock()) else {
                 return false;
             };
-            seen.choice = pending_choice(ssl);
-            seen.leaf = x509.chain().and_then(|c| c.get(0)).map(CertInfo::from_x509);
-            // Stop here: the server's choice is known.
-            false
+            if seen.choice.is_none() {
+                seen.choice = pending_choice(ssl);
+                seen.leaf = x509.chain().and_then(|c| c.get(0)).map(CertInfo::from_x509);
+            }
+            // Stop here, the server's choice is known; unless the size of
+            // its DH group, sent next, is wanted too.
+            complete_dhe
+                && ffi::pending_cipher(ssl).is_some_and(|c| ffi::kx_nid(c) == cipher::NID_KX_DHE)
         });
     }
     let mut tls = SslStream::new(ssl, stream)?;
@@ -177,7 +182,11 @@ where
 }
 
 /// OpenSSL reasons that mean the ClientHello was never sent.
-const LOCAL_ERRORS: &[&str] = &["no ciphers available", "no protocols available", "no cipher match"];
+const LOCAL_ERRORS: &[&str] = &[
+    "no ciphers available",
+    "no protocols available",
+    "no cipher match",
+];
 
 fn configure(offer: &Offer) -> Result<Ssl, openssl::error::ErrorStack> {
     let mut b = settings::permissive_client(offer.min, offer.max)?;

@@ -82,7 +82,11 @@ where
     O: Oracle<C>,
 {
     if let Some(first) = first.filter(|f| candidates.contains(f)) {
-        let rest: Vec<C> = candidates.iter().filter(|c| **c != first).cloned().collect();
+        let rest: Vec<C> = candidates
+            .iter()
+            .filter(|c| **c != first)
+            .cloned()
+            .collect();
         let mut picked = vec![first];
         picked.extend(eliminate_plain(oracle, &rest).await?.0);
         return Ok(picked);
