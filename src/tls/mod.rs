@@ -90,6 +90,7 @@ impl Handshake {
 }
 
 pub mod cipher;
+pub mod enumerate;
 mod ffi;
 pub mod handshake;
 pub mod order;

@@ -18,7 +18,8 @@
 //! What this build still cannot offer: SSLv2, EXPORT ciphers and single DES
 //! (removed from OpenSSL 1.1.0 and later), GOST. Servers are not tested for them.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use openssl::error::ErrorStack;
 use openssl::provider::Provider;
@@ -97,4 +98,16 @@ pub(crate) fn permissive_client(
     b.set_cipher_list(ALL_TLS12_CIPHERS)?;
     b.set_ciphersuites(ALL_TLS13_SUITES)?;
     Ok(b)
+}
+
+/// Whether this OpenSSL build knows a key-exchange group by that name.
+pub fn group_available(name: &str) -> bool {
+    static KNOWN: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
+    let known = KNOWN.get_or_init(Default::default);
+    let mut known = known.lock().unwrap_or_else(|p| p.into_inner());
+    *known.entry(name.to_string()).or_insert_with(|| {
+        SslContextBuilder::new(SslMethod::tls_client())
+            .and_then(|mut b| b.set_groups_list(name))
+            .is_ok()
+    })
 }

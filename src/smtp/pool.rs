@@ -1,0 +1,392 @@
+//! Sessions to one address, each taken up to "220 ready to start TLS",
+//! opened ahead of need and politely.
+//!
+//! Every TLS handshake costs a TCP connection and an SMTP dialogue. The pool
+//! overlaps them: while a handshake runs on one session, the next can be
+//! opened (`prefetch`). It never has more than its limit open at once
+//! (`--per-host`), lowers that limit when the server says "too many
+//! connections", and retries transient refusals (421, 4xx, resets, timeouts)
+//! with exponential backoff before giving up. Once it gives up, every request
+//! fails with the same reason, so callers can report the result as
+//! incomplete rather than as "not supported".
+//!
+//! What it never does: send anything after STARTTLS itself. A session that is
+//! not used is closed without a word (after the 220 to STARTTLS the server
+//! expects a ClientHello, and QUIT is no longer possible in clear text).
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
+
+use super::{Dialogue, EhloName, Negotiated, SmtpInfo};
+
+/// How to open sessions to one address.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    pub addr: SocketAddr,
+    pub ehlo: EhloName,
+    /// Timeout of each step (connect, each reply).
+    pub timeout: Duration,
+    /// Sessions open at once, at most.
+    pub per_host: usize,
+    /// Further attempts after a transient refusal, per request.
+    pub retries: u32,
+    /// First backoff; doubled on each further attempt.
+    pub backoff: Duration,
+    /// Least time between two connection attempts (0: no limit).
+    pub min_interval: Duration,
+}
+
+/// Why no session could be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    /// No TCP connection (refused, unreachable, timed out).
+    #[error("{0}")]
+    Unreachable(String),
+    /// The SMTP dialogue failed; `info` holds what was learnt.
+    #[error("{error}")]
+    Smtp {
+        info: SmtpInfo,
+        error: String,
+        /// Bytes were injected after the STARTTLS 220.
+        injection: bool,
+    },
+    /// STARTTLS is not offered.
+    #[error("server does not offer STARTTLS")]
+    NoStartTls(SmtpInfo),
+}
+
+/// Sessions to one address. Dropping the pool closes idle sessions and stops
+/// any that are still being opened.
+pub struct Pool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: PoolConfig,
+    /// Shared with every other pool of the scan: simultaneous connections.
+    global: Option<Arc<Semaphore>>,
+    state: Mutex<State>,
+    changed: Notify,
+}
+
+#[derive(Default)]
+struct State {
+    /// Sessions opening, idle or in use.
+    open: usize,
+    limit: usize,
+    ready: VecDeque<Session>,
+    prefetching: Vec<JoinHandle<()>>,
+    connections: u32,
+    info: Option<SmtpInfo>,
+    fatal: Option<PoolError>,
+    closed: bool,
+    last_attempt: Option<tokio::time::Instant>,
+}
+
+/// One session, positioned for the TLS ClientHello. Reads and writes go to
+/// the TCP stream; dropping it closes the connection and frees its slot.
+pub struct Session {
+    stream: TcpStream,
+    inner: Arc<Inner>,
+    _global: Option<OwnedSemaphorePermit>,
+}
+
+impl Pool {
+    pub fn new(config: PoolConfig, global: Option<Arc<Semaphore>>) -> Pool {
+        let limit = config.per_host.max(1);
+        Pool {
+            inner: Arc::new(Inner {
+                config,
+                global,
+                state: Mutex::new(State {
+                    limit,
+                    ..State::default()
+                }),
+                changed: Notify::new(),
+            }),
+        }
+    }
+
+    /// A session. `prefetch`: another will probably be wanted right after
+    /// this one, so start opening it now if there is room.
+    pub async fn session(&self, prefetch: bool) -> Result<Session, PoolError> {
+        let session = Inner::acquire(&self.inner).await?;
+        if prefetch {
+            Inner::prefetch(&self.inner);
+        }
+        Ok(session)
+    }
+
+    /// What the server said before TLS on the first session that got there.
+    pub fn info(&self) -> Option<SmtpInfo> {
+        self.inner.lock().info.clone()
+    }
+
+    /// TCP connections made so far.
+    pub fn connections(&self) -> u32 {
+        self.inner.lock().connections
+    }
+
+    /// The per-address limit now in force (lowered by "too many connections").
+    pub fn limit(&self) -> usize {
+        self.inner.lock().limit
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        let (idle, prefetching) = {
+            let mut st = self.inner.lock();
+            st.closed = true;
+            (std::mem::take(&mut st.ready), std::mem::take(&mut st.prefetching))
+        };
+        for task in prefetching {
+            task.abort();
+        }
+        drop(idle);
+    }
+}
+
+/// What one attempt to open a session ran into.
+enum Failure {
+    /// Might work later; `crowded`: the server limits our connections.
+    Transient { error: PoolError, crowded: bool },
+    Final(PoolError),
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn acquire(this: &Arc<Inner>) -> Result<Session, PoolError> {
+        let mut attempt = 0u32;
+        loop {
+            let notified = this.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut st = this.lock();
+                if let Some(e) = &st.fatal {
+                    return Err(e.clone());
+                }
+                if let Some(s) = st.ready.pop_front() {
+                    return Ok(s);
+                }
+                if st.open < st.limit {
+                    st.open += 1;
+                    drop(st);
+                    match Inner::open(this).await {
+                        Ok(s) => return Ok(s),
+                        Err(Failure::Final(e)) => return Err(e),
+                        Err(Failure::Transient { error, crowded }) => {
+                            if attempt >= this.config.retries {
+                                return Err(this.give_up(error));
+                            }
+                            attempt += 1;
+                            let others = this.lock().open;
+                            if crowded && others > 0 {
+                                // Others are open: the server's limit is what
+                                // we have now. Wait for one of them to end.
+                                let mut st = this.lock();
+                                st.limit = st.open.max(1);
+                                continue;
+                            }
+                            tokio::time::sleep(this.backoff(attempt)).await;
+                            continue;
+                        }
+                    }
+                }
+            }
+            notified.await;
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        self.config.backoff * 2u32.saturating_pow(attempt.saturating_sub(1).min(16))
+    }
+
+    /// Once the pool gives up, every later request gets the same answer at
+    /// once: a server that refuses us is not asked again and again.
+    fn give_up(&self, error: PoolError) -> PoolError {
+        let mut st = self.lock();
+        if st.fatal.is_none() {
+            st.fatal = Some(error.clone());
+        }
+        drop(st);
+        self.changed.notify_waiters();
+        error
+    }
+
+    fn prefetch(this: &Arc<Inner>) {
+        let mut st = this.lock();
+        if st.closed || st.fatal.is_some() || !st.ready.is_empty() || st.open >= st.limit {
+            return;
+        }
+        st.open += 1;
+        st.prefetching.retain(|t| !t.is_finished());
+        let inner = Arc::clone(this);
+        st.prefetching.push(tokio::spawn(async move {
+            if let Ok(session) = Inner::open(&inner).await {
+                let mut st = inner.lock();
+                if !st.closed {
+                    st.ready.push_back(session);
+                }
+                // (A session dropped here frees its slot in its Drop.)
+            }
+            inner.changed.notify_waiters();
+        }));
+    }
+
+    /// Open one session; the caller has counted it in `open`. On failure the
+    /// slot is released again.
+    async fn open(this: &Arc<Inner>) -> Result<Session, Failure> {
+        let result = Inner::open_once(this).await;
+        if result.is_err() {
+            let mut st = this.lock();
+            st.open = st.open.saturating_sub(1);
+            drop(st);
+            this.changed.notify_waiters();
+        }
+        result
+    }
+
+    async fn open_once(this: &Arc<Inner>) -> Result<Session, Failure> {
+        let cfg = &this.config;
+        this.pace().await;
+        let global = match &this.global {
+            Some(g) => Some(Arc::clone(g).acquire_owned().await.map_err(|_| {
+                Failure::Final(PoolError::Unreachable("scan shut down".into()))
+            })?),
+            None => None,
+        };
+        let had_success = {
+            let mut st = this.lock();
+            st.connections += 1;
+            st.info.is_some()
+        };
+        let tcp = match tokio::time::timeout(cfg.timeout, TcpStream::connect(cfg.addr)).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => {
+                let error = PoolError::Unreachable(format!("connect to {}: {e}", cfg.addr));
+                return Err(if had_success {
+                    Failure::Transient { error, crowded: false }
+                } else {
+                    Failure::Final(this.give_up(error))
+                });
+            }
+            Err(_) => {
+                let error = PoolError::Unreachable(format!(
+                    "connect to {} timed out after {}s",
+                    cfg.addr,
+                    cfg.timeout.as_secs_f32()
+                ));
+                return Err(if had_success {
+                    Failure::Transient { error, crowded: false }
+                } else {
+                    Failure::Final(this.give_up(error))
+                });
+            }
+        };
+        let dialogue = Dialogue {
+            ehlo_name: cfg.ehlo.for_connection(tcp.local_addr().ok()),
+            timeout: cfg.timeout,
+        };
+        match dialogue.starttls(tcp).await {
+            Ok(Negotiated::Ready { stream, info }) => {
+                let mut st = this.lock();
+                st.info.get_or_insert(info);
+                Ok(Session {
+                    stream,
+                    inner: Arc::clone(this),
+                    _global: global,
+                })
+            }
+            Ok(Negotiated::NoStartTls { info }) => {
+                let error = PoolError::NoStartTls(info);
+                Err(if had_success {
+                    // It offered STARTTLS before: a flapping server or a
+                    // load balancer mixing back ends.
+                    Failure::Transient { error, crowded: false }
+                } else {
+                    Failure::Final(this.give_up(error))
+                })
+            }
+            Err(failure) => {
+                let transient = failure.error.is_transient();
+                let crowded = failure.error.is_too_many_connections();
+                let error = PoolError::Smtp {
+                    injection: matches!(failure.error, super::SmtpError::Injection { .. }),
+                    error: failure.error.to_string(),
+                    info: failure.info,
+                };
+                Err(if transient || crowded {
+                    Failure::Transient { error, crowded }
+                } else {
+                    Failure::Final(this.give_up(error))
+                })
+            }
+        }
+    }
+
+    /// Keep at least `min_interval` between connection attempts.
+    async fn pace(&self) {
+        let interval = self.config.min_interval;
+        if interval.is_zero() {
+            return;
+        }
+        let wait = {
+            let mut st = self.lock();
+            let now = tokio::time::Instant::now();
+            let next = st.last_attempt.map_or(now, |t| (t + interval).max(now));
+            st.last_attempt = Some(next);
+            next - now
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let mut st = self.inner.lock();
+        st.open = st.open.saturating_sub(1);
+        drop(st);
+        self.inner.changed.notify_waiters();
+    }
+}
+
+impl AsyncRead for Session {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Session {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
