@@ -1,2 +1,5 @@
 //! In-process test servers on loopback (DNS, SMTP/STARTTLS) for tests,
 //! benchmarks and the `mxprobe-lab` binary. Never part of a scan.
+
+pub mod pki;
+pub mod smtp;
