@@ -178,6 +178,28 @@ async fn triple_des_and_anonymous_dh() {
     }
 }
 
+/// Legacy ciphers at the versions they exist in (IDEA: TLS 1.0-1.1 only;
+/// SEED: not SSLv3). RC4, SEED and IDEA need the legacy provider.
+#[tokio::test]
+async fn legacy_ciphers_handshake() {
+    let cases = [
+        ("RC4-MD5", Protocol::Ssl3),
+        ("SEED-SHA", Protocol::Tls1_2),
+        ("IDEA-CBC-SHA", Protocol::Tls1_1),
+        ("CAMELLIA256-SHA", Protocol::Tls1),
+        ("NULL-SHA", Protocol::Tls1_2),
+        ("AECDH-AES128-SHA", Protocol::Tls1),
+    ];
+    for (cipher, version) in cases {
+        let config = TlsConfig::default().only(version).ciphers(cipher);
+        let server = server(ServerConfig::with_tls(config)).await;
+        let (_, tls) = handshake(server.addr(), |b| only(b, version))
+            .await
+            .unwrap();
+        assert_eq!(negotiated(&tls), (version.to_string(), cipher.into()));
+    }
+}
+
 #[tokio::test]
 async fn dhe_with_1024_bit_params() {
     let config = TlsConfig {

@@ -37,6 +37,12 @@ pub struct TlsConfig {
     pub max: Option<Protocol>,
     /// OpenSSL cipher string for TLS ≤ 1.2, applied with `@SECLEVEL=0`.
     /// It must match at least one cipher, even for a TLS 1.3-only server.
+    ///
+    /// OpenSSL's server refuses every handshake ("no ciphers enabled for max
+    /// supported SSL/TLS version") unless some configured cipher works at
+    /// the highest allowed version: without TLS 1.3 suites, `max` must be at
+    /// most TLS 1.2, and at most TLS 1.1 for IDEA alone. [`TlsConfig::ciphers`]
+    /// takes care of the first.
     pub cipher_list: String,
     /// TLS 1.3 suites, `:`-separated; empty disables TLS 1.3.
     pub ciphersuites: String,
@@ -82,7 +88,8 @@ impl TlsConfig {
         self
     }
 
-    /// Only these TLS ≤ 1.2 ciphers (OpenSSL names), and no TLS 1.3.
+    /// Only these TLS ≤ 1.2 ciphers (OpenSSL names), and no TLS 1.3 (so `max`
+    /// becomes TLS 1.2 unless already set).
     pub fn ciphers(mut self, cipher_list: &str) -> Self {
         self.cipher_list = cipher_list.into();
         self.ciphersuites = String::new();
