@@ -43,7 +43,7 @@ async fn dialogue(addr: SocketAddr, step: Duration) -> Result<Negotiated<TcpStre
 async fn failure(addr: SocketAddr, step: Duration) -> SmtpError {
     match dialogue(addr, step).await {
         Err(f) => f.error,
-        Ok(n) => panic!("expected a failure, got {:?}", n.info()),
+        Ok(n) => panic!("expected a failure, got {n:?}"),
     }
 }
 
@@ -571,4 +571,18 @@ async fn dropping_the_server_ends_its_connections() {
     let mut line = String::new();
     let read = timeout(STEP, tcp.read_line(&mut line)).await.unwrap();
     assert_eq!(read.unwrap_or(0), 0, "connection closed");
+}
+
+/// Bulk-scan tests put many servers on distinct loopback addresses.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn serves_on_any_loopback_address() {
+    let s = SmtpServer::start("127.0.0.2:0".parse().unwrap(), ServerConfig::default())
+        .await
+        .unwrap();
+    assert_eq!(s.addr().ip().to_string(), "127.0.0.2");
+    assert!(matches!(
+        dialogue(s.addr(), STEP).await,
+        Ok(Negotiated::Ready { .. })
+    ));
 }

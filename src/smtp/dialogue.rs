@@ -41,6 +41,19 @@ pub enum Negotiated<S> {
     NoStartTls { info: SmtpInfo },
 }
 
+/// Shows the info only: the stream need not be `Debug`.
+impl<S> std::fmt::Debug for Negotiated<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (name, info) = match self {
+            Negotiated::Ready { info, .. } => ("Ready", info),
+            Negotiated::NoStartTls { info } => ("NoStartTls", info),
+        };
+        f.debug_struct(name)
+            .field("info", info)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S> Negotiated<S> {
     pub fn info(&self) -> &SmtpInfo {
         match self {
