@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::cert::CertInfo;
 use crate::dns::{normalize_domain, NameError};
 use crate::smtp::SmtpInfo;
+use crate::tls::enumerate::Enumeration;
 use crate::tls::Handshake;
 
 /// What a scan is asked to look at.
@@ -182,6 +183,10 @@ pub struct AddressReport {
     /// The handshake of a broadly compatible client (everything offered).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<Handshake>,
+    /// Versions, ciphers in order, groups: the full enumeration, unless it
+    /// was switched off (`--quick`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enumeration: Option<Enumeration>,
     /// TCP connections this address cost.
     pub connections: u32,
     /// TLS handshakes started on them.

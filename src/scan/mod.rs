@@ -22,7 +22,7 @@ use crate::model::{DomainReport, DomainStatus, MxReport, Target};
 
 mod probe;
 
-pub use probe::EhloName;
+pub use crate::smtp::EhloName;
 
 /// How to scan. Defaults are what a one-off check of a few domains wants.
 #[derive(Debug, Clone)]
@@ -37,6 +37,18 @@ pub struct ScanConfig {
     pub concurrency: usize,
     /// Simultaneous connections, all targets together.
     pub max_connections: usize,
+    /// Simultaneous connections to one address (`--per-host`).
+    pub per_host: usize,
+    /// Further attempts after a transient refusal (421, 4xx, reset, timeout).
+    pub retries: u32,
+    /// First backoff after a transient refusal; doubled on each attempt.
+    pub backoff: Duration,
+    /// Least time between two connections to one address (0: no limit).
+    pub min_interval: Duration,
+    /// Enumerate versions, ciphers and their order (off: one handshake).
+    pub enumerate: bool,
+    /// Test key-exchange groups during enumeration.
+    pub groups: bool,
 }
 
 impl Default for ScanConfig {
@@ -53,6 +65,12 @@ impl Default for ScanConfig {
             timeout: Duration::from_secs(15),
             concurrency: 16,
             max_connections: 64,
+            per_host: 2,
+            retries: 3,
+            backoff: Duration::from_secs(1),
+            min_interval: Duration::ZERO,
+            enumerate: true,
+            groups: true,
         }
     }
 }
@@ -255,12 +273,19 @@ impl Scanner {
                 let inner = Arc::clone(&self.inner);
                 async move {
                     let (ip, port, sni) = key;
+                    let c = &inner.config;
                     let settings = probe::Settings {
-                        ehlo: inner.config.ehlo.clone(),
-                        timeout: inner.config.timeout,
-                        connections: Arc::clone(&inner.connections),
+                        ehlo: c.ehlo.clone(),
+                        timeout: c.timeout,
+                        per_host: c.per_host,
+                        retries: c.retries,
+                        backoff: c.backoff,
+                        min_interval: c.min_interval,
+                        enumerate: c.enumerate,
+                        groups: c.groups,
                     };
-                    probe::probe(ip, port, sni.as_deref(), &settings).await
+                    let connections = Arc::clone(&inner.connections);
+                    probe::probe(ip, port, sni.as_deref(), &settings, connections).await
                 }
                 .boxed()
                 .shared()

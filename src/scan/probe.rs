@@ -1,73 +1,52 @@
-//! Probing one address: TCP, SMTP up to STARTTLS, one broadly compatible
-//! handshake, QUIT.
+//! Probing one address: sessions from a pool, one broadly compatible
+//! handshake, then (optionally) the full enumeration.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
 use crate::model::{AddressReport, ProbeStatus};
-use crate::smtp::{Dialogue, Negotiated};
+use crate::smtp::pool::{Pool, PoolConfig, PoolError, Session};
+use crate::smtp::EhloName;
+use crate::tls::enumerate::{self, NoSession, Sessions};
 use crate::tls::handshake::{handshake, Offer, Outcome};
 
-/// The name mxprobe gives in EHLO.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum EhloName {
-    /// This machine's host name when it is fully qualified, else the address
-    /// literal of the local end of each connection (`[192.0.2.1]`), which
-    /// RFC 5321 §4.1.4 allows when no FQDN is available.
-    #[default]
-    Auto,
-    /// Exactly this (`--ehlo`).
-    Fixed(String),
-}
-
-impl EhloName {
-    fn for_connection(&self, local: Option<SocketAddr>) -> String {
-        match self {
-            EhloName::Fixed(name) => name.clone(),
-            EhloName::Auto => match (fqdn(), local) {
-                (Some(name), _) => name.to_string(),
-                (None, Some(SocketAddr::V4(a))) => format!("[{}]", a.ip()),
-                (None, Some(SocketAddr::V6(a))) => format!("[IPv6:{}]", a.ip()),
-                (None, None) => "localhost.localdomain".to_string(),
-            },
-        }
-    }
-}
-
-/// This machine's host name, if it is fully qualified.
-fn fqdn() -> Option<&'static str> {
-    static NAME: OnceLock<Option<String>> = OnceLock::new();
-    NAME.get_or_init(|| {
-        let mut buf = [0u8; 256];
-        // SAFETY: the buffer is valid for its length; gethostname writes at
-        // most that many bytes.
-        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-        if rc != 0 {
-            return None;
-        }
-        let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-        let name = std::str::from_utf8(&buf[..end]).ok()?.trim_end_matches('.');
-        let valid = name.contains('.')
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
-        valid.then(|| name.to_ascii_lowercase())
-    })
-    .as_deref()
-}
-
+/// What a probe needs from the scan's configuration.
+#[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub ehlo: EhloName,
     pub timeout: Duration,
-    pub connections: Arc<Semaphore>,
+    pub per_host: usize,
+    pub retries: u32,
+    pub backoff: Duration,
+    pub min_interval: Duration,
+    pub enumerate: bool,
+    pub groups: bool,
+}
+
+/// The pool as the enumeration's source of sessions.
+struct PoolSessions<'a>(&'a Pool);
+
+impl Sessions for PoolSessions<'_> {
+    type Stream = Session;
+    async fn session(&self, prefetch: bool) -> Result<Session, NoSession> {
+        self.0
+            .session(prefetch)
+            .await
+            .map_err(|e| NoSession(format!("no further session: {e}")))
+    }
 }
 
 /// Probe one address. Never fails: every problem is a status in the report.
-pub(crate) async fn probe(ip: IpAddr, port: u16, sni: Option<&str>, s: &Settings) -> AddressReport {
+pub(crate) async fn probe(
+    ip: IpAddr,
+    port: u16,
+    sni: Option<&str>,
+    s: &Settings,
+    connections: Arc<Semaphore>,
+) -> AddressReport {
     let mut report = AddressReport {
         ip,
         port,
@@ -75,53 +54,46 @@ pub(crate) async fn probe(ip: IpAddr, port: u16, sni: Option<&str>, s: &Settings
         error: None,
         smtp: None,
         tls: None,
+        enumeration: None,
         connections: 0,
         handshakes: 0,
     };
-    // The semaphore is never closed, so acquiring cannot fail.
-    let Ok(_permit) = s.connections.acquire().await else {
-        report.error = Some("scan shut down".into());
-        return report;
-    };
-    let addr = SocketAddr::new(ip, port);
-    report.connections += 1;
-    let tcp = match tokio::time::timeout(s.timeout, TcpStream::connect(addr)).await {
-        Err(_) => {
-            report.error = Some(format!(
-                "connect to {addr} timed out after {}s",
-                s.timeout.as_secs_f32()
-            ));
+    let pool = Pool::new(
+        PoolConfig {
+            addr: SocketAddr::new(ip, port),
+            ehlo: s.ehlo.clone(),
+            timeout: s.timeout,
+            per_host: s.per_host,
+            retries: s.retries,
+            backoff: s.backoff,
+            min_interval: s.min_interval,
+        },
+        Some(connections),
+    );
+    let first = pool.session(s.enumerate).await;
+    report.smtp = pool.info();
+    let session = match first {
+        Ok(session) => session,
+        Err(e) => {
+            report.connections = pool.connections();
+            report.error = Some(e.to_string());
+            match e {
+                PoolError::Unreachable(_) => {}
+                PoolError::Smtp { info, .. } => {
+                    report.status = ProbeStatus::SmtpError;
+                    report.smtp = Some(info);
+                }
+                PoolError::NoStartTls(info) => {
+                    report.status = ProbeStatus::NoStarttls;
+                    report.smtp = Some(info);
+                }
+            }
             return report;
         }
-        Ok(Err(e)) => {
-            report.error = Some(format!("connect to {addr}: {e}"));
-            return report;
-        }
-        Ok(Ok(tcp)) => tcp,
     };
-    let dialogue = Dialogue {
-        ehlo_name: s.ehlo.for_connection(tcp.local_addr().ok()),
-        timeout: s.timeout,
-    };
-    let (stream, info) = match dialogue.starttls(tcp).await {
-        Err(failure) => {
-            report.status = ProbeStatus::SmtpError;
-            report.error = Some(failure.error.to_string());
-            report.smtp = Some(failure.info);
-            return report;
-        }
-        Ok(Negotiated::NoStartTls { info }) => {
-            report.status = ProbeStatus::NoStarttls;
-            report.error = Some("server does not offer STARTTLS".into());
-            report.smtp = Some(info);
-            return report;
-        }
-        Ok(Negotiated::Ready { stream, info }) => (stream, info),
-    };
-    report.smtp = Some(info);
     report.handshakes += 1;
     match handshake(
-        stream,
+        session,
         &Offer::everything(sni.map(str::to_string)),
         s.timeout,
     )
@@ -131,7 +103,8 @@ pub(crate) async fn probe(ip: IpAddr, port: u16, sni: Option<&str>, s: &Settings
             report.status = ProbeStatus::Ok;
             report.tls = Some(hs);
             if let Some(mut tls) = tls {
-                crate::smtp::quit(&mut tls, s.timeout.min(Duration::from_secs(2))).await;
+                // The polite end of a session (RFC 5321 §4.1.1.10).
+                let _ = crate::smtp::quit(&mut tls, s.timeout.min(crate::smtp::QUIT_WAIT)).await;
             }
         }
         Ok((Outcome::Refused(r), _)) => {
@@ -143,5 +116,40 @@ pub(crate) async fn probe(ip: IpAddr, port: u16, sni: Option<&str>, s: &Settings
             report.error = Some(e.to_string());
         }
     }
+    if s.enumerate {
+        let settings = enumerate::Settings {
+            timeout: s.timeout,
+            sni: sni.map(str::to_string),
+            groups: s.groups,
+        };
+        let (e, handshakes) =
+            enumerate::enumerate(&PoolSessions(&pool), report.tls.as_ref(), &settings).await;
+        report.handshakes += handshakes;
+        report.enumeration = Some(e);
+    }
+    report.connections = pool.connections();
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: T) {}
+
+    #[test]
+    fn probes_can_run_on_any_worker() {
+        let s = Settings {
+            ehlo: EhloName::Auto,
+            timeout: Duration::from_secs(1),
+            per_host: 2,
+            retries: 0,
+            backoff: Duration::ZERO,
+            min_interval: Duration::ZERO,
+            enumerate: true,
+            groups: true,
+        };
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        assert_send(async move { probe(ip, 9, None, &s, Arc::new(Semaphore::new(1))).await });
+    }
 }

@@ -1,18 +1,44 @@
 //! SMTP up to STARTTLS (RFC 5321, RFC 3207), and not one command further.
 //!
-//! SKELETON: the interface below is fixed; the bodies are being written.
-
-use std::time::Duration;
+//! The dialogue reads the greeting, sends `EHLO`, and either sends `STARTTLS`
+//! and hands back the stream positioned for the TLS ClientHello, or sends
+//! `QUIT` when STARTTLS is not offered. Those three commands (and `QUIT`
+//! again after TLS, via [`quit`]) are all it ever sends: never `MAIL`,
+//! `RCPT`, `DATA`, `BDAT`, `VRFY`, `EXPN`, `RSET` or `NOOP`, so a probe can
+//! never deliver or verify mail. It never falls back to `HELO` either: a
+//! server that rejects EHLO cannot negotiate STARTTLS (RFC 3207 §4).
+//!
+//! What comes from the network is bounded: every step has a timeout (for the
+//! whole reply, not per byte, so a server dribbling one byte a second gains
+//! nothing), and replies have limits on line length, line count and size
+//! ([`MAX_LINE`], [`MAX_LINES`], [`MAX_REPLY_BYTES`]). Bytes a server sends
+//! after its 220 to STARTTLS, before the handshake, are reported as
+//! [`SmtpError::Injection`] (RFC 3207 §6) rather than silently dropped.
+//!
+//! Layout: [`reply`](ReplyParser) is the pure parser, `dialogue` the
+//! conversation over any `AsyncRead + AsyncWrite` stream, `error` the
+//! failures and their predicates. Nothing here opens sockets or prints.
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncRead, AsyncWrite};
+
+mod dialogue;
+mod ehlo;
+mod error;
+pub mod pool;
+mod reply;
+
+pub use dialogue::{quit, Dialogue, Negotiated, SmtpFailure, QUIT_WAIT};
+pub use ehlo::EhloName;
+pub use error::{SmtpError, Step};
+pub use reply::{Reply, ReplyError, ReplyParser, MAX_LINE, MAX_LINES, MAX_REPLY_BYTES};
 
 /// What the server said before TLS.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmtpInfo {
     /// Text of the 220 greeting lines, without the reply code.
     pub greeting: Vec<String>,
-    /// The host name the greeting announces (first word of the first line).
+    /// The host name the greeting announces (first word of the first line),
+    /// when that word looks like a host name or address literal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub banner_host: Option<String>,
     /// The name the server gives in the first line of its EHLO reply.
@@ -22,58 +48,4 @@ pub struct SmtpInfo {
     pub extensions: Vec<String>,
     /// Whether STARTTLS was advertised.
     pub starttls: bool,
-}
-
-/// A parsed SMTP reply (RFC 5321 §4.2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    pub code: u16,
-    /// The text of every line, without code and separator.
-    pub lines: Vec<String>,
-}
-
-/// Why the dialogue failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SmtpError {
-    #[error("todo")]
-    Todo,
-}
-
-/// The dialogue's settings.
-#[derive(Debug, Clone)]
-pub struct Dialogue {
-    pub ehlo_name: String,
-    pub timeout: Duration,
-}
-
-/// Where a successful dialogue ended.
-pub enum Negotiated<S> {
-    /// `220 ready`: the stream is positioned for the TLS ClientHello.
-    Ready { stream: S, info: SmtpInfo },
-    /// STARTTLS not offered; QUIT was sent.
-    NoStartTls { info: SmtpInfo },
-}
-
-/// A failed dialogue with whatever was learnt before it failed.
-#[derive(Debug)]
-pub struct SmtpFailure {
-    pub info: SmtpInfo,
-    pub error: SmtpError,
-}
-
-impl Dialogue {
-    pub async fn starttls<S>(&self, _stream: S) -> Result<Negotiated<S>, SmtpFailure>
-    where
-        S: AsyncRead + AsyncWrite + Unpin,
-    {
-        todo!()
-    }
-}
-
-/// Say QUIT (over TLS or not) and wait briefly for the 221; errors ignored.
-pub async fn quit<S>(_stream: &mut S, _timeout: Duration)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    todo!()
 }

@@ -148,7 +148,10 @@ impl Drop for Pool {
         let (idle, prefetching) = {
             let mut st = self.inner.lock();
             st.closed = true;
-            (std::mem::take(&mut st.ready), std::mem::take(&mut st.prefetching))
+            (
+                std::mem::take(&mut st.ready),
+                std::mem::take(&mut st.prefetching),
+            )
         };
         for task in prefetching {
             task.abort();
@@ -160,7 +163,10 @@ impl Drop for Pool {
 /// What one attempt to open a session ran into.
 enum Failure {
     /// Might work later; `crowded`: the server limits our connections.
-    Transient { error: PoolError, crowded: bool },
+    Transient {
+        error: PoolError,
+        crowded: bool,
+    },
     Final(PoolError),
 }
 
@@ -170,45 +176,59 @@ impl Inner {
     }
 
     async fn acquire(this: &Arc<Inner>) -> Result<Session, PoolError> {
+        enum Next {
+            Take(Session),
+            Open,
+            Wait,
+            Fail(PoolError),
+        }
         let mut attempt = 0u32;
         loop {
             let notified = this.changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            {
+            let next = {
                 let mut st = this.lock();
                 if let Some(e) = &st.fatal {
-                    return Err(e.clone());
-                }
-                if let Some(s) = st.ready.pop_front() {
-                    return Ok(s);
-                }
-                if st.open < st.limit {
+                    Next::Fail(e.clone())
+                } else if let Some(s) = st.ready.pop_front() {
+                    Next::Take(s)
+                } else if st.open < st.limit {
                     st.open += 1;
-                    drop(st);
-                    match Inner::open(this).await {
-                        Ok(s) => return Ok(s),
-                        Err(Failure::Final(e)) => return Err(e),
-                        Err(Failure::Transient { error, crowded }) => {
-                            if attempt >= this.config.retries {
-                                return Err(this.give_up(error));
+                    Next::Open
+                } else {
+                    Next::Wait
+                }
+            };
+            match next {
+                Next::Take(s) => return Ok(s),
+                Next::Fail(e) => return Err(e),
+                Next::Wait => notified.await,
+                Next::Open => match Inner::open(this).await {
+                    Ok(s) => return Ok(s),
+                    Err(Failure::Final(e)) => return Err(e),
+                    Err(Failure::Transient { error, crowded }) => {
+                        if attempt >= this.config.retries {
+                            return Err(this.give_up(error));
+                        }
+                        attempt += 1;
+                        let crowded_by_us = {
+                            let mut st = this.lock();
+                            if crowded && st.open > 0 {
+                                // Others are open: the server's limit is
+                                // what we have now. Wait for one to end.
+                                st.limit = st.open;
+                                true
+                            } else {
+                                false
                             }
-                            attempt += 1;
-                            let others = this.lock().open;
-                            if crowded && others > 0 {
-                                // Others are open: the server's limit is what
-                                // we have now. Wait for one of them to end.
-                                let mut st = this.lock();
-                                st.limit = st.open.max(1);
-                                continue;
-                            }
+                        };
+                        if !crowded_by_us {
                             tokio::time::sleep(this.backoff(attempt)).await;
-                            continue;
                         }
                     }
-                }
+                },
             }
-            notified.await;
         }
     }
 
@@ -264,12 +284,13 @@ impl Inner {
     async fn open_once(this: &Arc<Inner>) -> Result<Session, Failure> {
         let cfg = &this.config;
         this.pace().await;
-        let global = match &this.global {
-            Some(g) => Some(Arc::clone(g).acquire_owned().await.map_err(|_| {
-                Failure::Final(PoolError::Unreachable("scan shut down".into()))
-            })?),
-            None => None,
-        };
+        let global =
+            match &this.global {
+                Some(g) => Some(Arc::clone(g).acquire_owned().await.map_err(|_| {
+                    Failure::Final(PoolError::Unreachable("scan shut down".into()))
+                })?),
+                None => None,
+            };
         let had_success = {
             let mut st = this.lock();
             st.connections += 1;
@@ -280,7 +301,10 @@ impl Inner {
             Ok(Err(e)) => {
                 let error = PoolError::Unreachable(format!("connect to {}: {e}", cfg.addr));
                 return Err(if had_success {
-                    Failure::Transient { error, crowded: false }
+                    Failure::Transient {
+                        error,
+                        crowded: false,
+                    }
                 } else {
                     Failure::Final(this.give_up(error))
                 });
@@ -292,7 +316,10 @@ impl Inner {
                     cfg.timeout.as_secs_f32()
                 ));
                 return Err(if had_success {
-                    Failure::Transient { error, crowded: false }
+                    Failure::Transient {
+                        error,
+                        crowded: false,
+                    }
                 } else {
                     Failure::Final(this.give_up(error))
                 });
@@ -317,7 +344,10 @@ impl Inner {
                 Err(if had_success {
                     // It offered STARTTLS before: a flapping server or a
                     // load balancer mixing back ends.
-                    Failure::Transient { error, crowded: false }
+                    Failure::Transient {
+                        error,
+                        crowded: false,
+                    }
                 } else {
                     Failure::Final(this.give_up(error))
                 })

@@ -2,3 +2,5 @@
 //! benchmarks and the `mxprobe-lab` binary. Never part of a scan.
 
 pub mod dns;
+pub mod pki;
+pub mod smtp;

@@ -35,7 +35,10 @@ pub trait Sessions: Sync {
     type Stream: AsyncRead + AsyncWrite + Unpin + Send;
     /// A new session. `prefetch`: the caller will probably want another one
     /// right after this, so the source may start opening it now.
-    fn session(&self, prefetch: bool) -> impl Future<Output = Result<Self::Stream, NoSession>> + Send;
+    fn session(
+        &self,
+        prefetch: bool,
+    ) -> impl Future<Output = Result<Self::Stream, NoSession>> + Send;
 }
 
 /// Why no session could be had (the server keeps refusing connections).
@@ -76,7 +79,10 @@ impl Enumeration {
     }
     /// The newest version the server accepts.
     pub fn highest(&self) -> Option<&VersionScan> {
-        self.versions.iter().rev().find(|v| v.supported == Some(true))
+        self.versions
+            .iter()
+            .rev()
+            .find(|v| v.supported == Some(true))
     }
 }
 
@@ -217,7 +223,12 @@ struct Asker<'a, S> {
 }
 
 impl<'a, S: Sessions> Asker<'a, S> {
-    fn new(sessions: &'a S, settings: &'a Settings, handshakes: &'a AtomicU32, protocol: Protocol) -> Self {
+    fn new(
+        sessions: &'a S,
+        settings: &'a Settings,
+        handshakes: &'a AtomicU32,
+        protocol: Protocol,
+    ) -> Self {
         Asker {
             sessions,
             settings,
@@ -265,7 +276,10 @@ impl<S: Sessions> Oracle<String> for Asker<'_, S> {
             self.handshakes.fetch_add(1, Ordering::Relaxed);
             match handshake(stream, &request, self.settings.timeout).await {
                 Ok((Outcome::Chosen(hs), _)) => {
-                    let key = hs.chain.first().map(|c| format!("{} {}", c.key_type, c.key_bits));
+                    let key = hs
+                        .chain
+                        .first()
+                        .map(|c| format!("{} {}", c.key_type, c.key_bits));
                     if hs.dh_bits.is_some() {
                         self.want_dh = false;
                     }
@@ -276,7 +290,11 @@ impl<S: Sessions> Oracle<String> for Asker<'_, S> {
                 Ok((Outcome::Refused(r), _)) => {
                     let closed = r.closed;
                     self.refusal = Some(r.detail);
-                    return Ok(if closed { Answer::Dropped } else { Answer::Refused });
+                    return Ok(if closed {
+                        Answer::Dropped
+                    } else {
+                        Answer::Refused
+                    });
                 }
                 Err(TlsError::Timeout(_)) if timeouts < TIMEOUT_RETRIES => timeouts += 1,
                 Err(e) => return Err(format!("{}: {e}", self.protocol)),
@@ -304,7 +322,10 @@ async fn version_chain<S: Sessions>(
         Err(e) => {
             incomplete.push(e);
             // What was learnt before the failure still counts.
-            first.into_iter().chain(asker.seen.iter().map(|s| s.0.clone())).collect()
+            first
+                .into_iter()
+                .chain(asker.seen.iter().map(|s| s.0.clone()))
+                .collect()
         }
     };
     let mut order_type = None;
@@ -342,7 +363,11 @@ async fn version_chain<S: Sessions>(
         protocol,
         supported,
         order: order_type,
-        refusal: if supported == Some(false) { asker.refusal } else { None },
+        refusal: if supported == Some(false) {
+            asker.refusal
+        } else {
+            None
+        },
         ciphers,
     };
     (scan, incomplete)
@@ -357,9 +382,10 @@ async fn group_scan<S: Sessions>(
     settings: &Settings,
     handshakes: &AtomicU32,
 ) -> (Vec<GroupSupport>, Vec<String>) {
-    let ecdhe_version = e.versions.iter().rev().find(|v| {
-        v.protocol != Protocol::Tls1_3 && v.ciphers.iter().any(|c| c.kx == Kx::Ecdhe)
-    });
+    let ecdhe_version =
+        e.versions.iter().rev().find(|v| {
+            v.protocol != Protocol::Tls1_3 && v.ciphers.iter().any(|c| c.kx == Kx::Ecdhe)
+        });
     let mut plan: Vec<(Protocol, &str, Vec<String>)> = Vec::new();
     let ecdhe_ciphers = |v: &VersionScan| {
         v.ciphers
@@ -368,14 +394,32 @@ async fn group_scan<S: Sessions>(
             .map(|c| c.name.clone())
             .collect::<Vec<_>>()
     };
-    if e.version(Protocol::Tls1_3).is_some_and(|v| v.supported == Some(true)) {
-        let suites: Vec<String> = Catalogue::get().tls13.iter().map(|c| c.name.clone()).collect();
-        plan.extend(TLS13_GROUPS.iter().map(|g| (Protocol::Tls1_3, *g, suites.clone())));
+    if e.version(Protocol::Tls1_3)
+        .is_some_and(|v| v.supported == Some(true))
+    {
+        let suites: Vec<String> = Catalogue::get()
+            .tls13
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        plan.extend(
+            TLS13_GROUPS
+                .iter()
+                .map(|g| (Protocol::Tls1_3, *g, suites.clone())),
+        );
         if let Some(v) = ecdhe_version {
-            plan.extend(WEAK_CURVES.iter().map(|g| (v.protocol, *g, ecdhe_ciphers(v))));
+            plan.extend(
+                WEAK_CURVES
+                    .iter()
+                    .map(|g| (v.protocol, *g, ecdhe_ciphers(v))),
+            );
         }
     } else if let Some(v) = ecdhe_version {
-        plan.extend(TLS12_CURVES.iter().map(|g| (v.protocol, *g, ecdhe_ciphers(v))));
+        plan.extend(
+            TLS12_CURVES
+                .iter()
+                .map(|g| (v.protocol, *g, ecdhe_ciphers(v))),
+        );
     }
     let found = Mutex::new((Vec::new(), Vec::new()));
     let tests = plan
@@ -403,7 +447,11 @@ async fn group_scan<S: Sessions>(
     let (mut groups, incomplete) = found.into_inner().unwrap_or_else(|p| p.into_inner());
     // Keep the test order (join_all finishes in any order).
     let rank = |g: &GroupSupport| {
-        let list = if g.protocol == Protocol::Tls1_3 { TLS13_GROUPS } else { TLS12_CURVES };
+        let list = if g.protocol == Protocol::Tls1_3 {
+            TLS13_GROUPS
+        } else {
+            TLS12_CURVES
+        };
         (g.protocol, list.iter().position(|n| *n == g.name))
     };
     groups.sort_by_key(|g| {
