@@ -60,6 +60,22 @@ pub struct Args {
     #[arg(long, default_value_t = 15.0, value_name = "SECS")]
     pub timeout: f64,
 
+    /// One handshake per address, as a broadly compatible client: no
+    /// enumeration of versions, ciphers and groups.
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Do not test key-exchange groups (saves about 20 handshakes per
+    /// address with TLS 1.3).
+    #[arg(long)]
+    pub no_groups: bool,
+
+    /// Simultaneous connections to one address. Mail servers limit
+    /// connections per client; mxprobe lowers this further when told
+    /// "too many connections".
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub per_host: u16,
+
     /// Output format.
     #[arg(short, long, default_value = "text", value_name = "text|csv|json")]
     pub format: Format,
@@ -132,6 +148,9 @@ impl Args {
             port: self.port,
             ehlo,
             timeout,
+            enumerate: !self.quick,
+            groups: !self.no_groups,
+            per_host: usize::from(self.per_host),
             ..ScanConfig::default()
         };
         Ok(Plan {

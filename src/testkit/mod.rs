@@ -2,5 +2,6 @@
 //! benchmarks and the `mxprobe-lab` binary. Never part of a scan.
 
 pub mod dns;
+pub mod net;
 pub mod pki;
 pub mod smtp;

@@ -1,0 +1,7 @@
+//! Integration tests, one binary split by topic. Everything runs on
+//! loopback against the in-process test servers (`mxprobe::testkit`).
+
+mod common;
+mod dns;
+mod scan;
+mod smtp;
