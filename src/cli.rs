@@ -76,8 +76,24 @@ pub struct Args {
     #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub per_host: u16,
 
-    /// Output format.
-    #[arg(short, long, default_value = "text", value_name = "text|csv|json")]
+    /// Refusals in a row (421, 4xx, resets, timeouts) after which an address
+    /// is given up on; any success resets the count.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub retries: u32,
+
+    /// Seconds to wait after the first refusal; doubled after each further
+    /// one in a row (at most 8 s).
+    #[arg(long, default_value_t = 0.25, value_name = "SECS")]
+    pub backoff: f64,
+
+    /// Output format: `ciphers` is a CSV table with one row per accepted
+    /// cipher, protocol version and address, in the server's order.
+    #[arg(
+        short,
+        long,
+        default_value = "text",
+        value_name = "text|csv|json|ciphers"
+    )]
     pub format: Format,
 
     /// Write results to FILE instead of standard output.
@@ -107,6 +123,12 @@ impl Args {
             );
         }
         let timeout = Duration::from_secs_f64(self.timeout);
+        if !(self.backoff.is_finite() && (0.0..=60.0).contains(&self.backoff)) {
+            bail!(
+                "--backoff must be between 0 and 60 seconds, not {}",
+                self.backoff
+            );
+        }
         let nameservers = self
             .resolvers
             .iter()
@@ -151,6 +173,8 @@ impl Args {
             enumerate: !self.quick,
             groups: !self.no_groups,
             per_host: usize::from(self.per_host),
+            retries: self.retries,
+            backoff: Duration::from_secs_f64(self.backoff),
             ..ScanConfig::default()
         };
         Ok(Plan {

@@ -25,6 +25,13 @@
 //! | `cert_sha256` | SHA-256 fingerprint of the leaf |
 //! | `chain_length` | certificates presented |
 //! | `connections`, `handshakes` | what probing this address cost |
+//! | `sslv3`, `tlsv1`, `tlsv1_1`, `tlsv1_2`, `tlsv1_3` | `yes`/`no` per protocol version (empty: not enumerated, or undetermined) |
+//! | `cipher_order` | `server`, `client` or `mixed`: whose order the newest version with two or more ciphers follows |
+//! | `preferred_sslv3` … `preferred_tlsv1_3` | the server's first choice per version (empty where it follows the client's order) |
+//! | `ciphers` | accepted ciphers of the newest version, space-separated, in server order (client order: mxprobe's offer order) |
+//! | `groups` | supported key-exchange groups (`x25519 secp256r1 …`; TLS 1.2-only curves as `TLSv1.2:secp224r1`) |
+//! | `min_dh_bits` | smallest DH group seen with a DHE cipher |
+//! | `incomplete` | why the enumeration is incomplete (empty: complete) |
 
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -33,6 +40,9 @@ use serde::Serialize;
 
 use super::ReportWriter;
 use crate::model::{AddressReport, DomainReport, MxReport};
+use crate::tls::enumerate::Enumeration;
+use crate::tls::order::OrderType;
+use crate::tls::Protocol;
 
 /// The header, in column order.
 pub const COLUMNS: &[&str] = &[
@@ -64,6 +74,21 @@ pub const COLUMNS: &[&str] = &[
     "chain_length",
     "connections",
     "handshakes",
+    "sslv3",
+    "tlsv1",
+    "tlsv1_1",
+    "tlsv1_2",
+    "tlsv1_3",
+    "cipher_order",
+    "preferred_sslv3",
+    "preferred_tlsv1",
+    "preferred_tlsv1_1",
+    "preferred_tlsv1_2",
+    "preferred_tlsv1_3",
+    "ciphers",
+    "groups",
+    "min_dh_bits",
+    "incomplete",
 ];
 
 pub struct CsvWriter<W: Write> {
@@ -130,6 +155,21 @@ struct Row<'a> {
     chain_length: Option<usize>,
     connections: Option<u32>,
     handshakes: Option<u32>,
+    sslv3: &'static str,
+    tlsv1: &'static str,
+    tlsv1_1: &'static str,
+    tlsv1_2: &'static str,
+    tlsv1_3: &'static str,
+    cipher_order: String,
+    preferred_sslv3: &'a str,
+    preferred_tlsv1: &'a str,
+    preferred_tlsv1_1: &'a str,
+    preferred_tlsv1_2: &'a str,
+    preferred_tlsv1_3: &'a str,
+    ciphers: String,
+    groups: String,
+    min_dh_bits: Option<u32>,
+    incomplete: String,
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -169,6 +209,9 @@ fn address_row<'a>(domain: &'a str, mx: &'a MxReport, a: &'a AddressReport) -> R
         row.dh_bits = tls.dh_bits;
         row.chain_length = Some(tls.chain.len());
     }
+    if let Some(e) = &a.enumeration {
+        enumeration_columns(&mut row, e);
+    }
     if let Some(c) = a.leaf() {
         row.cert_subject = &c.subject;
         row.cert_cn = c.common_name.as_deref().unwrap_or("");
@@ -181,6 +224,56 @@ fn address_row<'a>(domain: &'a str, mx: &'a MxReport, a: &'a AddressReport) -> R
         row.cert_sha256 = &c.sha256;
     }
     row
+}
+
+fn enumeration_columns<'a>(row: &mut Row<'a>, e: &'a Enumeration) {
+    for v in &e.versions {
+        let supported = match v.supported {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "",
+        };
+        let preferred = match (v.order, v.ciphers.first()) {
+            (Some(OrderType::Client), _) | (_, None) => "",
+            (_, Some(c)) => c.name.as_str(),
+        };
+        let (yes_no, pref) = match v.protocol {
+            Protocol::Ssl3 => (&mut row.sslv3, &mut row.preferred_sslv3),
+            Protocol::Tls1 => (&mut row.tlsv1, &mut row.preferred_tlsv1),
+            Protocol::Tls1_1 => (&mut row.tlsv1_1, &mut row.preferred_tlsv1_1),
+            Protocol::Tls1_2 => (&mut row.tlsv1_2, &mut row.preferred_tlsv1_2),
+            Protocol::Tls1_3 => (&mut row.tlsv1_3, &mut row.preferred_tlsv1_3),
+        };
+        *yes_no = supported;
+        *pref = preferred;
+    }
+    if let Some(v) = e.versions.iter().rev().find(|v| v.order.is_some()) {
+        row.cipher_order = v.order.map(|o| o.to_string()).unwrap_or_default();
+    }
+    if let Some(v) = e.highest() {
+        row.ciphers = v
+            .ciphers
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    row.groups = e
+        .groups
+        .iter()
+        .map(|g| {
+            if g.protocol == Protocol::Tls1_3
+                || !e.groups.iter().any(|o| o.protocol == Protocol::Tls1_3)
+            {
+                g.name.clone()
+            } else {
+                format!("{}:{}", g.protocol, g.name)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    row.min_dh_bits = e.dh_bits;
+    row.incomplete = e.incomplete.join("; ");
 }
 
 impl<W: Write> ReportWriter for CsvWriter<W> {

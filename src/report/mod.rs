@@ -9,10 +9,12 @@ use std::str::FromStr;
 
 use crate::model::DomainReport;
 
+mod ciphers;
 mod csv;
 mod json;
 mod text;
 
+pub use self::ciphers::CiphersWriter;
 pub use self::csv::CsvWriter;
 pub use self::json::JsonWriter;
 pub use self::text::TextWriter;
@@ -23,6 +25,8 @@ pub enum Format {
     Text,
     Csv,
     Json,
+    /// The cipher table: one CSV row per accepted cipher and version.
+    Ciphers,
 }
 
 impl FromStr for Format {
@@ -32,7 +36,10 @@ impl FromStr for Format {
             "text" => Ok(Format::Text),
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
-            _ => Err(format!("unknown format {s:?} (expected text, csv or json)")),
+            "ciphers" => Ok(Format::Ciphers),
+            _ => Err(format!(
+                "unknown format {s:?} (expected text, csv, json or ciphers)"
+            )),
         }
     }
 }
@@ -53,5 +60,6 @@ pub fn writer<'a>(
         Format::Text => Box::new(TextWriter::new(out)),
         Format::Csv => Box::new(CsvWriter::new(out)),
         Format::Json => Box::new(JsonWriter::new(out)),
+        Format::Ciphers => Box::new(CiphersWriter::new(out)),
     }
 }

@@ -6,6 +6,9 @@ use std::io::{self, Write};
 
 use super::ReportWriter;
 use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, ProbeStatus};
+use crate::tls::enumerate::Enumeration;
+use crate::tls::order::OrderType;
+use crate::tls::Protocol;
 
 pub struct TextWriter<W: Write> {
     out: W,
@@ -87,8 +90,99 @@ impl<W: Write> TextWriter<W> {
                 writeln!(w, "      cert      none (anonymous cipher)")?;
             }
         }
+        if let Some(e) = &a.enumeration {
+            enumeration(w, e)?;
+        }
+        if a.connections > 0 {
+            writeln!(
+                w,
+                "      cost      {} connection{}, {} handshake{}",
+                a.connections,
+                if a.connections == 1 { "" } else { "s" },
+                a.handshakes,
+                if a.handshakes == 1 { "" } else { "s" }
+            )?;
+        }
         Ok(())
     }
+}
+
+fn enumeration(w: &mut impl Write, e: &Enumeration) -> io::Result<()> {
+    writeln!(w, "      versions")?;
+    let width = e
+        .versions
+        .iter()
+        .flat_map(|v| v.ciphers.iter().map(|c| c.name.len()))
+        .max()
+        .unwrap_or(0);
+    for v in &e.versions {
+        let p = v.protocol.as_str();
+        match v.supported {
+            Some(false) => {
+                let why = v
+                    .refusal
+                    .as_deref()
+                    .map(|r| format!("  ({r})"))
+                    .unwrap_or_default();
+                writeln!(w, "        {p:<8} no{why}")?;
+                continue;
+            }
+            None => {
+                writeln!(w, "        {p:<8} unknown (enumeration incomplete)")?;
+                continue;
+            }
+            Some(true) => {}
+        }
+        let order = match v.order {
+            Some(OrderType::Server) => "server order",
+            Some(OrderType::Client) => "client order: the server takes the client's first acceptable cipher; listed in mxprobe's offer order",
+            Some(OrderType::Mixed) => "mixed order: the server's choice is not consistent; listed in the order picked",
+            None => "",
+        };
+        writeln!(w, "        {p:<8} yes  {order}")?;
+        for (i, c) in v.ciphers.iter().enumerate() {
+            let rank = match v.order {
+                Some(OrderType::Client) => "   -".to_string(),
+                _ => format!("{:>4}", format!("{}.", i + 1)),
+            };
+            let labels = c.spec().map(|s| s.legacy_labels()).unwrap_or_default();
+            let mark = if labels.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", labels.join(", "))
+            };
+            let kx = format!("{:?}/{:?}", c.kx, c.auth).to_uppercase();
+            let key = c
+                .cert_key
+                .as_deref()
+                .map(|k| format!("  {k}"))
+                .unwrap_or_default();
+            writeln!(
+                w,
+                "        {rank} {:<width$}  {kx:<11} {:>3}{mark}{key}",
+                c.name, c.bits
+            )?;
+        }
+    }
+    if !e.groups.is_empty() {
+        let mut by_protocol: Vec<(Protocol, Vec<&str>)> = Vec::new();
+        for g in &e.groups {
+            match by_protocol.iter_mut().find(|(p, _)| *p == g.protocol) {
+                Some((_, names)) => names.push(&g.name),
+                None => by_protocol.push((g.protocol, vec![&g.name])),
+            }
+        }
+        for (p, names) in by_protocol {
+            writeln!(w, "      groups    {p}: {}", names.join(" "))?;
+        }
+    }
+    if let Some(dh) = e.dh_bits {
+        writeln!(w, "      DH        {dh} bits (smallest seen with DHE)")?;
+    }
+    for reason in &e.incomplete {
+        writeln!(w, "      incomplete  {reason}")?;
+    }
+    Ok(())
 }
 
 impl<W: Write> ReportWriter for TextWriter<W> {

@@ -39,7 +39,8 @@ pub struct ScanConfig {
     pub max_connections: usize,
     /// Simultaneous connections to one address (`--per-host`).
     pub per_host: usize,
-    /// Further attempts after a transient refusal (421, 4xx, reset, timeout).
+    /// Transient refusals in a row (421, 4xx, reset, timeout) after which an
+    /// address is given up on.
     pub retries: u32,
     /// First backoff after a transient refusal; doubled on each attempt.
     pub backoff: Duration,
@@ -66,8 +67,8 @@ impl Default for ScanConfig {
             concurrency: 16,
             max_connections: 64,
             per_host: 2,
-            retries: 3,
-            backoff: Duration::from_secs(1),
+            retries: 5,
+            backoff: Duration::from_millis(250),
             min_interval: Duration::ZERO,
             enumerate: true,
             groups: true,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
+use tokio_openssl::SslStream;
 
 use crate::model::{AddressReport, ProbeStatus};
 use crate::smtp::pool::{Pool, PoolConfig, PoolError, Session};
@@ -27,15 +28,30 @@ pub(crate) struct Settings {
 }
 
 /// The pool as the enumeration's source of sessions.
-struct PoolSessions<'a>(&'a Pool);
+struct PoolSessions<'a> {
+    pool: &'a Pool,
+    timeout: Duration,
+}
+
+/// Longest wait for the server to close its side after we closed ours.
+const LINGER: Duration = Duration::from_secs(2);
 
 impl Sessions for PoolSessions<'_> {
     type Stream = Session;
+
     async fn session(&self, prefetch: bool) -> Result<Session, NoSession> {
-        self.0
+        self.pool
             .session(prefetch)
             .await
             .map_err(|e| NoSession(format!("no further session: {e}")))
+    }
+
+    async fn finish(&self, mut tls: SslStream<Session>, finished: bool) {
+        if finished {
+            // The polite end of a session (RFC 5321 §4.1.1.10).
+            let _ = crate::smtp::quit(&mut tls, self.timeout.min(crate::smtp::QUIT_WAIT)).await;
+        }
+        tls.get_mut().linger(self.timeout.min(LINGER)).await;
     }
 }
 
@@ -81,33 +97,33 @@ pub(crate) async fn probe(
                 PoolError::Unreachable(_) => {}
                 PoolError::Smtp { info, .. } => {
                     report.status = ProbeStatus::SmtpError;
-                    report.smtp = Some(info);
+                    report.smtp = Some(*info);
                 }
                 PoolError::NoStartTls(info) => {
                     report.status = ProbeStatus::NoStarttls;
-                    report.smtp = Some(info);
+                    report.smtp = Some(*info);
                 }
             }
             return report;
         }
     };
     report.handshakes += 1;
-    match handshake(
+    let sessions = PoolSessions {
+        pool: &pool,
+        timeout: s.timeout,
+    };
+    let attempt = handshake(
         session,
         &Offer::everything(sni.map(str::to_string)),
         s.timeout,
     )
-    .await
-    {
-        Ok((Outcome::Chosen(hs), tls)) => {
+    .await;
+    match attempt.result {
+        Ok(Outcome::Chosen(hs)) => {
             report.status = ProbeStatus::Ok;
             report.tls = Some(hs);
-            if let Some(mut tls) = tls {
-                // The polite end of a session (RFC 5321 §4.1.1.10).
-                let _ = crate::smtp::quit(&mut tls, s.timeout.min(crate::smtp::QUIT_WAIT)).await;
-            }
         }
-        Ok((Outcome::Refused(r), _)) => {
+        Ok(Outcome::Refused(r)) => {
             report.status = ProbeStatus::TlsError;
             report.error = Some(format!("STARTTLS accepted but {}", r.detail));
         }
@@ -116,14 +132,16 @@ pub(crate) async fn probe(
             report.error = Some(e.to_string());
         }
     }
+    if let Some(tls) = attempt.stream {
+        sessions.finish(tls, attempt.finished).await;
+    }
     if s.enumerate {
         let settings = enumerate::Settings {
             timeout: s.timeout,
             sni: sni.map(str::to_string),
             groups: s.groups,
         };
-        let (e, handshakes) =
-            enumerate::enumerate(&PoolSessions(&pool), report.tls.as_ref(), &settings).await;
+        let (e, handshakes) = enumerate::enumerate(&sessions, report.tls.as_ref(), &settings).await;
         report.handshakes += handshakes;
         report.enumeration = Some(e);
     }

@@ -23,11 +23,15 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::{Dialogue, EhloName, Negotiated, SmtpInfo};
+
+/// Longest pause between two attempts, however many failures.
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
 /// How to open sessions to one address.
 #[derive(Debug, Clone)]
@@ -38,7 +42,8 @@ pub struct PoolConfig {
     pub timeout: Duration,
     /// Sessions open at once, at most.
     pub per_host: usize,
-    /// Further attempts after a transient refusal, per request.
+    /// Transient refusals in a row (421, 4xx, resets, timeouts) after which
+    /// the pool gives up; any success resets the count.
     pub retries: u32,
     /// First backoff; doubled on each further attempt.
     pub backoff: Duration,
@@ -55,14 +60,14 @@ pub enum PoolError {
     /// The SMTP dialogue failed; `info` holds what was learnt.
     #[error("{error}")]
     Smtp {
-        info: SmtpInfo,
+        info: Box<SmtpInfo>,
         error: String,
         /// Bytes were injected after the STARTTLS 220.
         injection: bool,
     },
     /// STARTTLS is not offered.
     #[error("server does not offer STARTTLS")]
-    NoStartTls(SmtpInfo),
+    NoStartTls(Box<SmtpInfo>),
 }
 
 /// Sessions to one address. Dropping the pool closes idle sessions and stops
@@ -91,6 +96,8 @@ struct State {
     fatal: Option<PoolError>,
     closed: bool,
     last_attempt: Option<tokio::time::Instant>,
+    /// Transient failures since the last success.
+    failures_in_a_row: u32,
 }
 
 /// One session, positioned for the TLS ClientHello. Reads and writes go to
@@ -182,7 +189,6 @@ impl Inner {
             Wait,
             Fail(PoolError),
         }
-        let mut attempt = 0u32;
         loop {
             let notified = this.changed.notified();
             tokio::pin!(notified);
@@ -208,23 +214,8 @@ impl Inner {
                     Ok(s) => return Ok(s),
                     Err(Failure::Final(e)) => return Err(e),
                     Err(Failure::Transient { error, crowded }) => {
-                        if attempt >= this.config.retries {
-                            return Err(this.give_up(error));
-                        }
-                        attempt += 1;
-                        let crowded_by_us = {
-                            let mut st = this.lock();
-                            if crowded && st.open > 0 {
-                                // Others are open: the server's limit is
-                                // what we have now. Wait for one to end.
-                                st.limit = st.open;
-                                true
-                            } else {
-                                false
-                            }
-                        };
-                        if !crowded_by_us {
-                            tokio::time::sleep(this.backoff(attempt)).await;
+                        if let Some(pause) = this.after_transient(error, crowded)? {
+                            tokio::time::sleep(pause).await;
                         }
                     }
                 },
@@ -232,8 +223,34 @@ impl Inner {
         }
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
-        self.config.backoff * 2u32.saturating_pow(attempt.saturating_sub(1).min(16))
+    /// Account for a transient failure. Failures are counted for the whole
+    /// pool and any success resets the count, so a server that refuses every
+    /// other connection is still enumerated, while one that keeps refusing is
+    /// given up on after `retries` refusals in a row. Returns how long to
+    /// back off, if at all: not when our own other sessions explain a "too
+    /// many connections" (the limit is lowered to what is open and the next
+    /// attempt waits for one of them to end).
+    fn after_transient(
+        &self,
+        error: PoolError,
+        crowded: bool,
+    ) -> Result<Option<Duration>, PoolError> {
+        let mut st = self.lock();
+        st.failures_in_a_row += 1;
+        if st.failures_in_a_row > self.config.retries {
+            drop(st);
+            return Err(self.give_up(error));
+        }
+        if crowded && st.open > 0 {
+            st.limit = st.open;
+            return Ok(None);
+        }
+        Ok(Some(self.backoff(st.failures_in_a_row)))
+    }
+
+    fn backoff(&self, failures: u32) -> Duration {
+        let pause = self.config.backoff * 2u32.saturating_pow(failures.saturating_sub(1).min(16));
+        pause.min(MAX_BACKOFF)
     }
 
     /// Once the pool gives up, every later request gets the same answer at
@@ -333,6 +350,7 @@ impl Inner {
             Ok(Negotiated::Ready { stream, info }) => {
                 let mut st = this.lock();
                 st.info.get_or_insert(info);
+                st.failures_in_a_row = 0;
                 Ok(Session {
                     stream,
                     inner: Arc::clone(this),
@@ -340,7 +358,7 @@ impl Inner {
                 })
             }
             Ok(Negotiated::NoStartTls { info }) => {
-                let error = PoolError::NoStartTls(info);
+                let error = PoolError::NoStartTls(Box::new(info));
                 Err(if had_success {
                     // It offered STARTTLS before: a flapping server or a
                     // load balancer mixing back ends.
@@ -358,7 +376,7 @@ impl Inner {
                 let error = PoolError::Smtp {
                     injection: matches!(failure.error, super::SmtpError::Injection { .. }),
                     error: failure.error.to_string(),
-                    info: failure.info,
+                    info: Box::new(failure.info),
                 };
                 Err(if transient || crowded {
                     Failure::Transient { error, crowded }
@@ -383,6 +401,27 @@ impl Inner {
             next - now
         };
         tokio::time::sleep(wait).await;
+    }
+}
+
+impl Session {
+    /// Close gracefully: send FIN and wait (at most `wait`) for the server to
+    /// close its side, so that the server has counted this connection as
+    /// ended before the slot is used again. Otherwise a server limiting
+    /// connections per client could still see it open and refuse the next.
+    pub async fn linger(&mut self, wait: Duration) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let _ = tokio::time::timeout(wait, async {
+            let _ = self.stream.shutdown().await;
+            let mut buf = [0u8; 1024];
+            // Whatever still arrives (an alert, a 421) is of no interest.
+            while let Ok(n) = self.stream.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
     }
 }
 

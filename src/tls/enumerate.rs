@@ -39,6 +39,13 @@ pub trait Sessions: Sync {
         &self,
         prefetch: bool,
     ) -> impl Future<Output = Result<Self::Stream, NoSession>> + Send;
+    /// End a session after its handshake: say goodbye over TLS when the
+    /// handshake `finished`, then close the connection gracefully.
+    fn finish(
+        &self,
+        tls: tokio_openssl::SslStream<Self::Stream>,
+        finished: bool,
+    ) -> impl Future<Output = ()> + Send;
 }
 
 /// Why no session could be had (the server keeps refusing connections).
@@ -274,8 +281,12 @@ impl<S: Sessions> Oracle<String> for Asker<'_, S> {
                 .await
                 .map_err(|e| format!("{}: {e}", self.protocol))?;
             self.handshakes.fetch_add(1, Ordering::Relaxed);
-            match handshake(stream, &request, self.settings.timeout).await {
-                Ok((Outcome::Chosen(hs), _)) => {
+            let attempt = handshake(stream, &request, self.settings.timeout).await;
+            if let Some(tls) = attempt.stream {
+                self.sessions.finish(tls, attempt.finished).await;
+            }
+            match attempt.result {
+                Ok(Outcome::Chosen(hs)) => {
                     let key = hs
                         .chain
                         .first()
@@ -286,8 +297,8 @@ impl<S: Sessions> Oracle<String> for Asker<'_, S> {
                     self.seen.push((hs.cipher.clone(), key, hs.dh_bits));
                     return Ok(Answer::Picked(hs.cipher));
                 }
-                Ok((Outcome::Refused(r), _)) if r.closed && closed < CLOSED_RETRIES => closed += 1,
-                Ok((Outcome::Refused(r), _)) => {
+                Ok(Outcome::Refused(r)) if r.closed && closed < CLOSED_RETRIES => closed += 1,
+                Ok(Outcome::Refused(r)) => {
                     let closed = r.closed;
                     self.refusal = Some(r.detail);
                     return Ok(if closed {

@@ -114,19 +114,31 @@ struct Seen {
     leaf: Option<CertInfo>,
 }
 
-/// Run one handshake. On a finished handshake the TLS stream is returned too,
-/// so the caller can say QUIT over it.
-pub async fn handshake<S>(
-    stream: S,
-    offer: &Offer,
-    timeout: Duration,
-) -> Result<(Outcome, Option<SslStream<S>>), TlsError>
+/// One handshake's result, and the stream it ran on (when one was set up),
+/// so the caller can say QUIT over a finished handshake and close the
+/// connection gracefully either way.
+pub struct Attempt<S> {
+    pub result: Result<Outcome, TlsError>,
+    pub stream: Option<SslStream<S>>,
+    /// The handshake completed: the stream carries a working TLS session.
+    pub finished: bool,
+}
+
+/// Run one handshake.
+pub async fn handshake<S>(stream: S, offer: &Offer, timeout: Duration) -> Attempt<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let ssl = configure(offer)?;
+    let failed = |e: TlsError| Attempt {
+        result: Err(e),
+        stream: None,
+        finished: false,
+    };
+    let mut ssl = match configure(offer) {
+        Ok(ssl) => ssl,
+        Err(e) => return failed(e.into()),
+    };
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let mut ssl = ssl;
     if !offer.complete {
         let seen = Arc::clone(&seen);
         let complete_dhe = offer.complete_dhe;
@@ -147,37 +159,43 @@ where
                 && ffi::pending_cipher(ssl).is_some_and(|c| ffi::kx_nid(c) == cipher::NID_KX_DHE)
         });
     }
-    let mut tls = SslStream::new(ssl, stream)?;
-    let result = tokio::time::timeout(timeout, Pin::new(&mut tls).connect()).await;
-    let Ok(result) = result else {
-        return Err(TlsError::Timeout(timeout));
+    let mut tls = match SslStream::new(ssl, stream) {
+        Ok(tls) => tls,
+        Err(e) => return failed(e.into()),
     };
-    match result {
-        Ok(()) => {
-            let hs = describe(tls.ssl());
-            Ok((Outcome::Chosen(hs), Some(tls)))
-        }
-        Err(e) => {
+    let result = tokio::time::timeout(timeout, Pin::new(&mut tls).connect()).await;
+    let (result, finished) = match result {
+        Err(_) => (Err(TlsError::Timeout(timeout)), false),
+        Ok(Ok(())) => (Ok(Outcome::Chosen(describe(tls.ssl()))), true),
+        Ok(Err(e)) => {
             let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|p| p.into_inner()));
-            if let Some((protocol, cipher, bits)) = seen.choice {
-                return Ok((
-                    Outcome::Chosen(Handshake {
+            match seen.choice {
+                Some((protocol, cipher, bits)) => (
+                    Ok(Outcome::Chosen(Handshake {
                         protocol,
                         cipher,
                         bits,
                         group: None,
                         dh_bits: None,
                         chain: seen.leaf.into_iter().collect(),
-                    }),
-                    None,
-                ));
+                    })),
+                    false,
+                ),
+                None => {
+                    let refusal = refusal(&e);
+                    if LOCAL_ERRORS.iter().any(|l| refusal.detail.contains(l)) {
+                        (Err(TlsError::Unsendable(refusal.detail)), false)
+                    } else {
+                        (Ok(Outcome::Refused(refusal)), false)
+                    }
+                }
             }
-            let refusal = refusal(&e);
-            if LOCAL_ERRORS.iter().any(|l| refusal.detail.contains(l)) {
-                return Err(TlsError::Unsendable(refusal.detail));
-            }
-            Ok((Outcome::Refused(refusal), None))
         }
+    };
+    Attempt {
+        result,
+        stream: Some(tls),
+        finished,
     }
 }
 
@@ -386,8 +404,8 @@ mod tests {
         let tcp = TcpStream::connect(addr).await.expect("connect");
         handshake(tcp, offer, Duration::from_secs(5))
             .await
+            .result
             .expect("handshake ran")
-            .0
     }
 
     #[tokio::test]

@@ -3,5 +3,6 @@
 
 mod common;
 mod dns;
+mod enumerate;
 mod scan;
 mod smtp;

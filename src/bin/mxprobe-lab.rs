@@ -1,0 +1,108 @@
+//! `mxprobe-lab`: the test servers, started by hand.
+//!
+//! Starts a DNS server and one SMTP/STARTTLS test server per scenario
+//! (`mxprobe::testkit::scenarios`) on loopback, serves `<scenario>.lab.test`
+//! MX records pointing at them, prints how to scan them, and runs until
+//! interrupted. Built only with the `testkit` feature:
+//!
+//! ```sh
+//! cargo run --features testkit --bin mxprobe-lab
+//! ```
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use mxprobe::testkit::dns::{DnsServer, Zone};
+use mxprobe::testkit::scenarios;
+use mxprobe::testkit::smtp::SmtpServer;
+
+/// Start mxprobe's test DNS and SMTP servers on loopback.
+#[derive(Debug, Parser)]
+#[command(name = "mxprobe-lab")]
+struct Args {
+    /// Address of the DNS server.
+    #[arg(long, default_value = "127.0.0.53:5353")]
+    dns: SocketAddr,
+    /// Port of every SMTP server.
+    #[arg(long, default_value_t = 2525)]
+    port: u16,
+    /// First three octets of the SMTP servers' addresses (one each, from .10).
+    #[arg(long, default_value = "127.0.1")]
+    net: String,
+    /// Only these scenarios (default: all).
+    #[arg(value_name = "SCENARIO")]
+    only: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mxprobe-lab: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mxprobe-lab: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let base: Vec<u8> = args
+        .net
+        .split('.')
+        .map(|o| o.parse::<u8>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("--net {:?}: three octets like 127.0.1", args.net))?;
+    let [a, b, c] = base[..] else {
+        return Err(format!("--net {:?}: three octets like 127.0.1", args.net));
+    };
+    let mut zone = Zone::new();
+    let mut servers: Vec<(SmtpServer, String, &'static str)> = Vec::new();
+    let chosen: Vec<_> = scenarios::all()
+        .into_iter()
+        .filter(|s| args.only.is_empty() || args.only.iter().any(|o| o == s.name))
+        .collect();
+    if chosen.is_empty() {
+        let names: Vec<_> = scenarios::all().iter().map(|s| s.name).collect();
+        return Err(format!("no such scenario; there are: {}", names.join(", ")));
+    }
+    for (i, s) in chosen.into_iter().enumerate() {
+        let ip = Ipv4Addr::new(a, b, c, 10 + i as u8);
+        let server = SmtpServer::start(SocketAddr::from((ip, args.port)), s.config)
+            .await
+            .map_err(|e| format!("cannot listen on {ip}:{}: {e}", args.port))?;
+        let domain = format!("{}.lab.test", s.name);
+        zone.mx(&domain, 10, &format!("mx.{domain}"));
+        zone.a(&format!("mx.{domain}"), ip);
+        servers.push((server, domain, s.description));
+    }
+    let dns = DnsServer::start(args.dns, zone)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.dns))?;
+    println!(
+        "DNS server on {}; SMTP servers on port {}:",
+        dns.addr(),
+        args.port
+    );
+    for (server, domain, description) in &servers {
+        println!("  {domain:<28} {:<18} {description}", server.addr().ip());
+    }
+    let first = servers.first().map_or("modern.lab.test", |s| s.1.as_str());
+    println!(
+        "\nTry:\n  mxprobe --resolver {} --port {} {first}\nCtrl-C stops the lab.",
+        dns.addr(),
+        args.port
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    Ok(())
+}
