@@ -1,0 +1,420 @@
+//! The counts a scan accumulates: per key and direction, plaintext, lines by
+//! outcome, and the peers behind weak keys.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use super::classify::{Classifier, DefaultClassifier};
+use super::hosts::HostTable;
+use super::postfix::Correlation;
+use super::{Direction, Line, Peer, Tls, MAX_KEYS};
+use crate::tls::Protocol;
+
+/// Peers kept per weak key and direction unless set otherwise (see
+/// [`HostTable`]).
+pub const DEFAULT_HOST_CAPACITY: usize = 1024;
+
+/// `PROTOCOL:CIPHER:BITS`, the protocol spelling normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub protocol: Protocol,
+    /// As logged (OpenSSL or GnuTLS name).
+    pub cipher: String,
+    pub bits: u32,
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.protocol, self.cipher, self.bits)
+    }
+}
+
+/// Uses per direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub inbound: u64,
+    pub outbound: u64,
+}
+
+impl Counts {
+    pub fn total(&self) -> u64 {
+        self.inbound + self.outbound
+    }
+    /// One direction, or both (`None`).
+    pub fn get(&self, direction: Option<Direction>) -> u64 {
+        match direction {
+            Some(Direction::Inbound) => self.inbound,
+            Some(Direction::Outbound) => self.outbound,
+            None => self.total(),
+        }
+    }
+    fn add(&mut self, direction: Direction) {
+        match direction {
+            Direction::Inbound => self.inbound += 1,
+            Direction::Outbound => self.outbound += 1,
+        }
+    }
+}
+
+/// Everything known about one key.
+#[derive(Debug, Clone)]
+pub struct KeyStats {
+    key: Key,
+    findings: Vec<String>,
+    counts: Counts,
+    /// Inbound and outbound peers; only for weak keys and plaintext.
+    hosts: Option<Box<[HostTable; 2]>>,
+}
+
+impl KeyStats {
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+    /// The classifier's finding IDs; empty if the key is not weak.
+    pub fn findings(&self) -> &[String] {
+        &self.findings
+    }
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+    /// The peers that used this key in `direction` (weak keys only).
+    pub fn hosts(&self, direction: Direction) -> Option<&HostTable> {
+        self.hosts.as_ref().map(|h| &h[direction as usize])
+    }
+}
+
+/// Why a line was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Malformed {
+    /// Longer than [`super::MAX_LINE`].
+    TooLong,
+    /// Neither an Exim nor a syslog line.
+    Unrecognised,
+    /// An `X=` or `with cipher` field that does not parse.
+    BadTls,
+    /// An `H=` or `name[ip]` field that does not parse.
+    BadHost,
+    /// A new key after [`MAX_KEYS`] distinct ones.
+    KeyOverflow,
+}
+
+/// Skipped lines by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MalformedCounts {
+    pub too_long: u64,
+    pub unrecognised: u64,
+    pub bad_tls: u64,
+    pub bad_host: u64,
+    pub key_overflow: u64,
+}
+
+impl MalformedCounts {
+    pub fn total(&self) -> u64 {
+        self.too_long + self.unrecognised + self.bad_tls + self.bad_host + self.key_overflow
+    }
+    /// `(name, count)` for the non-zero reasons.
+    pub fn nonzero(&self) -> impl Iterator<Item = (&'static str, u64)> {
+        [
+            ("too-long", self.too_long),
+            ("unrecognised", self.unrecognised),
+            ("bad-tls", self.bad_tls),
+            ("bad-host", self.bad_host),
+            ("key-overflow", self.key_overflow),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+    }
+    fn add(&mut self, m: Malformed) {
+        match m {
+            Malformed::TooLong => self.too_long += 1,
+            Malformed::Unrecognised => self.unrecognised += 1,
+            Malformed::BadTls => self.bad_tls += 1,
+            Malformed::BadHost => self.bad_host += 1,
+            Malformed::KeyOverflow => self.key_overflow += 1,
+        }
+    }
+}
+
+/// Lines read, by what became of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LineCounts {
+    pub total: u64,
+    /// Counted as a TLS or plaintext transaction.
+    pub counted: u64,
+    /// Mail that did not cross the network (see the module documentation).
+    pub local: u64,
+    /// Unrelated, or read only to correlate Postfix lines.
+    pub other: u64,
+    pub malformed: MalformedCounts,
+}
+
+/// What a scan found. Feed it with [`super::scan_path`] or
+/// [`super::scan_reader`], one file after another (oldest first: "last
+/// seen" is the last use read, and Postfix lines are correlated across
+/// files); then build a [`super::Summary`] from it.
+pub struct Tally {
+    classifier: Box<dyn Classifier + Send>,
+    host_capacity: usize,
+    keys: Vec<KeyStats>,
+    /// Protocol byte, cipher, bits: to the index in `keys`.
+    index: HashMap<Vec<u8>, usize>,
+    scratch: Vec<u8>,
+    plaintext: KeyStats,
+    pub(super) lines: LineCounts,
+    seq: u64,
+    pub(super) postfix: Correlation,
+    pub(super) journal: Vec<u8>,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally::new()
+    }
+}
+
+impl fmt::Debug for Tally {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tally")
+            .field("keys", &self.keys.len())
+            .field("lines", &self.lines)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tally {
+    /// Classifies with [`DefaultClassifier`].
+    pub fn new() -> Tally {
+        Tally::with_classifier(Box::new(DefaultClassifier))
+    }
+
+    pub fn with_classifier(classifier: Box<dyn Classifier + Send>) -> Tally {
+        Tally {
+            classifier,
+            host_capacity: DEFAULT_HOST_CAPACITY,
+            keys: Vec::new(),
+            index: HashMap::new(),
+            scratch: Vec::new(),
+            plaintext: KeyStats {
+                key: Key {
+                    protocol: Protocol::Tls1_3,
+                    cipher: String::new(),
+                    bits: 0,
+                },
+                findings: Vec::new(),
+                counts: Counts::default(),
+                hosts: Some(Box::new(host_tables(DEFAULT_HOST_CAPACITY))),
+            },
+            lines: LineCounts::default(),
+            seq: 0,
+            postfix: Correlation::default(),
+            journal: Vec::new(),
+        }
+    }
+
+    /// Peers kept per weak key and direction ([`DEFAULT_HOST_CAPACITY`]):
+    /// raise it to make a long `--top` list exact on logs with many peers.
+    /// Takes effect for keys seen after the call.
+    pub fn with_host_capacity(mut self, capacity: usize) -> Tally {
+        self.host_capacity = capacity.max(1);
+        self.plaintext.hosts = Some(Box::new(host_tables(self.host_capacity)));
+        self
+    }
+
+    /// Every key seen, in order of first use.
+    pub fn keys(&self) -> &[KeyStats] {
+        &self.keys
+    }
+
+    /// Plaintext transactions.
+    pub fn plaintext(&self) -> Counts {
+        self.plaintext.counts
+    }
+
+    /// The peers that talked plaintext in `direction`.
+    pub fn plaintext_hosts(&self, direction: Direction) -> Option<&HostTable> {
+        self.plaintext.hosts(direction)
+    }
+
+    /// TLS uses per protocol, oldest protocol first (all five listed).
+    pub fn protocols(&self) -> [(Protocol, Counts); 5] {
+        let mut out = Protocol::ALL.map(|p| (p, Counts::default()));
+        for k in &self.keys {
+            let slot = &mut out[k.key.protocol as usize].1;
+            slot.inbound += k.counts.inbound;
+            slot.outbound += k.counts.outbound;
+        }
+        out
+    }
+
+    pub fn lines(&self) -> &LineCounts {
+        &self.lines
+    }
+
+    /// Counts what one parsed line says.
+    pub(super) fn record(&mut self, line: Line<'_>) {
+        match line {
+            Line::Smtp {
+                direction,
+                tls,
+                peer,
+                time,
+            } => self.transaction(direction, tls, &peer, time),
+            Line::Local => self.lines.local += 1,
+            Line::Other => self.lines.other += 1,
+            Line::Malformed(m) => self.lines.malformed.add(m),
+        }
+    }
+
+    pub(super) fn malformed(&mut self, m: Malformed) {
+        self.lines.total += 1;
+        self.lines.malformed.add(m);
+    }
+
+    fn transaction(
+        &mut self,
+        direction: Direction,
+        tls: Option<Tls<'_>>,
+        peer: &Peer<'_>,
+        time: &[u8],
+    ) {
+        let stats = match tls {
+            None => &mut self.plaintext,
+            Some(tls) => match self.key_index(tls) {
+                Some(i) => &mut self.keys[i],
+                None => {
+                    self.lines.malformed.add(Malformed::KeyOverflow);
+                    return;
+                }
+            },
+        };
+        self.lines.counted += 1;
+        self.seq += 1;
+        stats.counts.add(direction);
+        if let Some(hosts) = stats.hosts.as_mut() {
+            hosts[direction as usize].hit(peer, time, self.seq);
+        }
+    }
+
+    fn key_index(&mut self, tls: Tls<'_>) -> Option<usize> {
+        self.scratch.clear();
+        self.scratch.push(tls.protocol as u8);
+        self.scratch.extend_from_slice(tls.cipher);
+        self.scratch.extend_from_slice(&tls.bits.to_le_bytes());
+        if let Some(&i) = self.index.get(self.scratch.as_slice()) {
+            return Some(i);
+        }
+        if self.keys.len() >= MAX_KEYS {
+            return None;
+        }
+        let key = Key {
+            protocol: tls.protocol,
+            cipher: String::from_utf8_lossy(tls.cipher).into_owned(),
+            bits: tls.bits,
+        };
+        let findings = self.classifier.findings(key.protocol, &key.cipher);
+        let hosts = (!findings.is_empty()).then(|| Box::new(host_tables(self.host_capacity)));
+        self.keys.push(KeyStats {
+            key,
+            findings,
+            counts: Counts::default(),
+            hosts,
+        });
+        self.index.insert(self.scratch.clone(), self.keys.len() - 1);
+        Some(self.keys.len() - 1)
+    }
+}
+
+fn host_tables(capacity: usize) -> [HostTable; 2] {
+    [HostTable::new(capacity), HostTable::new(capacity)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct EverythingWeak;
+    impl Classifier for EverythingWeak {
+        fn findings(&self, _: Protocol, cipher: &str) -> Vec<String> {
+            vec![format!("custom-{cipher}")]
+        }
+    }
+
+    fn tls_line<'a>(d: Direction, cipher: &'a [u8], ip: &'a [u8]) -> Line<'a> {
+        Line::Smtp {
+            direction: d,
+            tls: Some(Tls {
+                protocol: Protocol::Tls1_2,
+                cipher,
+                bits: 256,
+            }),
+            peer: Peer {
+                name: b"",
+                helo: b"",
+                ip,
+            },
+            time: b"t",
+        }
+    }
+
+    #[test]
+    fn counts_keys_directions_and_hosts_of_weak_keys() {
+        let mut t = Tally::new();
+        t.record(tls_line(
+            Direction::Inbound,
+            b"ECDHE-RSA-AES256-GCM-SHA384",
+            b"192.0.2.1",
+        ));
+        t.record(tls_line(
+            Direction::Outbound,
+            b"ECDHE-RSA-AES256-GCM-SHA384",
+            b"192.0.2.2",
+        ));
+        t.record(tls_line(Direction::Inbound, b"DES-CBC3-SHA", b"192.0.2.3"));
+        t.record(Line::Local);
+        t.record(Line::Malformed(Malformed::BadTls));
+        assert_eq!(t.keys().len(), 2);
+        let strong = &t.keys()[0];
+        assert_eq!(
+            strong.key().to_string(),
+            "TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256"
+        );
+        assert_eq!(
+            strong.counts(),
+            Counts {
+                inbound: 1,
+                outbound: 1
+            }
+        );
+        assert!(strong.findings().is_empty() && strong.hosts(Direction::Inbound).is_none());
+        let weak = &t.keys()[1];
+        assert!(weak.findings().iter().any(|f| f == "cipher-3des"));
+        assert_eq!(weak.hosts(Direction::Inbound).map(HostTable::len), Some(1));
+        assert_eq!(t.protocols()[Protocol::Tls1_2 as usize].1.total(), 3);
+        assert_eq!(
+            (
+                t.lines().counted,
+                t.lines().local,
+                t.lines().malformed.bad_tls
+            ),
+            (3, 1, 1)
+        );
+    }
+
+    #[test]
+    fn uses_the_classifier_it_is_given_and_caps_keys() {
+        let mut t = Tally::with_classifier(Box::new(EverythingWeak));
+        for i in 0..(MAX_KEYS + 10) {
+            let cipher = format!("C{i}");
+            t.record(tls_line(
+                Direction::Inbound,
+                cipher.as_bytes(),
+                b"192.0.2.1",
+            ));
+        }
+        assert_eq!(t.keys().len(), MAX_KEYS);
+        assert_eq!(t.keys()[0].findings(), ["custom-C0"]);
+        assert_eq!(t.lines().malformed.key_overflow, 10);
+    }
+}
