@@ -99,7 +99,13 @@ pub fn write_csv(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
 pub fn write_text(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let both = summary.direction == "both";
     match &summary.hosts {
-        None => cipher_table(summary, both, out)?,
+        None => {
+            cipher_table(summary, both, out)?;
+            writeln!(out)?;
+        }
+        Some(groups) if groups.is_empty() => {
+            writeln!(out, "no weak protocol or cipher and no plaintext found\n")?;
+        }
         Some(groups) => {
             for g in groups {
                 host_group(g, both, out)?;
@@ -169,9 +175,11 @@ fn host_group(g: &HostGroup, both: bool, out: &mut dyn Write) -> io::Result<()> 
         })
         .collect();
     let pw = peers.iter().map(String::len).max().unwrap_or(0);
+    let iw = g.hosts.iter().map(|h| width(h.inbound)).max().unwrap_or(1);
+    let ow = g.hosts.iter().map(|h| width(h.outbound)).max().unwrap_or(1);
     for (h, peer) in g.hosts.iter().zip(&peers) {
         let split = if both {
-            format!("  in {} out {}", h.inbound, h.outbound)
+            format!("  in {:>iw$} out {:>ow$}", h.inbound, h.outbound)
         } else {
             String::new()
         };
@@ -206,7 +214,6 @@ fn totals(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
             String::new()
         }
     };
-    writeln!(out)?;
     let what = if both {
         "transactions".to_string()
     } else {
@@ -336,7 +343,6 @@ mod tests {
             "",
             "plaintext  1 use  no TLS",
             "      1 [2001:db8::1]  in 1 out 0  last seen 2024-11-26 16:04:21",
-            "",
             "",
             "total      4  transactions",
         ]
