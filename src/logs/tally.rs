@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 
@@ -159,7 +160,7 @@ pub struct Tally {
     host_capacity: usize,
     keys: Vec<KeyStats>,
     /// Protocol byte, cipher, bits: to the index in `keys`.
-    index: HashMap<Vec<u8>, usize>,
+    index: HashMap<Vec<u8>, usize, BuildHasherDefault<KeyHasher>>,
     scratch: Vec<u8>,
     plaintext: KeyStats,
     pub(super) lines: LineCounts,
@@ -194,7 +195,7 @@ impl Tally {
             classifier,
             host_capacity: DEFAULT_HOST_CAPACITY,
             keys: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             scratch: Vec::new(),
             plaintext: KeyStats {
                 key: Key {
@@ -323,6 +324,37 @@ impl Tally {
         });
         self.index.insert(self.scratch.clone(), self.keys.len() - 1);
         Some(self.keys.len() - 1)
+    }
+}
+
+/// A fast hash for the key index, looked up once per counted line. Keys
+/// are cipher names a server negotiated (not chosen freely by peers) and
+/// at most [`MAX_KEYS`] of them are kept, so a keyed, collision-resistant
+/// hash buys nothing here.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl KeyHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut word = [0; 8];
+            word.copy_from_slice(w);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = words.remainder();
+        let mut word = [0; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(word) ^ rest.len() as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
