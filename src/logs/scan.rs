@@ -213,4 +213,44 @@ mod tests {
         );
         assert_eq!(t.plaintext().inbound, 2);
     }
+
+    /// Damaged versions of every fixture line (cut anywhere, bytes replaced
+    /// by the characters the parsers look for) are counted, never panic.
+    #[test]
+    fn damaged_lines_never_panic() {
+        let fixtures = [
+            include_str!("../../testdata/logs/exim-mainlog"),
+            include_str!("../../testdata/logs/exim-gnutls-mainlog"),
+            include_str!("../../testdata/logs/postfix-mail.log"),
+            include_str!("../../testdata/logs/postfix-journal.log"),
+        ];
+        let specials = b" []()\":=*<>{},/\\\x00\xff0.";
+        let mut t = Tally::new();
+        let mut seed: u32 = 12345;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 8) as usize % n.max(1)
+        };
+        let mut lines = 0;
+        for line in fixtures.iter().flat_map(|f| f.lines()) {
+            let bytes = line.as_bytes();
+            for cut in 0..bytes.len() {
+                t.line(&bytes[..cut]);
+                t.line(&bytes[cut..]);
+                lines += 2;
+            }
+            for _ in 0..200 {
+                let mut damaged = bytes.to_vec();
+                for _ in 0..1 + next(4) {
+                    let at = next(damaged.len());
+                    damaged[at] = specials[next(specials.len())];
+                }
+                t.line(&damaged);
+                lines += 1;
+            }
+        }
+        let l = t.lines();
+        assert_eq!(l.total, lines);
+        assert_eq!(l.counted + l.local + l.other + l.malformed.total(), lines);
+    }
 }
