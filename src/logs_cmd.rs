@@ -160,6 +160,12 @@ pub fn run_with(plan: Plan, classifier: Box<dyn Classifier + Send>) -> anyhow::R
         }
     }
     let summary = Summary::new(&tally, &plan.options);
+    // Text and JSON carry the notes; a CSV table has no place for them.
+    if plan.format == Format::Csv {
+        for note in &summary.notes {
+            eprintln!("mxprobe: note: {note}");
+        }
+    }
     let target = match &plan.output {
         Some(path) => path.display().to_string(),
         None => "standard output".to_string(),

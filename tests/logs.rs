@@ -447,3 +447,23 @@ fn command_writes_output_and_exit_codes() {
     let _ = std::fs::remove_file(out);
     let _ = std::fs::remove_file(out2);
 }
+
+#[test]
+fn postfix_without_tls_logging_is_noted() {
+    let log = "\
+Nov 26 10:00:02 mx postfix/smtpd[1001]: disconnect from mail.example.org[192.0.2.10] ehlo=2 starttls=1 mail=1 rcpt=1 data=1 quit=1 commands=7
+Nov 26 10:09:00 mx postfix/smtp[1102]: 6C3D4E5F60: to=<p@plain.example>, relay=mx.plain.example[198.51.100.77]:25, delay=0.5, dsn=2.0.0, status=sent (250 OK)
+";
+    let mut t = Tally::new();
+    logs::scan_reader(log.as_bytes(), &mut t).expect("in memory");
+    let s = Summary::new(&t, &SummaryOptions::default());
+    assert_eq!(s.notes.len(), 2, "{:?}", s.notes);
+    assert!(s.notes[0].contains("smtpd_tls_loglevel"));
+    assert!(s.notes[1].contains("smtp_tls_loglevel"));
+    let mut text = Vec::new();
+    logs::write(&s, Format::Text, &mut text).expect("in memory");
+    assert!(String::from_utf8_lossy(&text).contains("\nnote: 1 Postfix smtpd sessions"));
+    // The fixtures log TLS: no notes.
+    let fixtures = Summary::new(&scan(&["postfix-mail.log"]), &SummaryOptions::default());
+    assert!(fixtures.notes.is_empty(), "{:?}", fixtures.notes);
+}

@@ -45,6 +45,14 @@ pub(crate) struct Correlation {
     /// no allocation per line.
     procs: HashMap<u64, Proc>,
     clock: u64,
+    /// smtpd sessions whose STARTTLS succeeded (`starttls=1`) without a TLS
+    /// line from the process: `smtpd_tls_loglevel = 0` hides their ciphers.
+    pub(crate) unlogged_tls_in: u64,
+    /// TLS lines of smtp processes, and outbound connections counted as
+    /// plaintext: with `smtp_tls_loglevel = 0` (Postfix's default) the
+    /// first stays 0 and the second cannot be trusted.
+    pub(crate) tls_out: u64,
+    pub(crate) plaintext_out: u64,
 }
 
 #[derive(Debug, Default)]
@@ -113,7 +121,20 @@ impl Correlation {
             let stats = peer.rest;
             let smtp_dialogue = memmem::find(stats, b" ehlo=").is_some()
                 || memmem::find(stats, b" helo=").is_some();
-            if was_tls || !smtp_dialogue || memmem::find(stats, b" starttls=").is_some() {
+            if was_tls {
+                return Line::Other;
+            }
+            if let Some(at) = memmem::find(stats, b" starttls=") {
+                let ok = stats[at + b" starttls=".len()..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .any(|&b| b != b'0');
+                if ok {
+                    self.unlogged_tls_in += 1;
+                }
+                return Line::Other;
+            }
+            if !smtp_dialogue {
                 return Line::Other;
             }
             return Line::smtp(Direction::Inbound, None, peer_of(&peer), p.time);
@@ -132,6 +153,7 @@ impl Correlation {
             let Some(tls) = peer.rest.strip_prefix(b": ").and_then(tls_params) else {
                 return Line::Malformed(Malformed::BadTls);
             };
+            self.tls_out += 1;
             let proc = self.proc(p);
             proc.tls_peer.clear();
             proc.tls_peer.extend_from_slice(peer.addr);
@@ -166,6 +188,9 @@ impl Correlation {
         proc.plain.extend_from_slice(queue_id);
         proc.plain.push(b' ');
         proc.plain.extend_from_slice(peer.addr);
+        if !fields::is_loopback(peer.ip) {
+            self.plaintext_out += 1;
+        }
         Line::smtp(Direction::Outbound, None, peer_of(&peer), p.time)
     }
 }
@@ -305,6 +330,24 @@ mod tests {
                 None,
             ]
         );
+    }
+
+    #[test]
+    fn notices_tls_logging_turned_off() {
+        let mut c = Correlation::default();
+        for l in [
+            "Nov 26 16:04:19 mx postfix/smtpd[10]: disconnect from a.example[192.0.2.1] ehlo=2 starttls=1 mail=1 quit=1 commands=5",
+            "Nov 26 16:04:19 mx postfix/smtpd[10]: disconnect from a.example[192.0.2.1] ehlo=1 starttls=0/1 commands=1/2",
+            "Nov 26 16:04:19 mx postfix/smtp[20]: 4F1A: to=<a@b>, relay=mx.b[192.0.2.2]:25, delay=1, dsn=2.0.0, status=sent (250 Ok)",
+        ] {
+            let p = prefix(l.as_bytes()).expect("syslog line");
+            if p.tag.ends_with(b"smtpd") {
+                c.smtpd(&p);
+            } else {
+                c.smtp(&p);
+            }
+        }
+        assert_eq!((c.unlogged_tls_in, c.tls_out, c.plaintext_out), (1, 0, 1));
     }
 
     #[test]

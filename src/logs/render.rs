@@ -12,6 +12,27 @@
 //!   `key,findings,name,ip,count,inbound,outbound,last_seen` (one row per
 //!   listed peer).
 //! - **JSON**: the [`Summary`] itself, one pretty-printed document.
+//!
+//! ## Wire format (JSON)
+//! A contract: fields may be added, none renamed or removed.
+//!
+//! ```text
+//! {
+//!   "direction": "both" | "inbound" | "outbound",
+//!   "sort": "desc" | "asc",
+//!   "totals": { "total", "tls", "plaintext", "plaintext_share" (0..1), "weak",
+//!               "inbound": { "tls", "plaintext" }, "outbound": { "tls", "plaintext" } },
+//!   "protocols": [ { "protocol": "TLSv1.3", "count", "inbound", "outbound" } ],
+//!   "ciphers": [ { "count", "inbound", "outbound", "key": "TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256",
+//!                  "protocol", "cipher", "bits", "findings": [ "cipher-cbc-sha1", ... ] } ],
+//!   "hosts": [ { "key" (or "plaintext"), "findings", "count",          (with by_host only)
+//!                "hosts": [ { "name", "ip", "count", "inbound", "outbound", "last_seen" } ],
+//!                "other_uses", "max_error" } ],
+//!   "lines": { "total", "counted", "local", "other",
+//!              "malformed": { "too_long", "unrecognised", "bad_tls", "bad_host", "key_overflow" } },
+//!   "notes": [ "caveats about the counts, as sentences" ]
+//! }
+//! ```
 
 use std::io::{self, Write};
 
@@ -275,7 +296,11 @@ fn totals(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
         out,
         "{:10} {:>w$}  read: {} counted, {} local, {} other, {malformed}",
         "lines", l.total, l.counted, l.local, l.other
-    )
+    )?;
+    for note in &s.notes {
+        writeln!(out, "note: {note}")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

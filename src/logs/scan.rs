@@ -35,6 +35,8 @@ fn parse<'a>(line: &'a [u8], postfix: &mut Correlation) -> Line<'a> {
     }
     if let Some(p) = syslog::prefix(line) {
         return match syslog::program(p.tag) {
+            // With `syslog_timestamp = true` Exim keeps its own stamp.
+            Program::Exim if exim::has_timestamp(p.message) => exim::line(p.message),
             Program::Exim => exim::body(p.time, p.message),
             Program::PostfixSmtpd => postfix.smtpd(&p),
             Program::PostfixSmtp => postfix.smtp(&p),
@@ -204,14 +206,15 @@ mod tests {
             b"\n",
             b"\x00\x01garbage\xff\n",
             b"Nov 26 16:04:18 mx exim[7]: 1tG0aa-000Abc-1x <= a@b H=mx [192.0.2.1] P=esmtp\n",
+            b"Nov 26 16:04:18 mx exim[7]: 2024-11-26 16:04:18 1tG0aa-000Abc-1x <= a@b H=mx [192.0.2.1] P=esmtp\n",
             br#"{"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"3","MESSAGE":"disconnect from a[192.0.2.5] ehlo=1 mail=1 quit=1 commands=3"}"#,
         ]);
         let l = t.lines();
         assert_eq!(
             (l.total, l.other, l.counted, l.malformed.unrecognised),
-            (6, 3, 2, 1)
+            (7, 3, 3, 1)
         );
-        assert_eq!(t.plaintext().inbound, 2);
+        assert_eq!(t.plaintext().inbound, 3);
     }
 
     /// Damaged versions of every fixture line (cut anywhere, bytes replaced

@@ -62,6 +62,8 @@ pub struct Summary {
     pub hosts: Option<Vec<HostGroup>>,
     /// All lines read, whatever the direction asked for.
     pub lines: LineCounts,
+    /// Caveats about the counts (see [`Tally::notes`]).
+    pub notes: Vec<String>,
 }
 
 /// Transactions (Exim messages, Postfix connections) counted.
@@ -216,6 +218,7 @@ impl Summary {
             ciphers,
             hosts,
             lines: *tally.lines(),
+            notes: tally.notes(),
         }
     }
 }

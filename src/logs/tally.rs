@@ -216,7 +216,7 @@ impl Tally {
 
     /// Peers kept per weak key and direction ([`DEFAULT_HOST_CAPACITY`]):
     /// raise it to make a long `--top` list exact on logs with many peers.
-    /// Takes effect for keys seen after the call.
+    /// Call it before scanning: it empties the plaintext peer tables.
     pub fn with_host_capacity(mut self, capacity: usize) -> Tally {
         self.host_capacity = capacity.max(1);
         self.plaintext.hosts = Some(Box::new(host_tables(self.host_capacity)));
@@ -251,6 +251,29 @@ impl Tally {
 
     pub fn lines(&self) -> &LineCounts {
         &self.lines
+    }
+
+    /// Caveats about the counts, worded for the admin: what the logs could
+    /// not show (Postfix with TLS logging turned off).
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let pf = &self.postfix;
+        if pf.unlogged_tls_in > 0 {
+            notes.push(format!(
+                "{} Postfix smtpd sessions used STARTTLS but logged no TLS connection \
+                 (smtpd_tls_loglevel = 0?): their protocols and ciphers are not counted",
+                pf.unlogged_tls_in
+            ));
+        }
+        if pf.plaintext_out > 0 && pf.tls_out == 0 {
+            notes.push(format!(
+                "no Postfix smtp process logged a TLS connection: if smtp_tls_loglevel is 0 \
+                 (Postfix's default), the {} outbound connections counted as plaintext may \
+                 have used TLS; set smtp_tls_loglevel = 1",
+                pf.plaintext_out
+            ));
+        }
+        notes
     }
 
     /// Counts what one parsed line says.
