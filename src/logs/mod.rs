@@ -24,7 +24,9 @@
 //!   outbound delivery to a relay for which the same process logged no TLS
 //!   connection is one plaintext connection (once per queue id and relay).
 //!   Postfix thus counts connections where Exim counts messages: Postfix
-//!   logs TLS per connection, not per message.
+//!   logs TLS per connection, not per message. It logs these lines only
+//!   with `smtpd_tls_loglevel`/`smtp_tls_loglevel` ≥ 1; the summary's
+//!   notes say when they look turned off.
 //!
 //! Protocol spellings are normalised (`TLS1.2` → `TLSv1.2`); cipher names
 //! are kept as logged, including GnuTLS names (Debian's Exim).
