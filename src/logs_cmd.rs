@@ -140,7 +140,10 @@ pub fn run(args: LogsArgs) -> anyhow::Result<ExitCode> {
 /// the results. Unreadable files are reported on standard error, one line
 /// each, and make the exit code 2; an output that cannot be written is an
 /// error.
-pub fn run_with(plan: Plan, classifier: Box<dyn Classifier + Send>) -> anyhow::Result<ExitCode> {
+pub fn run_with(
+    plan: Plan,
+    classifier: Box<dyn Classifier + Send + Sync>,
+) -> anyhow::Result<ExitCode> {
     // Open the output first: a typo in -o should not cost a scan of
     // gigabytes of logs.
     let mut out: Box<dyn Write> = match &plan.output {

@@ -120,6 +120,25 @@ impl HostTable {
         stat.last_seen.extend_from_slice(time);
     }
 
+    /// Adds the peers of `other` (the same key and direction, counted from
+    /// another part of the input). Error bounds add up: a peer may have
+    /// been forgotten by both tables.
+    pub(crate) fn absorb(&mut self, other: HostTable) {
+        for (key, stat) in other.map {
+            match self.map.get_mut(&key) {
+                Some(mine) => mine.merge(&stat),
+                None => {
+                    if self.map.len() >= 2 * self.capacity {
+                        self.forget_least_used();
+                    }
+                    self.map.insert(key, stat);
+                }
+            }
+        }
+        self.forgotten_uses += other.forgotten_uses;
+        self.max_error += other.max_error;
+    }
+
     fn forget_least_used(&mut self) {
         let mut counts: Vec<u64> = self.map.values().map(|h| h.count).collect();
         let Some(cut) = counts.len().checked_sub(self.capacity) else {

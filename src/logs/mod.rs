@@ -66,6 +66,7 @@ mod classify;
 mod exim;
 mod fields;
 mod hosts;
+mod parallel;
 mod postfix;
 mod read;
 mod render;

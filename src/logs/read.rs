@@ -1,8 +1,10 @@
 //! Reading logs: files, `.gz` files, standard input; in rotation order.
 //!
 //! One thread reads (and decompresses) into a few recycled 1 MiB buffers
-//! while the calling thread parses, so a scan uses both cores of a small
-//! machine and never holds more than those buffers and one partial line.
+//! while the others count: on a machine with several cores, worker threads
+//! count blocks of lines in parallel (see `parallel.rs`); on one core, the
+//! calling thread does. Either way a scan never holds more than those
+//! buffers and one partial line.
 //! Compression is recognised by content, not by name: `mainlog.2.gz`
 //! renamed, or piped in on standard input, is read all the same.
 
@@ -17,12 +19,12 @@ use super::scan::Splitter;
 use super::{LogError, Tally};
 
 /// Bytes handed from the reading thread to the parser at a time.
-const CHUNK: usize = 1 << 20;
+pub(super) const CHUNK: usize = 1 << 20;
 /// Buffers in flight: one being filled, one being parsed, one queued.
 const BUFFERS: usize = 3;
 
 /// Why a stream could not be read to its end.
-enum Failure {
+pub(super) enum Failure {
     Io(io::Error),
     Unsupported(&'static str),
 }
@@ -64,7 +66,20 @@ pub fn scan_reader<R: Read + Send>(reader: R, tally: &mut Tally) -> io::Result<(
     })
 }
 
+/// Threads counting lines: one per core, up to 4 (then reading and
+/// ordered counting become the limit). With a single core, the plain
+/// two-thread pipeline below.
 fn pump<R: Read + Send>(reader: R, tally: &mut Tally) -> Result<(), Failure> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores >= 2 {
+        super::parallel::pump(reader, tally, cores.min(4))
+    } else {
+        pump_sequential(reader, tally)
+    }
+}
+
+/// One thread reads, the calling thread splits and counts.
+pub(super) fn pump_sequential<R: Read + Send>(reader: R, tally: &mut Tally) -> Result<(), Failure> {
     let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(BUFFERS - 1);
     let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
     for _ in 0..BUFFERS {
@@ -101,7 +116,9 @@ fn pump<R: Read + Send>(reader: R, tally: &mut Tally) -> Result<(), Failure> {
 
 /// `reader` as plain text, or decompressed if it starts with gzip's magic
 /// number. Other compressors are recognised to say so, not read.
-fn decoder<'a, R: Read + Send + 'a>(mut reader: R) -> Result<Box<dyn Read + Send + 'a>, Failure> {
+pub(super) fn decoder<'a, R: Read + Send + 'a>(
+    mut reader: R,
+) -> Result<Box<dyn Read + Send + 'a>, Failure> {
     let mut head = Vec::with_capacity(6);
     (&mut reader)
         .take(6)

@@ -10,23 +10,48 @@ use super::syslog::{self, Program};
 use super::{exim, Line, Malformed, Tally, MAX_LINE};
 
 impl Tally {
-    /// Counts one line (without its line feed).
+    /// Counts one line (without its line feed), the next of the input.
     pub(super) fn line(&mut self, line: &[u8]) {
+        self.position += 1;
+        self.line_at(line, self.position);
+    }
+
+    /// Counts one line found at input position `position`.
+    pub(super) fn line_at(&mut self, line: &[u8], position: u64) {
         self.lines.total += 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.first() == Some(&b'{') {
             let mut journal = std::mem::take(&mut self.journal);
             if syslog::journal_json(line, &mut journal) {
                 let parsed = parse(&journal, &mut self.postfix);
-                self.record(parsed);
+                self.record(parsed, position);
                 self.journal = journal;
                 return;
             }
             self.journal = journal;
         }
         let parsed = parse(line, &mut self.postfix);
-        self.record(parsed);
+        self.record(parsed, position);
     }
+}
+
+/// Whether counting `line` depends on the lines before it: Postfix
+/// `smtpd`/`smtp` lines (correlated per process) and journal entries
+/// (which may be such lines). These are counted in input order; all
+/// others may be counted by any thread.
+pub(super) fn needs_order(line: &[u8]) -> bool {
+    if line.first() == Some(&b'{') {
+        return true;
+    }
+    if exim::has_timestamp(line) {
+        return false;
+    }
+    syslog::prefix(line).is_some_and(|p| {
+        matches!(
+            syslog::program(p.tag),
+            Program::PostfixSmtpd | Program::PostfixSmtp
+        )
+    })
 }
 
 fn parse<'a>(line: &'a [u8], postfix: &mut Correlation) -> Line<'a> {

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -156,7 +157,8 @@ pub struct LineCounts {
 /// seen" is the last use read, and Postfix lines are correlated across
 /// files); then build a [`super::Summary`] from it.
 pub struct Tally {
-    classifier: Box<dyn Classifier + Send>,
+    /// Shared with the partial tallies of worker threads.
+    classifier: Arc<dyn Classifier + Send + Sync>,
     host_capacity: usize,
     keys: Vec<KeyStats>,
     /// Protocol byte, cipher, bits: to the index in `keys`.
@@ -164,7 +166,9 @@ pub struct Tally {
     scratch: Vec<u8>,
     plaintext: KeyStats,
     pub(super) lines: LineCounts,
-    seq: u64,
+    /// Input position of the next line: orders uses for "last seen" across
+    /// files and the threads that count them.
+    pub(super) position: u64,
     pub(super) postfix: Correlation,
     pub(super) journal: Vec<u8>,
 }
@@ -190,10 +194,14 @@ impl Tally {
         Tally::with_classifier(Box::new(DefaultClassifier))
     }
 
-    pub fn with_classifier(classifier: Box<dyn Classifier + Send>) -> Tally {
+    pub fn with_classifier(classifier: Box<dyn Classifier + Send + Sync>) -> Tally {
+        Tally::sharing(Arc::from(classifier), DEFAULT_HOST_CAPACITY)
+    }
+
+    fn sharing(classifier: Arc<dyn Classifier + Send + Sync>, host_capacity: usize) -> Tally {
         Tally {
             classifier,
-            host_capacity: DEFAULT_HOST_CAPACITY,
+            host_capacity,
             keys: Vec::new(),
             index: HashMap::default(),
             scratch: Vec::new(),
@@ -205,10 +213,10 @@ impl Tally {
                 },
                 findings: Vec::new(),
                 counts: Counts::default(),
-                hosts: Some(Box::new(host_tables(DEFAULT_HOST_CAPACITY))),
+                hosts: Some(Box::new(host_tables(host_capacity))),
             },
             lines: LineCounts::default(),
-            seq: 0,
+            position: 0,
             postfix: Correlation::default(),
             journal: Vec::new(),
         }
@@ -276,15 +284,15 @@ impl Tally {
         notes
     }
 
-    /// Counts what one parsed line says.
-    pub(super) fn record(&mut self, line: Line<'_>) {
+    /// Counts what one parsed line, at input position `position`, says.
+    pub(super) fn record(&mut self, line: Line<'_>, position: u64) {
         match line {
             Line::Smtp {
                 direction,
                 tls,
                 peer,
                 time,
-            } => self.transaction(direction, tls, &peer, time),
+            } => self.transaction(direction, tls, &peer, time, position),
             Line::Local => self.lines.local += 1,
             Line::Other => self.lines.other += 1,
             Line::Malformed(m) => self.lines.malformed.add(m),
@@ -302,10 +310,11 @@ impl Tally {
         tls: Option<Tls<'_>>,
         peer: &Peer<'_>,
         time: &[u8],
+        position: u64,
     ) {
         let stats = match tls {
             None => &mut self.plaintext,
-            Some(tls) => match self.key_index(tls) {
+            Some(tls) => match self.key_index(tls, None) {
                 Some(i) => &mut self.keys[i],
                 None => {
                     self.lines.malformed.add(Malformed::KeyOverflow);
@@ -314,14 +323,15 @@ impl Tally {
             },
         };
         self.lines.counted += 1;
-        self.seq += 1;
         stats.counts.add(direction);
         if let Some(hosts) = stats.hosts.as_mut() {
-            hosts[direction as usize].hit(peer, time, self.seq);
+            hosts[direction as usize].hit(peer, time, position);
         }
     }
 
-    fn key_index(&mut self, tls: Tls<'_>) -> Option<usize> {
+    /// The index of `tls`'s key, added (and classified, unless `findings`
+    /// are known) if new; `None` past [`MAX_KEYS`].
+    fn key_index(&mut self, tls: Tls<'_>, findings: Option<&[String]>) -> Option<usize> {
         self.scratch.clear();
         self.scratch.push(tls.protocol as u8);
         self.scratch.extend_from_slice(tls.cipher);
@@ -337,7 +347,10 @@ impl Tally {
             cipher: String::from_utf8_lossy(tls.cipher).into_owned(),
             bits: tls.bits,
         };
-        let findings = self.classifier.findings(key.protocol, &key.cipher);
+        let findings = match findings {
+            Some(known) => known.to_vec(),
+            None => self.classifier.findings(key.protocol, &key.cipher),
+        };
         let hosts = (!findings.is_empty()).then(|| Box::new(host_tables(self.host_capacity)));
         self.keys.push(KeyStats {
             key,
@@ -381,6 +394,64 @@ impl Hasher for KeyHasher {
     }
 }
 
+impl Tally {
+    /// An empty tally with the same classifier and capacities, for a
+    /// worker thread to count into and [`Tally::absorb`] to merge.
+    pub(super) fn partial(&self) -> Tally {
+        Tally::sharing(Arc::clone(&self.classifier), self.host_capacity)
+    }
+
+    /// Adds the counts of `other` (a partial tally of the same input:
+    /// positions decide which "last seen" is the latest).
+    pub(super) fn absorb(&mut self, other: Tally) {
+        let mut lines = other.lines;
+        for stats in other.keys {
+            let tls = Tls {
+                protocol: stats.key.protocol,
+                cipher: stats.key.cipher.as_bytes(),
+                bits: stats.key.bits,
+            };
+            let Some(i) = self.key_index(tls, Some(&stats.findings)) else {
+                let uses = stats.counts.total();
+                lines.counted -= uses;
+                lines.malformed.key_overflow += uses;
+                continue;
+            };
+            self.keys[i].absorb(stats);
+        }
+        self.plaintext.absorb(other.plaintext);
+        self.lines.add(&lines);
+        self.position = self.position.max(other.position);
+    }
+}
+
+impl KeyStats {
+    fn absorb(&mut self, other: KeyStats) {
+        self.counts.inbound += other.counts.inbound;
+        self.counts.outbound += other.counts.outbound;
+        if let (Some(mine), Some(theirs)) = (self.hosts.as_mut(), other.hosts) {
+            let [inbound, outbound] = *theirs;
+            mine[0].absorb(inbound);
+            mine[1].absorb(outbound);
+        }
+    }
+}
+
+impl LineCounts {
+    fn add(&mut self, o: &LineCounts) {
+        self.total += o.total;
+        self.counted += o.counted;
+        self.local += o.local;
+        self.other += o.other;
+        let (m, n) = (&mut self.malformed, &o.malformed);
+        m.too_long += n.too_long;
+        m.unrecognised += n.unrecognised;
+        m.bad_tls += n.bad_tls;
+        m.bad_host += n.bad_host;
+        m.key_overflow += n.key_overflow;
+    }
+}
+
 fn host_tables(capacity: usize) -> [HostTable; 2] {
     [HostTable::new(capacity), HostTable::new(capacity)]
 }
@@ -416,19 +487,28 @@ mod tests {
     #[test]
     fn counts_keys_directions_and_hosts_of_weak_keys() {
         let mut t = Tally::new();
-        t.record(tls_line(
-            Direction::Inbound,
-            b"ECDHE-RSA-AES256-GCM-SHA384",
-            b"192.0.2.1",
-        ));
-        t.record(tls_line(
-            Direction::Outbound,
-            b"ECDHE-RSA-AES256-GCM-SHA384",
-            b"192.0.2.2",
-        ));
-        t.record(tls_line(Direction::Inbound, b"DES-CBC3-SHA", b"192.0.2.3"));
-        t.record(Line::Local);
-        t.record(Line::Malformed(Malformed::BadTls));
+        t.record(
+            tls_line(
+                Direction::Inbound,
+                b"ECDHE-RSA-AES256-GCM-SHA384",
+                b"192.0.2.1",
+            ),
+            0,
+        );
+        t.record(
+            tls_line(
+                Direction::Outbound,
+                b"ECDHE-RSA-AES256-GCM-SHA384",
+                b"192.0.2.2",
+            ),
+            0,
+        );
+        t.record(
+            tls_line(Direction::Inbound, b"DES-CBC3-SHA", b"192.0.2.3"),
+            0,
+        );
+        t.record(Line::Local, 0);
+        t.record(Line::Malformed(Malformed::BadTls), 0);
         assert_eq!(t.keys().len(), 2);
         let strong = &t.keys()[0];
         assert_eq!(
@@ -462,11 +542,10 @@ mod tests {
         let mut t = Tally::with_classifier(Box::new(EverythingWeak));
         for i in 0..(MAX_KEYS + 10) {
             let cipher = format!("C{i}");
-            t.record(tls_line(
-                Direction::Inbound,
-                cipher.as_bytes(),
-                b"192.0.2.1",
-            ));
+            t.record(
+                tls_line(Direction::Inbound, cipher.as_bytes(), b"192.0.2.1"),
+                0,
+            );
         }
         assert_eq!(t.keys().len(), MAX_KEYS);
         assert_eq!(t.keys()[0].findings(), ["custom-C0"]);
