@@ -63,6 +63,7 @@ use serde::Serialize;
 use crate::tls::Protocol;
 
 mod classify;
+mod counts;
 mod exim;
 mod fields;
 mod hosts;
@@ -76,15 +77,14 @@ mod syslog;
 mod tally;
 
 pub use self::classify::{Classifier, DefaultClassifier};
+pub use self::counts::{Counts, LineCounts, Malformed, MalformedCounts};
 pub use self::hosts::{HostStat, HostTable};
 pub use self::read::{rotation_order, scan_path, scan_reader};
 pub use self::render::{write, write_csv, write_json, write_text};
 pub use self::summary::{
     CipherRow, Counted, HostGroup, HostRow, ProtocolRow, SortOrder, Summary, SummaryOptions, Totals,
 };
-pub use self::tally::{
-    Counts, Key, KeyStats, LineCounts, Malformed, MalformedCounts, Tally, DEFAULT_HOST_CAPACITY,
-};
+pub use self::tally::{Key, KeyStats, Tally, DEFAULT_HOST_CAPACITY};
 
 /// Lines longer than this are counted as [`Malformed::TooLong`] and skipped
 /// without being buffered. Real Exim and Postfix lines stay far below it.

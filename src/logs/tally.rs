@@ -6,9 +6,8 @@ use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use super::classify::{Classifier, DefaultClassifier};
+use super::counts::{Counts, LineCounts, Malformed};
 use super::hosts::HostTable;
 use super::postfix::Correlation;
 use super::{Direction, Line, Peer, Tls, MAX_KEYS};
@@ -30,33 +29,6 @@ pub struct Key {
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.protocol, self.cipher, self.bits)
-    }
-}
-
-/// Uses per direction.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Counts {
-    pub inbound: u64,
-    pub outbound: u64,
-}
-
-impl Counts {
-    pub fn total(&self) -> u64 {
-        self.inbound + self.outbound
-    }
-    /// One direction, or both (`None`).
-    pub fn get(&self, direction: Option<Direction>) -> u64 {
-        match direction {
-            Some(Direction::Inbound) => self.inbound,
-            Some(Direction::Outbound) => self.outbound,
-            None => self.total(),
-        }
-    }
-    fn add(&mut self, direction: Direction) {
-        match direction {
-            Direction::Inbound => self.inbound += 1,
-            Direction::Outbound => self.outbound += 1,
-        }
     }
 }
 
@@ -85,71 +57,6 @@ impl KeyStats {
     pub fn hosts(&self, direction: Direction) -> Option<&HostTable> {
         self.hosts.as_ref().map(|h| &h[direction as usize])
     }
-}
-
-/// Why a line was skipped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Malformed {
-    /// Longer than [`super::MAX_LINE`].
-    TooLong,
-    /// Neither an Exim nor a syslog line.
-    Unrecognised,
-    /// An `X=` or `with cipher` field that does not parse.
-    BadTls,
-    /// An `H=` or `name[ip]` field that does not parse.
-    BadHost,
-    /// A new key after [`MAX_KEYS`] distinct ones.
-    KeyOverflow,
-}
-
-/// Skipped lines by reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct MalformedCounts {
-    pub too_long: u64,
-    pub unrecognised: u64,
-    pub bad_tls: u64,
-    pub bad_host: u64,
-    pub key_overflow: u64,
-}
-
-impl MalformedCounts {
-    pub fn total(&self) -> u64 {
-        self.too_long + self.unrecognised + self.bad_tls + self.bad_host + self.key_overflow
-    }
-    /// `(name, count)` for the non-zero reasons.
-    pub fn nonzero(&self) -> impl Iterator<Item = (&'static str, u64)> {
-        [
-            ("too-long", self.too_long),
-            ("unrecognised", self.unrecognised),
-            ("bad-tls", self.bad_tls),
-            ("bad-host", self.bad_host),
-            ("key-overflow", self.key_overflow),
-        ]
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-    }
-    fn add(&mut self, m: Malformed) {
-        match m {
-            Malformed::TooLong => self.too_long += 1,
-            Malformed::Unrecognised => self.unrecognised += 1,
-            Malformed::BadTls => self.bad_tls += 1,
-            Malformed::BadHost => self.bad_host += 1,
-            Malformed::KeyOverflow => self.key_overflow += 1,
-        }
-    }
-}
-
-/// Lines read, by what became of them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct LineCounts {
-    pub total: u64,
-    /// Counted as a TLS or plaintext transaction.
-    pub counted: u64,
-    /// Mail that did not cross the network (see the module documentation).
-    pub local: u64,
-    /// Unrelated, or read only to correlate Postfix lines.
-    pub other: u64,
-    pub malformed: MalformedCounts,
 }
 
 /// What a scan found. Feed it with [`super::scan_path`] or
@@ -434,21 +341,6 @@ impl KeyStats {
             mine[0].absorb(inbound);
             mine[1].absorb(outbound);
         }
-    }
-}
-
-impl LineCounts {
-    fn add(&mut self, o: &LineCounts) {
-        self.total += o.total;
-        self.counted += o.counted;
-        self.local += o.local;
-        self.other += o.other;
-        let (m, n) = (&mut self.malformed, &o.malformed);
-        m.too_long += n.too_long;
-        m.unrecognised += n.unrecognised;
-        m.bad_tls += n.bad_tls;
-        m.bad_host += n.bad_host;
-        m.key_overflow += n.key_overflow;
     }
 }
 
