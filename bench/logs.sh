@@ -44,7 +44,7 @@ best_of() {
 
 row() { # name bytes secs rss
     awk -v n="$1" -v b="$2" -v s="$3" -v r="$4" \
-        'BEGIN { printf "  %-34s %7.2f s %8.0f MB/s %8.1f MiB peak RSS\n", n, s, b / 1e6 / (s > 0 ? s : 0.001), r / 1024 }'
+        'BEGIN { printf "  %-40s %7.2f s %8.0f MB/s %8.1f MiB peak RSS\n", n, s, b / 1e6 / (s > 0 ? s : 0.001), r / 1024 }'
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
@@ -82,3 +82,20 @@ for size in "${sizes[@]}"; do
     piped=$(awk '{ n += $1 } END { print n }' "$dir/pipeline.txt")
     echo "  TLS uses: mxprobe $tls, pipeline $piped"
 done
+
+# The other inputs, at the first size: the Exim log gzipped (decompression
+# runs on the reading thread) and a Postfix log (its smtpd/smtp lines are
+# counted in order, on one thread).
+size=${sizes[0]}
+gz=$dir/mainlog-$size.gz
+[ -s "$gz" ] || gzip -6 -c "$dir/mainlog-$size" > "$gz"
+pf=$dir/mail.log-$size
+[ -s "$pf" ] || python3 testdata/logs/generate.py --mta postfix --size "$size" --seed 1 -o "$pf"
+echo
+echo "$size, other inputs:"
+best_of "$bin" -o "$dir/mxprobe-gz.txt" "$gz"
+row "mxprobe logs on .gz (uncompressed MB/s)" "$(stat -c %s "$dir/mainlog-$size")" "$secs" "$rss"
+best_of sh -c "zcat '$gz' | grep -a -o 'X=[^ ]*' | sort | uniq -c > '$dir/pipeline-gz.txt'"
+row "zcat | grep -a | sort | uniq -c" "$(stat -c %s "$dir/mainlog-$size")" "$secs" "$rss"
+best_of "$bin" -o "$dir/mxprobe-postfix.txt" "$pf"
+row "mxprobe logs on a Postfix log" "$(stat -c %s "$pf")" "$secs" "$rss"
