@@ -37,8 +37,9 @@ pub const CIPHER_CBC_SHA1: &str = "cipher-cbc-sha1";
 
 /// Decides which negotiated parameters are weak.
 ///
-/// Called once per distinct `PROTOCOL:CIPHER:BITS` key of a tally, so it
-/// may be slow; it must be deterministic. `cipher` is the name as logged:
+/// Called once per distinct `PROTOCOL:CIPHER:BITS` key and counting
+/// thread, so it may be slow; it must be deterministic (the threads'
+/// answers are merged) and shareable between threads (`Send + Sync`). `cipher` is the name as logged:
 /// an OpenSSL name (`ECDHE-RSA-AES256-GCM-SHA384`) or a GnuTLS one
 /// (`ECDHE_RSA_AES_256_GCM_SHA384`,
 /// `ECDHE_SECP256R1__RSA_SHA256__AES_256_CBC__SHA1`).

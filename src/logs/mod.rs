@@ -44,11 +44,13 @@
 //! [`MAX_LINE`] are skipped without being buffered; the number of distinct
 //! keys is capped ([`MAX_KEYS`]); peers are tracked only for weak keys and
 //! plaintext, in tables of bounded size per key and direction (see
-//! [`HostTable`]); Postfix correlation state is capped per process.
+//! [`HostTable`]); Postfix correlation state is capped per process. Each
+//! counting thread (one per core, up to four) has such a partial tally,
+//! merged at the end of each input.
 //!
 //! # Classification
 //! Which keys are weak is decided by a [`Classifier`], once per distinct
-//! key. [`DefaultClassifier`] reads the cipher catalogue for OpenSSL names
+//! key and counting thread. [`DefaultClassifier`] reads the cipher catalogue for OpenSSL names
 //! and the name's components for GnuTLS ones; the policy engine plugs in
 //! through the same trait.
 //!
