@@ -1,6 +1,7 @@
 //! mxprobe: actively probes mail servers' STARTTLS.
 pub mod cert;
 pub mod dns;
+pub mod logs;
 pub mod model;
 pub mod report;
 pub mod scan;

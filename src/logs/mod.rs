@@ -1,0 +1,223 @@
+//! Log analysis: which TLS protocols and ciphers a mail server negotiated,
+//! counted from its Exim or Postfix logs, and which peers used the outdated
+//! ones.
+//!
+//! This is the passive counterpart of the prober: instead of asking servers
+//! what they would negotiate, it counts what they did negotiate, over weeks
+//! of logs, in one streaming pass.
+//!
+//! # What is counted
+//! Every SMTP transaction with a peer becomes one count under its key
+//! `PROTOCOL:CIPHER:BITS` (`TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256`, the
+//! form Exim logs in `X=`), or under *plaintext*, split into inbound and
+//! outbound:
+//!
+//! - **Exim** (main log, or Exim lines in syslog): each arrival `<=` with
+//!   `H=` is one inbound message; each delivery `=>`, `->` or cut-through
+//!   `>>` with `H=` is one outbound delivery. `X=` gives the key; no `X=`
+//!   means plaintext. `*>` (delivery suppressed by `-N`) made no connection
+//!   and is not counted.
+//! - **Postfix**: each `TLS connection established from|to` line of an
+//!   `…/smtpd` or `…/smtp` process is one TLS connection. An inbound session
+//!   that got as far as `EHLO`/`HELO` and disconnected without `starttls=`
+//!   in its command counts (Postfix ≥ 3.0) is one plaintext connection; an
+//!   outbound delivery to a relay for which the same process logged no TLS
+//!   connection is one plaintext connection (once per queue id and relay).
+//!   Postfix thus counts connections where Exim counts messages: Postfix
+//!   logs TLS per connection, not per message. It logs these lines only
+//!   with `smtpd_tls_loglevel`/`smtp_tls_loglevel` ≥ 1; the summary's
+//!   notes say when they look turned off.
+//!
+//! Protocol spellings are normalised (`TLS1.2` → `TLSv1.2`); cipher names
+//! are kept as logged, including GnuTLS names (Debian's Exim).
+//!
+//! # What is not counted
+//! - Local traffic: Exim arrivals without `H=` (`U=` local submissions,
+//!   bounces), deliveries without `H=` (mailboxes, pipes), and any
+//!   connection with a loopback peer (content filters such as amavis or
+//!   spamd on 127.0.0.1, where TLS would be pointless). These are counted as
+//!   `local` lines only, so the plaintext share is about the network.
+//! - Failed handshakes and rejected connections: they negotiated nothing.
+//!
+//! # Bounds
+//! Memory does not grow with the size of the logs: lines longer than
+//! [`MAX_LINE`] are skipped without being buffered; the number of distinct
+//! keys is capped ([`MAX_KEYS`]); peers are tracked only for weak keys and
+//! plaintext, in tables of bounded size per key and direction (see
+//! [`HostTable`]); Postfix correlation state is capped per process. Each
+//! counting thread (one per core, up to four) has such a partial tally,
+//! merged at the end of each input.
+//!
+//! # Classification
+//! Which keys are weak is decided by a [`Classifier`], once per distinct
+//! key and counting thread. [`DefaultClassifier`] reads the cipher catalogue for OpenSSL names
+//! and the name's components for GnuTLS ones; the policy engine plugs in
+//! through the same trait.
+//!
+//! The library never prints: renderers write into any [`std::io::Write`].
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::tls::Protocol;
+
+mod classify;
+mod counts;
+mod exim;
+mod fields;
+mod hosts;
+mod parallel;
+mod postfix;
+mod read;
+mod render;
+mod scan;
+mod summary;
+mod syslog;
+mod tally;
+
+pub use self::classify::{Classifier, DefaultClassifier};
+pub use self::counts::{Counts, LineCounts, Malformed, MalformedCounts};
+pub use self::hosts::{HostStat, HostTable};
+pub use self::read::{rotation_order, scan_path, scan_reader};
+pub use self::render::{write, write_csv, write_json, write_text};
+pub use self::summary::{
+    CipherRow, Counted, HostGroup, HostRow, ProtocolRow, SortOrder, Summary, SummaryOptions, Totals,
+};
+pub use self::tally::{Key, KeyStats, Tally, DEFAULT_HOST_CAPACITY};
+
+/// Lines longer than this are counted as [`Malformed::TooLong`] and skipped
+/// without being buffered. Real Exim and Postfix lines stay far below it.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// Distinct `PROTOCOL:CIPHER:BITS` keys kept; lines with further keys count
+/// as [`Malformed::KeyOverflow`]. A real server has a few dozen.
+pub const MAX_KEYS: usize = 4096;
+
+/// Which way a message or connection went, seen from the logging server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Received: Exim `<=`, Postfix `smtpd`.
+    Inbound,
+    /// Sent: Exim `=>`/`->`/`>>`, Postfix `smtp`.
+    Outbound,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Direction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "in" | "inbound" => Ok(Direction::Inbound),
+            "out" | "outbound" => Ok(Direction::Outbound),
+            _ => Err(format!("unknown direction {s:?} (expected in or out)")),
+        }
+    }
+}
+
+/// Why a log could not be read (set-up and I/O only: bad lines are counted,
+/// never errors).
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("cannot open {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Reading failed part-way (for example a truncated `.gz`); the lines
+    /// before the failure have been counted.
+    #[error("cannot read {path}: {source} (lines before the error were counted)")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {kind}-compressed; decompress it first (only gzip is read)")]
+    UnsupportedCompression { path: PathBuf, kind: &'static str },
+}
+
+impl LogError {
+    /// The file concerned (`-` for standard input).
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            LogError::Open { path, .. }
+            | LogError::Read { path, .. }
+            | LogError::UnsupportedCompression { path, .. } => path,
+        }
+    }
+}
+
+/// One peer as logged: host name (empty if none), HELO name (Exim, empty if
+/// none) and address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Peer<'a> {
+    pub name: &'a [u8],
+    pub helo: &'a [u8],
+    pub ip: &'a [u8],
+}
+
+/// What a TLS session negotiated, as logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tls<'a> {
+    pub protocol: Protocol,
+    pub cipher: &'a [u8],
+    pub bits: u32,
+}
+
+/// What one log line contributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Line<'a> {
+    /// One SMTP message (Exim) or connection (Postfix) with a peer.
+    Smtp {
+        direction: Direction,
+        /// `None`: plaintext.
+        tls: Option<Tls<'a>>,
+        peer: Peer<'a>,
+        /// The line's timestamp as logged.
+        time: &'a [u8],
+    },
+    /// Mail that did not cross the network (local submission or delivery,
+    /// loopback peer).
+    Local,
+    /// Well-formed but not about a transaction (queue runs, rejections,
+    /// other daemons, Postfix lines read only for correlation).
+    Other,
+    Malformed(Malformed),
+}
+
+impl<'a> Line<'a> {
+    /// An SMTP line, or `Local` if the peer is on the loopback interface.
+    pub(crate) fn smtp(
+        direction: Direction,
+        tls: Option<Tls<'a>>,
+        peer: Peer<'a>,
+        time: &'a [u8],
+    ) -> Line<'a> {
+        if fields::is_loopback(peer.ip) {
+            Line::Local
+        } else {
+            Line::Smtp {
+                direction,
+                tls,
+                peer,
+                time,
+            }
+        }
+    }
+}
