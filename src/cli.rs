@@ -21,9 +21,31 @@ Exit codes:
 ///
 /// Looks up the MX hosts of each DOMAIN, speaks SMTP up to STARTTLS with
 /// each of their addresses (never further: no mail is ever sent), and
-/// reports what the TLS handshake negotiates and the certificate presented.
+/// reports which protocol versions and ciphers each accepts, in which order
+/// it prefers them, and the certificate it presents.
 #[derive(Debug, Parser)]
-#[command(name = "mxprobe", version, after_help = EXIT_CODES)]
+#[command(
+    name = "mxprobe",
+    version,
+    after_help = EXIT_CODES,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub scan: Args,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Count the TLS protocols and ciphers in Exim or Postfix logs, and who
+    /// used the outdated ones.
+    Logs(crate::logs_cmd::LogsArgs),
+}
+
+/// Scan flags.
+#[derive(Debug, clap::Args)]
 pub struct Args {
     /// Mail domains to check (their MX hosts are looked up).
     #[arg(value_name = "DOMAIN")]

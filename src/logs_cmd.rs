@@ -13,10 +13,10 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 
+use mxprobe::logs::Format;
 use mxprobe::logs::{
     self, Classifier, DefaultClassifier, Direction, SortOrder, Summary, SummaryOptions, Tally,
 };
-use mxprobe::report::Format;
 
 /// Exit code when a file could not be read (the others were counted).
 const EXIT_UNREADABLE: u8 = 2;

@@ -16,13 +16,18 @@ use mxprobe::report;
 use mxprobe::scan::Scanner;
 
 mod cli;
+mod logs_cmd;
 
 /// Exit code for usage, configuration and I/O errors.
 const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
-    match run(args) {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        Some(cli::Command::Logs(args)) => logs_cmd::run(args),
+        None => run(cli.scan),
+    };
+    match result {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {

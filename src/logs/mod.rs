@@ -82,7 +82,7 @@ pub use self::classify::{Classifier, DefaultClassifier};
 pub use self::counts::{Counts, LineCounts, Malformed, MalformedCounts};
 pub use self::hosts::{HostStat, HostTable};
 pub use self::read::{rotation_order, scan_path, scan_reader};
-pub use self::render::{write, write_csv, write_json, write_text};
+pub use self::render::{write, write_csv, write_json, write_text, Format};
 pub use self::summary::{
     CipherRow, Counted, HostGroup, HostRow, ProtocolRow, SortOrder, Summary, SummaryOptions, Totals,
 };

@@ -37,7 +37,26 @@
 use std::io::{self, Write};
 
 use super::summary::{share, HostGroup, Summary};
-use crate::report::Format;
+
+/// Output formats of the log summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Csv,
+    Json,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(Format::Text),
+            "csv" => Ok(Format::Csv),
+            "json" => Ok(Format::Json),
+            _ => Err(format!("unknown format {s:?} (expected text, csv or json)")),
+        }
+    }
+}
 
 /// Renders `summary` in `format`.
 pub fn write(summary: &Summary, format: Format, out: &mut dyn Write) -> io::Result<()> {

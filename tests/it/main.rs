@@ -4,5 +4,6 @@
 mod common;
 mod dns;
 mod enumerate;
+mod logs;
 mod scan;
 mod smtp;

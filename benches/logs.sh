@@ -13,8 +13,8 @@
 # runs (default 3) with the file in the page cache. A benchmark, not a
 # test: numbers depend on the machine.
 #
-#     bench/logs.sh            # 100M and 1G
-#     bench/logs.sh 10M        # a quick look
+#     benches/logs.sh            # 100M and 1G
+#     benches/logs.sh 10M        # a quick look
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,12 +22,12 @@ dir=${BENCH_DIR:-/tmp/mxprobe-bench}
 runs=${BENCH_RUNS:-3}
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(100M 1G); fi
 if [ ! -x /usr/bin/time ]; then
-    echo "bench/logs.sh: needs GNU time (/usr/bin/time): apt-get install time" >&2
+    echo "benches/logs.sh: needs GNU time (/usr/bin/time): apt-get install time" >&2
     exit 2
 fi
 
-cargo build --quiet --release --example logs
-bin=$PWD/target/release/examples/logs
+cargo build --quiet --release --bin mxprobe
+bin=$PWD/target/release/mxprobe
 mkdir -p "$dir"
 
 # best_of CMD...: runs CMD $runs times; sets $secs (best wall time) and
@@ -59,11 +59,11 @@ for size in "${sizes[@]}"; do
     echo
     echo "$size: $log, $bytes bytes, $(wc -l < "$log") lines"
 
-    best_of "$bin" -o "$dir/mxprobe.txt" "$log"
+    best_of "$bin" logs -o "$dir/mxprobe.txt" "$log"
     row "mxprobe logs" "$bytes" "$secs" "$rss"
     mx_secs=$secs
 
-    best_of "$bin" --by host -f json -o "$dir/mxprobe-hosts.json" "$log"
+    best_of "$bin" logs --by host -f json -o "$dir/mxprobe-hosts.json" "$log"
     row "mxprobe logs --by host -f json" "$bytes" "$secs" "$rss"
 
     best_of sh -c "grep -a -o 'X=[^ ]*' '$log' | sort | uniq -c > '$dir/pipeline.txt'"
@@ -93,9 +93,9 @@ pf=$dir/mail.log-$size
 [ -s "$pf" ] || python3 testdata/logs/generate.py --mta postfix --size "$size" --seed 1 -o "$pf"
 echo
 echo "$size, other inputs:"
-best_of "$bin" -o "$dir/mxprobe-gz.txt" "$gz"
+best_of "$bin" logs -o "$dir/mxprobe-gz.txt" "$gz"
 row "mxprobe logs on .gz (uncompressed MB/s)" "$(stat -c %s "$dir/mainlog-$size")" "$secs" "$rss"
 best_of sh -c "zcat '$gz' | grep -a -o 'X=[^ ]*' | sort | uniq -c > '$dir/pipeline-gz.txt'"
 row "zcat | grep -a | sort | uniq -c" "$(stat -c %s "$dir/mainlog-$size")" "$secs" "$rss"
-best_of "$bin" -o "$dir/mxprobe-postfix.txt" "$pf"
+best_of "$bin" logs -o "$dir/mxprobe-postfix.txt" "$pf"
 row "mxprobe logs on a Postfix log" "$(stat -c %s "$pf")" "$secs" "$rss"
