@@ -197,7 +197,19 @@ pub async fn enumerate<S: Sessions>(
     });
     let results = futures::future::join_all(chains).await;
     let mut e = Enumeration::default();
-    for (scan, incomplete) in results {
+    for (mut scan, incomplete) in results {
+        // The broadly compatible handshake answered this version's first
+        // question: what it learnt belongs to that cipher.
+        if let (Some(m), Some(c)) = (main, scan.ciphers.first_mut()) {
+            if m.protocol == scan.protocol && m.cipher == c.name {
+                c.dh_bits = c.dh_bits.or(m.dh_bits);
+                c.cert_key = c.cert_key.take().or_else(|| {
+                    m.chain
+                        .first()
+                        .map(|l| format!("{} {}", l.key_type, l.key_bits))
+                });
+            }
+        }
         e.incomplete.extend(incomplete);
         e.versions.push(scan);
     }
