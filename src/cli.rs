@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -9,13 +10,16 @@ use clap::Parser;
 
 use mxprobe::dns::{Families, ResolverConfig};
 use mxprobe::model::Target;
+use mxprobe::policy::{Policy, Severity};
 use mxprobe::report::Format;
 use mxprobe::scan::{EhloName, ScanConfig};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  the scan ran
-  2  usage, configuration or I/O error (bad flag, unreadable input, output not writable)";
+  0  no finding at or above --fail-on (default: high)
+  1  at least one finding at or above --fail-on
+  2  usage, configuration or I/O error (bad flag, invalid input, unreadable
+     policy file, output not writable)";
 
 /// Probe mail servers' STARTTLS and say precisely what is wrong.
 ///
@@ -42,6 +46,31 @@ pub enum Command {
     /// Count the TLS protocols and ciphers in Exim or Postfix logs, and who
     /// used the outdated ones.
     Logs(crate::logs_cmd::LogsArgs),
+    /// List the built-in policies (or, with --findings, every finding ID).
+    Policies {
+        /// List the finding IDs with their default severity instead.
+        #[arg(long)]
+        findings: bool,
+    },
+    /// Show or check a policy.
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum PolicyAction {
+    /// Print a built-in policy as TOML, to copy and edit.
+    Show {
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+    /// Check that a policy file (or built-in name) is valid.
+    Check {
+        #[arg(value_name = "NAME|FILE")]
+        policy: String,
+    },
 }
 
 /// Scan flags.
@@ -108,6 +137,19 @@ pub struct Args {
     #[arg(long, default_value_t = 0.25, value_name = "SECS")]
     pub backoff: f64,
 
+    /// Judge the results by this policy: a built-in name (see `mxprobe
+    /// policies`) or a TOML file.
+    #[arg(long, default_value = "default", value_name = "NAME|FILE")]
+    pub policy: String,
+
+    /// Exit with 1 when a finding has this severity or a higher one.
+    #[arg(
+        long,
+        default_value = "high",
+        value_name = "critical|high|medium|low|info"
+    )]
+    pub fail_on: Severity,
+
     /// Output format: `ciphers` is a CSV table with one row per accepted
     /// cipher, protocol version and address, in the server's order.
     #[arg(
@@ -126,6 +168,7 @@ pub struct Args {
 /// Everything `main` needs, validated.
 pub struct Plan {
     pub config: ScanConfig,
+    pub fail_on: Severity,
     pub targets: Vec<Target>,
     /// One line per rejected input, already worded for the user.
     pub rejected: Vec<String>,
@@ -182,7 +225,9 @@ impl Args {
                 Err(e) => rejected.push(format!("--host: {e}")),
             }
         }
+        let policy = Policy::load(&self.policy)?;
         let config = ScanConfig {
+            policy: Some(Arc::new(policy)),
             resolver: ResolverConfig {
                 nameservers,
                 timeout: timeout.min(Duration::from_secs(10)),
@@ -201,6 +246,7 @@ impl Args {
         };
         Ok(Plan {
             config,
+            fail_on: self.fail_on,
             targets,
             rejected,
             format: self.format,

@@ -3,6 +3,7 @@ pub mod cert;
 pub mod dns;
 pub mod logs;
 pub mod model;
+pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod smtp;

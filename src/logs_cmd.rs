@@ -17,6 +17,7 @@ use mxprobe::logs::Format;
 use mxprobe::logs::{
     self, Classifier, DefaultClassifier, Direction, SortOrder, Summary, SummaryOptions, Tally,
 };
+use mxprobe::policy::{Policy, PolicyClassifier};
 
 /// Exit code when a file could not be read (the others were counted).
 const EXIT_UNREADABLE: u8 = 2;
@@ -58,10 +59,11 @@ pub struct LogsArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Decide which protocols and ciphers are weak by this policy instead of
-    /// the built-in rules.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    /// Decide which protocols and ciphers are weak by this policy (a
+    /// built-in name or a TOML file; see `mxprobe policies`) instead of the
+    /// built-in rules.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -89,7 +91,7 @@ pub struct Plan {
     pub options: SummaryOptions,
     pub format: Format,
     pub output: Option<PathBuf>,
-    pub policy: Option<PathBuf>,
+    pub policy: Option<String>,
 }
 
 impl LogsArgs {
@@ -120,20 +122,15 @@ impl LogsArgs {
     }
 }
 
-/// `mxprobe logs` with the built-in classification.
-///
-/// `--policy` needs the policy engine: the integrator builds a
-/// [`Classifier`] from the file and calls [`run_with`] instead.
+/// `mxprobe logs`: classified by `--policy` when given, else by the
+/// built-in rules.
 pub fn run(args: LogsArgs) -> anyhow::Result<ExitCode> {
     let plan = args.plan()?;
-    if let Some(policy) = &plan.policy {
-        bail!(
-            "--policy {}: policies are not available to `logs` in this build; \
-             leave out --policy to use the built-in rules",
-            policy.display()
-        );
-    }
-    run_with(plan, Box::new(DefaultClassifier))
+    let classifier: Box<dyn Classifier + Send + Sync> = match &plan.policy {
+        Some(name) => Box::new(PolicyClassifier::new(Policy::load(name)?)),
+        None => Box::new(DefaultClassifier),
+    };
+    run_with(plan, classifier)
 }
 
 /// Counts the files of `plan`, classifying with `classifier`, and writes

@@ -4,7 +4,7 @@
 //! the output and picks the exit code.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::pin::pin;
 use std::process::ExitCode;
 
@@ -12,12 +12,15 @@ use anyhow::Context;
 use clap::Parser;
 use futures::StreamExt;
 
+use mxprobe::policy::{self, Policy, Severity};
 use mxprobe::report;
 use mxprobe::scan::Scanner;
 
 mod cli;
 mod logs_cmd;
 
+/// Exit code when a finding reaches `--fail-on`.
+const EXIT_FINDINGS: u8 = 1;
 /// Exit code for usage, configuration and I/O errors.
 const EXIT_ERROR: u8 = 2;
 
@@ -25,6 +28,8 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         Some(cli::Command::Logs(args)) => logs_cmd::run(args),
+        Some(cli::Command::Policies { findings }) => policies(findings),
+        Some(cli::Command::Policy { action }) => policy(action),
         None => run(cli.scan),
     };
     match result {
@@ -55,7 +60,12 @@ fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         )),
         None => Box::new(io::stdout()),
     };
-    let mut writer = report::writer(plan.format, out);
+    // Colour only for a person at a terminal (https://no-color.org).
+    let color = plan.output.is_none()
+        && io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut writer = report::writer(plan.format, out, color);
+    let mut worst: Option<Severity> = None;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -65,14 +75,53 @@ fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         let scanner = Scanner::new(plan.config)?;
         let mut reports = pin!(scanner.scan_all(futures::stream::iter(targets)));
         while let Some(r) = reports.next().await {
+            worst = worst.max(policy::worst(&r.findings));
             writer.write(&r).context("cannot write the results")?;
         }
         writer.finish().context("cannot write the results")?;
         anyhow::Ok(())
     })?;
-    if plan.rejected.is_empty() {
-        Ok(ExitCode::SUCCESS)
+    Ok(if !plan.rejected.is_empty() {
+        ExitCode::from(EXIT_ERROR)
+    } else if worst.is_some_and(|w| w >= plan.fail_on) {
+        ExitCode::from(EXIT_FINDINGS)
     } else {
-        Ok(ExitCode::from(EXIT_ERROR))
+        ExitCode::SUCCESS
+    })
+}
+
+/// `mxprobe policies [--findings]`.
+fn policies(findings: bool) -> anyhow::Result<ExitCode> {
+    let mut out = io::stdout().lock();
+    if findings {
+        for k in policy::catalogue::KINDS {
+            writeln!(out, "{:<26} {:<8} {}", k.id, k.severity, k.title)?;
+        }
+    } else {
+        for name in policy::builtin::NAMES {
+            let p = policy::builtin::get(name).context("a built-in policy does not parse")?;
+            writeln!(out, "{name:<21} {}", p.description)?;
+        }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mxprobe policy show NAME` and `mxprobe policy check NAME|FILE`.
+fn policy(action: cli::PolicyAction) -> anyhow::Result<ExitCode> {
+    match action {
+        cli::PolicyAction::Show { name } => {
+            let text = policy::builtin::source(&name).with_context(|| {
+                format!(
+                    "no built-in policy {name:?} (there are: {})",
+                    policy::builtin::NAMES.join(", ")
+                )
+            })?;
+            io::stdout().lock().write_all(text.as_bytes())?;
+        }
+        cli::PolicyAction::Check { policy } => {
+            let p = Policy::load(&policy)?;
+            println!("{policy}: valid policy {:?}", p.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cert::CertInfo;
 use crate::dns::{normalize_domain, NameError};
+use crate::policy::Finding;
 use crate::smtp::SmtpInfo;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::Handshake;
@@ -150,6 +151,26 @@ pub struct DomainReport {
     pub error: Option<String>,
     /// Mail exchangers in the order a sender tries them (preference, then name).
     pub mx: Vec<MxReport>,
+    /// What is wrong, under the scan's policy, worst first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+}
+
+impl DomainReport {
+    /// The findings about one row of the CSV: the domain's own, the MX
+    /// host's, and the address's.
+    pub fn findings_for<'a>(
+        &'a self,
+        mx: Option<&'a str>,
+        address: Option<(IpAddr, u16)>,
+    ) -> impl Iterator<Item = &'a Finding> + 'a {
+        self.findings.iter().filter(move |f| {
+            let mx_ok = f.mx.is_none() || f.mx.as_deref() == mx;
+            let addr_ok =
+                f.ip.is_none() || (f.ip, f.port) == (address.map(|a| a.0), address.map(|a| a.1));
+            mx_ok && addr_ok
+        })
+    }
 }
 
 /// One mail exchanger of a domain.
@@ -177,6 +198,12 @@ pub struct AddressReport {
     /// Why `status` is not `ok`, as one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The SMTP step that failed, for `smtp-error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_step: Option<crate::smtp::Step>,
+    /// The server sent bytes after its 220 to STARTTLS (RFC 3207 §6).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub starttls_injection: bool,
     /// The SMTP dialogue up to STARTTLS, when a connection was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpInfo>,

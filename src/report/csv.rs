@@ -32,6 +32,8 @@
 //! | `groups` | supported key-exchange groups (`x25519 secp256r1 …`; TLS 1.2-only curves as `TLSv1.2:secp224r1`) |
 //! | `min_dh_bits` | smallest DH group seen with a DHE cipher |
 //! | `incomplete` | why the enumeration is incomplete (empty: complete) |
+//! | `findings` | IDs of the findings about this row (the domain's, the MX host's, the address's), space-separated, worst first |
+//! | `worst` | highest severity among them (`critical`, `high`, `medium`, `low`, `info`; empty: none) |
 
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -40,6 +42,7 @@ use serde::Serialize;
 
 use super::ReportWriter;
 use crate::model::{AddressReport, DomainReport, MxReport};
+use crate::policy::Finding;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::order::OrderType;
 use crate::tls::Protocol;
@@ -89,6 +92,8 @@ pub const COLUMNS: &[&str] = &[
     "groups",
     "min_dh_bits",
     "incomplete",
+    "findings",
+    "worst",
 ];
 
 pub struct CsvWriter<W: Write> {
@@ -170,6 +175,8 @@ struct Row<'a> {
     groups: String,
     min_dh_bits: Option<u32>,
     incomplete: String,
+    findings: String,
+    worst: &'static str,
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -276,21 +283,44 @@ fn enumeration_columns<'a>(row: &mut Row<'a>, e: &'a Enumeration) {
     row.incomplete = e.incomplete.join("; ");
 }
 
+fn with_findings<'a>(
+    mut row: Row<'a>,
+    report: &'a DomainReport,
+    mx: Option<&'a str>,
+    address: Option<(std::net::IpAddr, u16)>,
+) -> Row<'a> {
+    let found: Vec<&Finding> = report.findings_for(mx, address).collect();
+    let mut ids: Vec<&str> = Vec::new();
+    for f in &found {
+        if !ids.contains(&f.id.as_str()) {
+            ids.push(&f.id);
+        }
+    }
+    row.findings = ids.join(" ");
+    row.worst = found
+        .iter()
+        .map(|f| f.severity)
+        .max()
+        .map_or("", |s| s.as_str());
+    row
+}
+
 impl<W: Write> ReportWriter for CsvWriter<W> {
     fn write(&mut self, report: &DomainReport) -> io::Result<()> {
         self.header()?;
         let domain = report.target.name();
         if report.mx.is_empty() {
-            self.out.serialize(Row {
+            let row = Row {
                 domain,
                 status: report.status.to_string(),
                 error: report.error.as_deref().unwrap_or(""),
                 ..Row::default()
-            })?;
+            };
+            self.out.serialize(with_findings(row, report, None, None))?;
         }
         for mx in &report.mx {
             if mx.addresses.is_empty() {
-                self.out.serialize(Row {
+                let row = Row {
                     domain,
                     mx: &mx.host,
                     preference: mx.preference,
@@ -298,10 +328,18 @@ impl<W: Write> ReportWriter for CsvWriter<W> {
                     status: crate::model::ProbeStatus::DnsError.to_string(),
                     error: mx.error.as_deref().unwrap_or(""),
                     ..Row::default()
-                })?;
+                };
+                self.out
+                    .serialize(with_findings(row, report, Some(&mx.host), None))?;
             }
             for a in &mx.addresses {
-                self.out.serialize(address_row(domain, mx, a))?;
+                let row = address_row(domain, mx, a);
+                self.out.serialize(with_findings(
+                    row,
+                    report,
+                    Some(&mx.host),
+                    Some((a.ip, a.port)),
+                ))?;
             }
         }
         // A row is only worth something once it is on disk.

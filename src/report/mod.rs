@@ -52,12 +52,14 @@ pub trait ReportWriter {
 }
 
 /// A writer for `format` on `out`.
+/// `color`: ANSI colours in text (for a terminal).
 pub fn writer<'a>(
     format: Format,
     out: Box<dyn Write + Send + 'a>,
+    color: bool,
 ) -> Box<dyn ReportWriter + Send + 'a> {
     match format {
-        Format::Text => Box::new(TextWriter::new(out)),
+        Format::Text => Box::new(TextWriter::new(out).with_color(color)),
         Format::Csv => Box::new(CsvWriter::new(out)),
         Format::Json => Box::new(JsonWriter::new(out)),
         Format::Ciphers => Box::new(CiphersWriter::new(out)),

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use super::ReportWriter;
 use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, ProbeStatus};
+use crate::policy::Severity;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::order::OrderType;
 use crate::tls::Protocol;
@@ -13,11 +14,49 @@ use crate::tls::Protocol;
 pub struct TextWriter<W: Write> {
     out: W,
     written: usize,
+    color: bool,
 }
 
 impl<W: Write> TextWriter<W> {
     pub fn new(out: W) -> Self {
-        TextWriter { out, written: 0 }
+        TextWriter {
+            out,
+            written: 0,
+            color: false,
+        }
+    }
+
+    /// Severities in colour (ANSI), for a terminal.
+    pub fn with_color(mut self, color: bool) -> Self {
+        self.color = color;
+        self
+    }
+
+    fn findings(&mut self, report: &DomainReport) -> io::Result<()> {
+        if report.findings.is_empty() {
+            return Ok(());
+        }
+        writeln!(self.out, "  findings")?;
+        for severity in Severity::ALL {
+            for f in report.findings.iter().filter(|f| f.severity == severity) {
+                let label = format!("{:<8}", severity.as_str().to_uppercase());
+                let label = if self.color {
+                    format!("{}{label}\x1b[0m", ansi(severity))
+                } else {
+                    label
+                };
+                let place = match (&f.mx, f.ip, f.port) {
+                    (_, Some(std::net::IpAddr::V6(ip)), Some(port)) => format!("  [{ip}]:{port}"),
+                    (_, Some(ip), Some(port)) => format!("  {ip}:{port}"),
+                    (Some(mx), None, _) => format!("  {mx}"),
+                    _ => String::new(),
+                };
+                writeln!(self.out, "    {label} {}{place}", f.id)?;
+                writeln!(self.out, "             {}", f.message)?;
+                writeln!(self.out, "             fix: {}", f.remedy)?;
+            }
+        }
+        Ok(())
     }
 
     fn mx(&mut self, mx: &MxReport) -> io::Result<()> {
@@ -104,6 +143,17 @@ impl<W: Write> TextWriter<W> {
             )?;
         }
         Ok(())
+    }
+}
+
+/// ANSI colour of a severity label.
+fn ansi(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "\x1b[1;31m",
+        Severity::High => "\x1b[31m",
+        Severity::Medium => "\x1b[33m",
+        Severity::Low => "\x1b[36m",
+        Severity::Info => "\x1b[2m",
     }
 }
 
@@ -200,6 +250,7 @@ impl<W: Write> ReportWriter for TextWriter<W> {
         for mx in &report.mx {
             self.mx(mx)?;
         }
+        self.findings(report)?;
         self.out.flush()
     }
 

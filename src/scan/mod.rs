@@ -19,6 +19,7 @@ use tokio::sync::Semaphore;
 
 use crate::dns::{DnsError, MxAnswer, Resolver, ResolverConfig};
 use crate::model::{DomainReport, DomainStatus, MxReport, Target};
+use crate::policy::Policy;
 
 mod probe;
 
@@ -50,6 +51,8 @@ pub struct ScanConfig {
     pub enumerate: bool,
     /// Test key-exchange groups during enumeration.
     pub groups: bool,
+    /// Judge each report by this policy (its findings go into the report).
+    pub policy: Option<Arc<Policy>>,
 }
 
 impl Default for ScanConfig {
@@ -72,6 +75,7 @@ impl Default for ScanConfig {
             min_interval: Duration::ZERO,
             enumerate: true,
             groups: true,
+            policy: None,
         }
     }
 }
@@ -129,6 +133,14 @@ impl Scanner {
 
     /// Scan one target. Never fails: problems are in the report.
     pub async fn scan(&self, target: Target) -> DomainReport {
+        let mut report = self.scan_facts(target).await;
+        if let Some(policy) = &self.inner.config.policy {
+            report.findings = policy.evaluate(&report);
+        }
+        report
+    }
+
+    async fn scan_facts(&self, target: Target) -> DomainReport {
         match &target {
             Target::Domain { ascii, .. } => {
                 let ascii = ascii.clone();
@@ -142,6 +154,7 @@ impl Scanner {
                     status: DomainStatus::Ok,
                     error: None,
                     mx: vec![mx],
+                    findings: Vec::new(),
                 }
             }
         }
@@ -154,6 +167,7 @@ impl Scanner {
             status,
             error,
             mx,
+            findings: Vec::new(),
         };
         match self.inner.resolver.mx(ascii).await {
             Err(e) if e.is_nx_domain() => {

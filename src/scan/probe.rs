@@ -68,6 +68,8 @@ pub(crate) async fn probe(
         port,
         status: ProbeStatus::Unreachable,
         error: None,
+        smtp_step: None,
+        starttls_injection: false,
         smtp: None,
         tls: None,
         enumeration: None,
@@ -95,8 +97,15 @@ pub(crate) async fn probe(
             report.error = Some(e.to_string());
             match e {
                 PoolError::Unreachable(_) => {}
-                PoolError::Smtp { info, .. } => {
+                PoolError::Smtp {
+                    info,
+                    step,
+                    injection,
+                    ..
+                } => {
                     report.status = ProbeStatus::SmtpError;
+                    report.smtp_step = step;
+                    report.starttls_injection = injection;
                     report.smtp = Some(*info);
                 }
                 PoolError::NoStartTls(info) => {

@@ -8,7 +8,8 @@ use std::time::Duration;
 use super::reply::{Reply, ReplyError};
 
 /// Where in the dialogue something happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Step {
     /// Waiting for the server's 220 after connecting.
     Greeting,

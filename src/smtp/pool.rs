@@ -62,6 +62,8 @@ pub enum PoolError {
     Smtp {
         info: Box<SmtpInfo>,
         error: String,
+        /// Where the dialogue failed.
+        step: Option<super::Step>,
         /// Bytes were injected after the STARTTLS 220.
         injection: bool,
     },
@@ -373,8 +375,14 @@ impl Inner {
             Err(failure) => {
                 let transient = failure.error.is_transient();
                 let crowded = failure.error.is_too_many_connections();
+                let injection = matches!(failure.error, super::SmtpError::Injection { .. });
                 let error = PoolError::Smtp {
-                    injection: matches!(failure.error, super::SmtpError::Injection { .. }),
+                    step: if injection {
+                        Some(super::Step::Starttls)
+                    } else {
+                        failure.error.step()
+                    },
+                    injection,
                     error: failure.error.to_string(),
                     info: Box::new(failure.info),
                 };

@@ -104,3 +104,13 @@ pub fn assert_never_delivers(commands: &[String]) {
         );
     }
 }
+
+/// The scan ran (exit 0: nothing at --fail-on, 1: findings); not 2.
+pub fn assert_ran(out: &Output) {
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -5,7 +5,7 @@ use mxprobe::testkit::smtp::{cert, Misbehaviour, ServerConfig, SmtpServer, TlsCo
 use mxprobe::tls::Protocol;
 use serde_json::Value;
 
-use crate::common::{args, csv_rows, mxprobe, Lab};
+use crate::common::{args, assert_ran, csv_rows, mxprobe, Lab};
 
 /// Scan one server as the MX of x.test; the JSON of its address.
 async fn probe(config: ServerConfig, extra: &[&str]) -> (Value, Lab) {
@@ -17,12 +17,7 @@ async fn probe(config: ServerConfig, extra: &[&str]) -> (Value, Lab) {
     a.extend(args(extra));
     a.extend(args(&["-f", "json", "x.test"]));
     let out = mxprobe(&a).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ran(&out);
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
     (doc["domains"][0]["mx"][0]["addresses"][0].clone(), lab)
 }
@@ -289,7 +284,7 @@ async fn the_cipher_table_lists_each_cipher_once_in_order() {
     let mut a = lab.args();
     a.extend(args(&["--no-groups", "-f", "ciphers", "a.test", "b.test"]));
     let out = mxprobe(&a).await;
-    assert_eq!(out.status.code(), Some(0));
+    assert_ran(&out);
     let rows = csv_rows(&out.stdout);
     let tls12: Vec<_> = rows.iter().filter(|r| r["protocol"] == "TLSv1.2").collect();
     assert_eq!(tls12.len(), 6, "the shared address is listed once");

@@ -5,5 +5,6 @@ mod common;
 mod dns;
 mod enumerate;
 mod logs;
+mod policy;
 mod scan;
 mod smtp;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use mxprobe::testkit::net;
 use mxprobe::testkit::smtp::{Misbehaviour, ServerConfig};
 
-use crate::common::{args, assert_never_delivers, csv_rows, mxprobe, Lab};
+use crate::common::{args, assert_never_delivers, assert_ran, csv_rows, mxprobe, Lab};
 
 /// good.test: a working MX; implicit.test: no MX, an A record; plain.test:
 /// no STARTTLS; down.test: nothing listens; nullmx.test, nomx.test (TXT
@@ -62,12 +62,7 @@ async fn every_domain_gets_its_status_in_one_run() {
         "nxdomain.test",
     ]));
     let out = mxprobe(&a).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ran(&out);
     let rows = by_domain(csv_rows(&out.stdout));
     assert_eq!(rows.len(), 8, "one row each: {rows:#?}");
 
@@ -135,7 +130,7 @@ async fn json_carries_the_same_results() {
         "plain.test",
     ]));
     let out = mxprobe(&a).await;
-    assert_eq!(out.status.code(), Some(0));
+    assert_ran(&out);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     let domains = doc["domains"].as_array().expect("domains");
     assert_eq!(domains.len(), 3);
@@ -219,12 +214,7 @@ async fn hosts_are_probed_directly() {
     let lab = mixed_lab().await;
     let target = lab.smtp[0].addr().to_string();
     let out = mxprobe(&args(&["--quick", "-f", "csv", "--host", &target])).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ran(&out);
     let rows = csv_rows(&out.stdout);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["status"], "ok");
@@ -258,7 +248,7 @@ async fn smtp_failures_are_statuses() {
         "garbage.test",
     ]));
     let out = mxprobe(&a).await;
-    assert_eq!(out.status.code(), Some(0));
+    assert_ran(&out);
     let rows = by_domain(csv_rows(&out.stdout));
     for d in ["busy.test", "inject.test", "refuse.test", "garbage.test"] {
         assert_eq!(rows[d]["status"], "smtp-error", "{d}: {:?}", rows[d]);
@@ -297,7 +287,7 @@ async fn output_file_is_written_and_unwritable_output_is_an_error() {
         "good.test",
     ]));
     let out = mxprobe(&a).await;
-    assert_eq!(out.status.code(), Some(0));
+    assert_ran(&out);
     let rows = csv_rows(&std::fs::read(&file).expect("output file"));
     assert_eq!(rows[0]["status"], "ok");
 

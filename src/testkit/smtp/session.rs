@@ -36,9 +36,70 @@ struct Open {
 
 impl Drop for Open {
     fn drop(&mut self) {
-        self.shared.active.fetch_sub(1, Ordering::SeqCst);
         self.shared.update(self.index, |s| s.closed = true);
         self.shared.ended.send_modify(|n| *n += 1);
+    }
+}
+
+/// The connection as the session sees it. The count of open connections
+/// goes down when it is dropped, just *before* the socket closes (fields drop
+/// in order): a client that reconnects the moment it sees the close is
+/// never counted twice, as with a real server that counts sockets.
+struct Counted {
+    _active: Active,
+    tcp: TcpStream,
+}
+
+struct Active(Arc<Shared>);
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl std::ops::Deref for Counted {
+    type Target = TcpStream;
+    fn deref(&self) -> &TcpStream {
+        &self.tcp
+    }
+}
+
+impl std::ops::DerefMut for Counted {
+    fn deref_mut(&mut self) -> &mut TcpStream {
+        &mut self.tcp
+    }
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.tcp).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Counted {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        std::pin::Pin::new(&mut self.tcp).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.tcp).poll_shutdown(cx)
     }
 }
 
@@ -52,6 +113,10 @@ pub(super) async fn run(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
     let number = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
     let active = shared.active.fetch_add(1, Ordering::SeqCst) + 1;
     shared.max_active.fetch_max(active, Ordering::SeqCst);
+    let tcp = Counted {
+        _active: Active(Arc::clone(&shared)),
+        tcp,
+    };
     let index = {
         let mut sessions = shared.lock_sessions();
         sessions.push(Session {
@@ -70,7 +135,7 @@ pub(super) async fn run(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
     let _ = serve(&open, tcp, number, active).await;
 }
 
-async fn serve(open: &Open, mut tcp: TcpStream, number: u64, active: usize) -> io::Result<()> {
+async fn serve(open: &Open, mut tcp: Counted, number: u64, active: usize) -> io::Result<()> {
     let config = &open.shared.config;
     let host = &config.banner_host;
     if config.max_connections.is_some_and(|max| active > max) {

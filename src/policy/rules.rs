@@ -1,0 +1,527 @@
+//! The rules: facts of a report → findings, under a policy's thresholds.
+
+use std::collections::BTreeMap;
+
+use super::{catalogue, Finding, Policy};
+use crate::cert::CertInfo;
+use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, ProbeStatus};
+use crate::smtp::Step;
+use crate::tls::cipher::{Catalogue, CipherSpec};
+use crate::tls::enumerate::{Enumeration, VersionScan};
+use crate::tls::order::OrderType;
+use crate::tls::Protocol;
+
+/// Collects findings for one scope (domain, MX host or address).
+struct Sink<'a> {
+    policy: &'a Policy,
+    mx: Option<String>,
+    address: Option<(std::net::IpAddr, u16)>,
+    out: Vec<Finding>,
+}
+
+impl Sink<'_> {
+    fn add(&mut self, id: &str, message: String) {
+        let Some(severity) = self.policy.severity_of(id) else {
+            return;
+        };
+        let remedy = catalogue::kind(id).map_or("", |k| k.remedy).to_string();
+        self.out.push(Finding {
+            id: id.to_string(),
+            severity,
+            mx: self.mx.clone(),
+            ip: self.address.map(|a| a.0),
+            port: self.address.map(|a| a.1),
+            message,
+            remedy,
+        });
+    }
+}
+
+pub(super) fn findings(policy: &Policy, report: &DomainReport, now: i64) -> Vec<Finding> {
+    let mut sink = Sink {
+        policy,
+        mx: None,
+        address: None,
+        out: Vec::new(),
+    };
+    let error = report.error.clone().unwrap_or_default();
+    match report.status {
+        DomainStatus::Ok => {}
+        DomainStatus::Nxdomain => sink.add("nxdomain", error),
+        DomainStatus::NoMx => sink.add("no-mx", error),
+        DomainStatus::NullMx => sink.add("null-mx", error),
+        DomainStatus::DnsError => sink.add("dns-error", format!("MX lookup failed: {error}")),
+    }
+    for mx in &report.mx {
+        sink.mx = Some(mx.host.clone());
+        sink.address = None;
+        mx_findings(&mut sink, mx);
+        for a in &mx.addresses {
+            sink.address = Some((a.ip, a.port));
+            address_findings(&mut sink, a, now);
+        }
+    }
+    sink.out
+}
+
+fn mx_findings(sink: &mut Sink, mx: &MxReport) {
+    if mx.implicit {
+        sink.add(
+            "implicit-mx",
+            format!("no MX records: senders use {}'s own address", mx.host),
+        );
+    }
+    if let Some(e) = &mx.error {
+        sink.add(
+            "dns-error",
+            format!("address lookup for MX {} failed: {e}", mx.host),
+        );
+    } else if mx.addresses.is_empty() {
+        sink.add("dns-error", format!("MX {} has no address", mx.host));
+    }
+}
+
+fn address_findings(sink: &mut Sink, a: &AddressReport, now: i64) {
+    let error = a.error.clone().unwrap_or_default();
+    match a.status {
+        ProbeStatus::Unreachable => sink.add("mx-unreachable", error),
+        ProbeStatus::NoStarttls => {
+            sink.add("no-starttls", "STARTTLS is not in the EHLO reply".into())
+        }
+        ProbeStatus::TlsError => sink.add("starttls-failed", error),
+        ProbeStatus::SmtpError if a.starttls_injection => sink.add("starttls-injection", error),
+        ProbeStatus::SmtpError if a.smtp_step == Some(Step::Starttls) => {
+            sink.add("starttls-failed", error)
+        }
+        ProbeStatus::SmtpError => sink.add("smtp-error", error),
+        ProbeStatus::DnsError => sink.add("dns-error", error),
+        ProbeStatus::Ok => {}
+    }
+    match &a.enumeration {
+        Some(e) => enumeration_findings(sink, e),
+        None => negotiated_findings(sink, a),
+    }
+    if let Some(tls) = &a.tls {
+        if let Some(leaf) = tls.chain.first() {
+            certificate_findings(sink, leaf, &tls.chain, now);
+        }
+    }
+}
+
+/// `--quick`: only the one negotiated connection is known.
+fn negotiated_findings(sink: &mut Sink, a: &AddressReport) {
+    let Some(tls) = &a.tls else { return };
+    if let Some(min) = sink.policy.versions.minimum {
+        if tls.protocol < min {
+            let id = protocol_id(tls.protocol);
+            sink.add(
+                id,
+                format!(
+                    "negotiated {} with a client offering everything",
+                    tls.protocol
+                ),
+            );
+        }
+    }
+    if tls.protocol < Protocol::Tls1_2 {
+        sink.add(
+            "no-tlsv1.2",
+            format!("negotiated {} with a client offering TLS 1.2", tls.protocol),
+        );
+    }
+    if let Some(spec) = Catalogue::get().find(&tls.cipher) {
+        let listed = [(tls.protocol, spec)];
+        cipher_class_findings(sink, &listed);
+    }
+    if let (Some(bits), Some(min)) = (tls.dh_bits, sink.policy.key_exchange.min_dh_bits) {
+        if bits < min {
+            sink.add(
+                "dh-weak",
+                format!("DH group of {bits} bits (policy minimum {min})"),
+            );
+        }
+    }
+}
+
+fn protocol_id(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Ssl3 => "protocol-sslv3",
+        Protocol::Tls1 => "protocol-tlsv1",
+        Protocol::Tls1_1 => "protocol-tlsv1.1",
+        Protocol::Tls1_2 => "protocol-tlsv1.2",
+        // Nothing is above the newest version.
+        Protocol::Tls1_3 => "protocol-tlsv1.3",
+    }
+}
+
+fn enumeration_findings(sink: &mut Sink, e: &Enumeration) {
+    if !e.incomplete.is_empty() {
+        sink.add("enumeration-incomplete", e.incomplete.join("; "));
+    }
+    let supported = |p: Protocol| e.version(p).and_then(|v| v.supported);
+    if let Some(min) = sink.policy.versions.minimum {
+        for p in [
+            Protocol::Ssl3,
+            Protocol::Tls1,
+            Protocol::Tls1_1,
+            Protocol::Tls1_2,
+        ] {
+            if p < min && supported(p) == Some(true) {
+                sink.add(
+                    protocol_id(p),
+                    format!("accepts {p} (policy minimum {min})"),
+                );
+            }
+        }
+    }
+    let any_tls = e.versions.iter().any(|v| v.supported == Some(true));
+    if any_tls && supported(Protocol::Tls1_2) == Some(false) {
+        sink.add("no-tlsv1.2", "TLSv1.2 is refused".into());
+    }
+    if any_tls && supported(Protocol::Tls1_3) == Some(false) {
+        sink.add("no-tlsv1.3", "TLSv1.3 is refused".into());
+    }
+    let accepted: Vec<(Protocol, &CipherSpec)> = e
+        .versions
+        .iter()
+        .flat_map(|v| {
+            v.ciphers
+                .iter()
+                .filter_map(move |c| c.spec().map(|s| (v.protocol, s)))
+        })
+        .collect();
+    cipher_class_findings(sink, &accepted);
+    if let Some(v) = e.highest() {
+        order_findings(sink, v);
+    }
+    if let Some(allowed) = &sink.policy.ciphers.allowed {
+        let outside = names_by_cipher(accepted.iter().filter(|(_, c)| !allowed.contains(&c.name)));
+        if !outside.is_empty() {
+            sink.add("cipher-not-allowed", format!("accepts {}", outside));
+        }
+    }
+    kex_findings(sink, e);
+}
+
+/// `CIPHER (TLSv1, TLSv1.2), CIPHER2 (TLSv1.2)`, each cipher once.
+fn names_by_cipher<'a>(list: impl Iterator<Item = &'a (Protocol, &'a CipherSpec)>) -> String {
+    let mut by: BTreeMap<&str, Vec<Protocol>> = BTreeMap::new();
+    let mut order = Vec::new();
+    for (p, c) in list {
+        let entry = by.entry(c.name.as_str()).or_default();
+        if entry.is_empty() {
+            order.push(c.name.as_str());
+        }
+        if !entry.contains(p) {
+            entry.push(*p);
+        }
+    }
+    order
+        .into_iter()
+        .map(|name| {
+            let versions: Vec<&str> = by[name].iter().map(|p| p.as_str()).collect();
+            format!("{name} ({})", versions.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn cipher_class_findings(sink: &mut Sink, accepted: &[(Protocol, &CipherSpec)]) {
+    type Class = (&'static str, fn(&CipherSpec) -> bool);
+    let classes: [Class; 7] = [
+        ("cipher-null", CipherSpec::is_null),
+        ("cipher-anon", CipherSpec::is_anonymous),
+        ("cipher-export", CipherSpec::is_export),
+        ("cipher-rc4", CipherSpec::is_rc4),
+        ("cipher-3des", CipherSpec::is_3des),
+        ("cipher-no-pfs", |c| !c.forward_secret),
+        ("cipher-cbc-sha1", CipherSpec::is_cbc_sha1),
+    ];
+    for (id, matches) in classes {
+        let hits = names_by_cipher(accepted.iter().filter(|(_, c)| matches(c)));
+        if !hits.is_empty() {
+            sink.add(id, format!("accepts {hits}"));
+        }
+    }
+}
+
+fn order_findings(sink: &mut Sink, v: &VersionScan) {
+    match v.order {
+        Some(OrderType::Client) => sink.add(
+            "no-server-cipher-order",
+            format!(
+                "{}: the server takes the client's first acceptable cipher",
+                v.protocol
+            ),
+        ),
+        Some(OrderType::Mixed) => sink.add(
+            "no-server-cipher-order",
+            format!(
+                "{}: the server's choice follows no consistent order",
+                v.protocol
+            ),
+        ),
+        Some(OrderType::Server) | None => {}
+    }
+    if v.order == Some(OrderType::Client) {
+        return;
+    }
+    let specs: Vec<&CipherSpec> = v.ciphers.iter().filter_map(|c| c.spec()).collect();
+    let Some(top) = specs.first() else { return };
+    if top.is_modern() {
+        return;
+    }
+    if let Some(better) = specs.iter().find(|c| c.is_modern()) {
+        let labels = top.legacy_labels().join(", ");
+        sink.add(
+            "cipher-order-legacy-first",
+            format!(
+                "{}: server prefers {} ({labels}) although it accepts {}",
+                v.protocol, top.name, better.name
+            ),
+        );
+    }
+}
+
+/// Bits of an ECDH group, for `ecdh-weak` (X25519 counts as 256).
+fn ecdh_bits(group: &str) -> Option<u32> {
+    let g = group.to_ascii_lowercase();
+    if g.contains("mlkem") || g.starts_with("ffdhe") {
+        return None;
+    }
+    match g.as_str() {
+        "x25519" => Some(256),
+        "x448" => Some(448),
+        "prime192v1" | "secp192r1" => Some(192),
+        _ => g
+            .trim_start_matches("brainpoolp")
+            .trim_start_matches("secp")
+            .get(..3)
+            .and_then(|n| n.parse().ok()),
+    }
+}
+
+fn kex_findings(sink: &mut Sink, e: &Enumeration) {
+    let kx = &sink.policy.key_exchange;
+    if let (Some(bits), Some(min)) = (e.dh_bits, kx.min_dh_bits) {
+        if bits < min {
+            sink.add(
+                "dh-weak",
+                format!("DH group of {bits} bits with DHE ciphers (policy minimum {min})"),
+            );
+        }
+    }
+    if let Some(min) = kx.min_ecdh_bits {
+        let weak: Vec<String> = e
+            .groups
+            .iter()
+            .filter(|g| ecdh_bits(&g.name).is_some_and(|b| b < min))
+            .map(|g| format!("{} ({})", g.name, g.protocol))
+            .collect();
+        if !weak.is_empty() {
+            sink.add(
+                "ecdh-weak",
+                format!("accepts {} (policy minimum {min} bits)", weak.join(", ")),
+            );
+        }
+    }
+    if let Some(allowed) = kx.allowed_groups.clone() {
+        let outside: Vec<String> = e
+            .groups
+            .iter()
+            .filter(|g| !allowed.iter().any(|a| a.eq_ignore_ascii_case(&g.name)))
+            .map(|g| g.name.clone())
+            .collect();
+        if !outside.is_empty() {
+            sink.add(
+                "group-not-allowed",
+                format!("accepts {}", outside.join(", ")),
+            );
+        }
+    }
+    let tested = !e.groups.is_empty();
+    let pq = e.groups.iter().any(|g| g.name.contains("MLKEM"));
+    if tested && !pq {
+        sink.add(
+            "no-pq-kex",
+            "no hybrid or post-quantum group is accepted".into(),
+        );
+    }
+}
+
+fn certificate_findings(sink: &mut Sink, leaf: &CertInfo, chain: &[CertInfo], now: i64) {
+    let name = leaf.common_name.as_deref().unwrap_or(&leaf.subject);
+    if leaf.not_after_unix < now {
+        sink.add(
+            "cert-expired",
+            format!("certificate {name} expired on {}", leaf.not_after),
+        );
+    } else if leaf.not_before_unix > now {
+        sink.add(
+            "cert-not-yet-valid",
+            format!("certificate {name} is valid only from {}", leaf.not_before),
+        );
+    } else if let Some(days) = sink.policy.certificate.expiring_days {
+        let left = leaf.days_left(now);
+        if left < i64::from(days) {
+            sink.add(
+                "cert-expiring-soon",
+                format!(
+                    "certificate {name} expires on {} ({left} days left)",
+                    leaf.not_after
+                ),
+            );
+        }
+    }
+    let cert = &sink.policy.certificate;
+    let min = match leaf.key_type.as_str() {
+        "RSA" | "DSA" => cert.min_rsa_bits,
+        "EC" => cert.min_ec_bits,
+        _ => None,
+    };
+    if let Some(min) = min {
+        if leaf.key_bits < min {
+            sink.add(
+                "cert-weak-key",
+                format!(
+                    "certificate key is {} {} bits (policy minimum {min})",
+                    leaf.key_type, leaf.key_bits
+                ),
+            );
+        }
+    }
+    // Self-signed roots' own signatures do not matter; every other
+    // certificate's does.
+    let weak: Vec<&str> = chain
+        .iter()
+        .filter(|c| !c.self_issued)
+        .filter(|c| {
+            let alg = c.signature_algorithm.to_ascii_lowercase();
+            alg.contains("sha1") || alg.contains("md5")
+        })
+        .map(|c| c.subject.as_str())
+        .collect();
+    if !weak.is_empty() {
+        sink.add(
+            "cert-sha1",
+            format!("signed with SHA-1 or MD5: {}", weak.join("; ")),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AddressReport, Target};
+    use crate::policy::builtin;
+    use crate::tls::Handshake;
+
+    fn leaf(not_before: i64, not_after: i64) -> CertInfo {
+        CertInfo {
+            subject: "CN=mx.example.test".into(),
+            common_name: Some("mx.example.test".into()),
+            dns_names: vec!["mx.example.test".into()],
+            ip_addresses: vec![],
+            issuer: "CN=CA".into(),
+            serial: "01".into(),
+            not_before: crate::cert::format_rfc3339(not_before),
+            not_after: crate::cert::format_rfc3339(not_after),
+            not_before_unix: not_before,
+            not_after_unix: not_after,
+            key_type: "RSA".into(),
+            key_bits: 2048,
+            curve: None,
+            signature_algorithm: "sha256WithRSAEncryption".into(),
+            sha256: String::new(),
+            self_issued: false,
+            der: vec![],
+        }
+    }
+
+    fn report(address: AddressReport) -> DomainReport {
+        DomainReport {
+            target: Target::Host {
+                name: "mx.example.test".into(),
+                port: None,
+            },
+            status: DomainStatus::Ok,
+            error: None,
+            mx: vec![MxReport {
+                host: "mx.example.test".into(),
+                preference: None,
+                implicit: false,
+                error: None,
+                addresses: vec![address],
+            }],
+            findings: vec![],
+        }
+    }
+
+    fn address(tls: Option<Handshake>, enumeration: Option<Enumeration>) -> AddressReport {
+        AddressReport {
+            ip: [127, 0, 0, 1].into(),
+            port: 25,
+            status: ProbeStatus::Ok,
+            error: None,
+            smtp_step: None,
+            starttls_injection: false,
+            smtp: None,
+            tls,
+            enumeration,
+            connections: 1,
+            handshakes: 1,
+        }
+    }
+
+    fn ids(policy: &str, r: &DomainReport, now: i64) -> Vec<String> {
+        builtin::get(policy)
+            .expect("policy")
+            .evaluate_at(r, now)
+            .into_iter()
+            .map(|f| f.id)
+            .collect()
+    }
+
+    #[test]
+    fn certificate_dates_against_now() {
+        let hs = |c| Handshake {
+            protocol: Protocol::Tls1_3,
+            cipher: "TLS_AES_256_GCM_SHA384".into(),
+            bits: 256,
+            group: Some("X25519MLKEM768".into()),
+            dh_bits: None,
+            chain: vec![c],
+        };
+        let day = 86_400;
+        let r = report(address(Some(hs(leaf(1000 * day, 2000 * day))), None));
+        assert_eq!(ids("default", &r, 999 * day), ["cert-not-yet-valid"]);
+        assert!(ids("default", &r, 1500 * day).is_empty());
+        assert_eq!(ids("default", &r, 1990 * day), ["cert-expiring-soon"]);
+        assert_eq!(ids("default", &r, 2001 * day), ["cert-expired"]);
+        assert!(ids("opportunistic", &r, 2001 * day).is_empty());
+    }
+
+    #[test]
+    fn an_incomplete_enumeration_says_so() {
+        let e = Enumeration {
+            incomplete: vec!["TLSv1.2: no further session: greeting rejected: 421".into()],
+            ..Enumeration::default()
+        };
+        let r = report(address(None, Some(e)));
+        let found = builtin::get("default").expect("default").evaluate_at(&r, 0);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id, "enumeration-incomplete");
+        assert!(found[0].message.contains("421"));
+    }
+
+    #[test]
+    fn curve_sizes() {
+        assert_eq!(ecdh_bits("x25519"), Some(256));
+        assert_eq!(ecdh_bits("secp224r1"), Some(224));
+        assert_eq!(ecdh_bits("prime192v1"), Some(192));
+        assert_eq!(ecdh_bits("secp521r1"), Some(521));
+        assert_eq!(ecdh_bits("brainpoolP384r1tls13"), Some(384));
+        assert_eq!(ecdh_bits("X25519MLKEM768"), None);
+        assert_eq!(ecdh_bits("ffdhe2048"), None);
+    }
+}

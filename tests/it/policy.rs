@@ -1,0 +1,484 @@
+//! Findings, policies and exit codes, against test servers.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
+
+use mxprobe::testkit::net;
+use mxprobe::testkit::scenarios;
+use mxprobe::testkit::smtp::{cert, Misbehaviour, ServerConfig, TlsConfig};
+use mxprobe::tls::Protocol;
+use serde_json::Value;
+
+use crate::common::{args, mxprobe, Lab};
+
+/// TLS 1.2–1.3, AEAD with forward secrecy in server order, a valid RSA 2048
+/// certificate, hybrid post-quantum key exchange: nothing to find.
+fn clean() -> ServerConfig {
+    ServerConfig::with_tls(TlsConfig {
+        min: Some(Protocol::Tls1_2),
+        max: Some(Protocol::Tls1_3),
+        cipher_list: "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256".into(),
+        ciphersuites: "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256".into(),
+        server_preference: true,
+        ..TlsConfig::default()
+    })
+}
+
+fn with_cert(name: &str) -> ServerConfig {
+    let mut c = clean();
+    if let Some(tls) = c.tls.as_mut() {
+        tls.certs = vec![cert(name)];
+    }
+    c
+}
+
+fn with_tls(f: impl FnOnce(&mut TlsConfig)) -> ServerConfig {
+    let mut c = clean();
+    if let Some(tls) = c.tls.as_mut() {
+        f(tls);
+    }
+    c
+}
+
+fn scenario(name: &str) -> ServerConfig {
+    scenarios::named(name).expect("scenario").config
+}
+
+/// One server per case, each the MX of `<case>.test`; plus domains whose
+/// DNS is the case.
+async fn findings_lab() -> (Lab, Vec<&'static str>) {
+    let cases: Vec<(&'static str, ServerConfig)> = vec![
+        ("clean", clean()),
+        ("kabelmail", scenario("kabelmail")),
+        ("legacy", scenario("legacy")),
+        ("client-order", scenario("client-order")),
+        ("tls13-only", scenario("tls13-only")),
+        (
+            "null-anon",
+            with_tls(|t| {
+                t.max = Some(Protocol::Tls1_2);
+                t.ciphersuites = String::new();
+                t.cipher_list = "ECDHE-RSA-AES128-GCM-SHA256:NULL-SHA:ADH-AES128-SHA".into();
+            }),
+        ),
+        (
+            "weak-curve",
+            with_tls(|t| t.groups = Some("X25519MLKEM768:x25519:secp256r1:secp224r1".into())),
+        ),
+        (
+            "no-pq",
+            with_tls(|t| t.groups = Some("x25519:secp256r1".into())),
+        ),
+        ("expired", with_cert("expired")),
+        ("rsa1024", with_cert("rsa1024")),
+        ("sha1", with_cert("sha1")),
+        (
+            "no-starttls",
+            ServerConfig {
+                starttls: false,
+                ..clean()
+            },
+        ),
+        (
+            "starttls-refused",
+            ServerConfig {
+                misbehaviour: Misbehaviour::StarttlsRejected(454),
+                ..clean()
+            },
+        ),
+        (
+            "injection",
+            ServerConfig {
+                misbehaviour: Misbehaviour::InjectAfterStarttls,
+                ..clean()
+            },
+        ),
+        (
+            "busy",
+            ServerConfig {
+                misbehaviour: Misbehaviour::Reject421AtGreeting,
+                ..clean()
+            },
+        ),
+    ];
+    let names: Vec<&'static str> = cases.iter().map(|c| c.0).collect();
+    let configs = cases.into_iter().map(|c| c.1).collect();
+    let down = match net::closed_port().ip() {
+        IpAddr::V4(ip) => ip,
+        IpAddr::V6(_) => unreachable!(),
+    };
+    let lab = Lab::start(configs, |z, ip| {
+        for (i, name) in names.iter().enumerate() {
+            z.mx(&format!("{name}.test"), 10, &format!("mx.{name}.test"));
+            z.a(&format!("mx.{name}.test"), ip[i]);
+        }
+        z.a("implicit.test", ip[0]);
+        z.mx("nullmx.test", 0, ".");
+        z.txt("nomx.test", "v=spf1 -all");
+        z.servfail("broken.test");
+        z.mx("down.test", 10, "mx.down.test")
+            .a("mx.down.test", down);
+    })
+    .await;
+    let mut domains = names;
+    domains.extend(["implicit", "nullmx", "nomx", "broken", "down", "nxdomain"]);
+    (lab, domains)
+}
+
+/// `domain → finding ID → severity` from a JSON run.
+fn findings_by_domain(doc: &Value) -> HashMap<String, HashMap<String, String>> {
+    doc["domains"]
+        .as_array()
+        .expect("domains")
+        .iter()
+        .map(|d| {
+            let name = d["target"]["name"]
+                .as_str()
+                .expect("name")
+                .trim_end_matches(".test");
+            let found = d["findings"]
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .map(|f| {
+                            let id = f["id"].as_str().expect("id").to_string();
+                            let sev = f["severity"].as_str().expect("severity").to_string();
+                            (id, sev)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (name.to_string(), found)
+        })
+        .collect()
+}
+
+async fn run_json(lab: &Lab, domains: &[&str], extra: &[&str]) -> (Option<i32>, Value) {
+    let mut a = lab.args();
+    a.extend(args(&["--backoff", "0.01", "--retries", "1", "-f", "json"]));
+    a.extend(args(extra));
+    a.extend(domains.iter().map(|d| format!("{d}.test")));
+    let out = mxprobe(&a).await;
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), doc)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_finding_is_triggered_and_a_clean_server_has_none() {
+    let (lab, domains) = findings_lab().await;
+    let (code, doc) = run_json(&lab, &domains, &[]).await;
+    assert_eq!(code, Some(1), "high findings fail the default policy");
+    let found = findings_by_domain(&doc);
+    assert!(
+        found["clean"].is_empty(),
+        "clean server: {:?}",
+        found["clean"]
+    );
+    let expect: &[(&str, &[&str])] = &[
+        (
+            "kabelmail",
+            &[
+                "protocol-tlsv1",
+                "protocol-tlsv1.1",
+                "no-tlsv1.3",
+                "cipher-order-legacy-first",
+                "cipher-no-pfs",
+                "cipher-cbc-sha1",
+            ],
+        ),
+        (
+            "legacy",
+            &["protocol-sslv3", "cipher-rc4", "cipher-3des", "dh-weak"],
+        ),
+        ("client-order", &["no-server-cipher-order"]),
+        ("tls13-only", &["no-tlsv1.2"]),
+        ("null-anon", &["cipher-null", "cipher-anon"]),
+        ("weak-curve", &["ecdh-weak"]),
+        ("no-pq", &["no-pq-kex"]),
+        ("expired", &["cert-expired"]),
+        ("rsa1024", &["cert-weak-key"]),
+        ("sha1", &["cert-sha1"]),
+        ("no-starttls", &["no-starttls"]),
+        ("starttls-refused", &["starttls-failed"]),
+        ("injection", &["starttls-injection"]),
+        ("busy", &["smtp-error"]),
+        ("implicit", &["implicit-mx"]),
+        ("nullmx", &["null-mx"]),
+        ("nomx", &["no-mx"]),
+        ("broken", &["dns-error"]),
+        ("down", &["mx-unreachable"]),
+        ("nxdomain", &["nxdomain"]),
+    ];
+    for (domain, ids) in expect {
+        let got: BTreeSet<&str> = found[*domain].keys().map(String::as_str).collect();
+        for id in *ids {
+            assert!(got.contains(id), "{domain}: {id} missing from {got:?}");
+        }
+    }
+    // Each kind of finding only where it belongs.
+    for (domain, ids) in &found {
+        for id in ids.keys() {
+            let expected = expect
+                .iter()
+                .any(|(d, list)| d == domain && list.contains(&id.as_str()));
+            // Side effects of a case (a legacy server also lacks TLS 1.3)
+            // are fine; a finding on a server that shows none of its cause
+            // is not.
+            if !expected {
+                assert!(
+                    !["clean", "implicit", "nxdomain", "nomx", "nullmx", "broken", "down"]
+                        .contains(&domain.as_str())
+                        || id == "implicit-mx",
+                    "{domain}: unexpected {id}"
+                );
+            }
+        }
+    }
+    // The kabelmail message carries the evidence.
+    let kabel = doc["domains"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["target"]["name"] == "kabelmail.test"))
+        .expect("kabelmail");
+    let legacy_first = kabel["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["id"] == "cipher-order-legacy-first"))
+        .expect("finding");
+    assert_eq!(
+        legacy_first["message"],
+        "TLSv1.2: server prefers DHE-RSA-AES256-SHA (CBC, SHA-1) although it accepts ECDHE-RSA-AES256-GCM-SHA384"
+    );
+    assert_eq!(legacy_first["severity"], "high");
+    assert!(legacy_first["remedy"]
+        .as_str()
+        .expect("remedy")
+        .contains("AEAD"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn policies_change_the_verdict() {
+    let lab = Lab::start(vec![scenario("kabelmail"), clean()], |z, ip| {
+        z.mx("kabelmail.test", 10, "mx.k.test")
+            .a("mx.k.test", ip[0]);
+        z.mx("clean.test", 10, "mx.c.test").a("mx.c.test", ip[1]);
+    })
+    .await;
+    // The kabelmail configuration fails default and bsi, passes opportunistic.
+    for (policy, code) in [
+        ("default", 1),
+        ("bsi", 1),
+        ("opportunistic", 0),
+        ("rfc", 1),
+        ("mozilla-old", 0),
+    ] {
+        let (got, _) = run_json(&lab, &["kabelmail"], &["--policy", policy, "--no-groups"]).await;
+        assert_eq!(got, Some(code), "kabelmail under {policy}");
+    }
+    // Under the rfc policy only the MUST NOTs count.
+    let (_, doc) = run_json(&lab, &["kabelmail"], &["--policy", "rfc", "--no-groups"]).await;
+    let ids: BTreeSet<String> = findings_by_domain(&doc)["kabelmail"]
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(
+        ids,
+        BTreeSet::from(["protocol-tlsv1".into(), "protocol-tlsv1.1".into()])
+    );
+    // The clean server: TLS 1.2 is below mozilla-modern's minimum; bsi
+    // objects to X25519 and ChaCha-free lists are fine.
+    let (_, doc) = run_json(&lab, &["clean"], &["--policy", "mozilla-modern"]).await;
+    assert!(findings_by_domain(&doc)["clean"].contains_key("protocol-tlsv1.2"));
+    let (code, doc) = run_json(&lab, &["clean"], &["--policy", "bsi"]).await;
+    let bsi = &findings_by_domain(&doc)["clean"];
+    assert!(bsi.contains_key("group-not-allowed"), "{bsi:?}");
+    assert!(
+        bsi.contains_key("cipher-not-allowed") || bsi.contains_key("cert-weak-key"),
+        "{bsi:?}"
+    );
+    assert_eq!(code, Some(1), "RSA 2048 is below BSI's 3000 bits: {bsi:?}");
+    // --fail-on moves the threshold.
+    let (code, _) = run_json(
+        &lab,
+        &["kabelmail"],
+        &["--fail-on", "critical", "--no-groups"],
+    )
+    .await;
+    assert_eq!(code, Some(0));
+    let (code, _) = run_json(&lab, &["clean"], &["--fail-on", "info"]).await;
+    assert_eq!(code, Some(0), "the clean server has no finding at all");
+}
+
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mxprobe-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_custom_policy_overrides_severities_and_thresholds() {
+    let lab = Lab::start(vec![scenario("kabelmail"), clean()], |z, ip| {
+        z.mx("kabelmail.test", 10, "mx.k.test")
+            .a("mx.k.test", ip[0]);
+        z.mx("clean.test", 10, "mx.c.test").a("mx.c.test", ip[1]);
+    })
+    .await;
+    let file = temp_file(
+        "mild.toml",
+        r#"
+extends = "default"
+name = "mild"
+[certificate]
+expiring_days = 40000
+[severity]
+"protocol-tlsv1" = "low"
+"protocol-tlsv1.1" = "low"
+"cipher-order-legacy-first" = "medium"
+"cipher-cbc-sha1" = "off"
+"#,
+    );
+    let policy = file.to_str().expect("utf-8");
+    let (code, doc) = run_json(
+        &lab,
+        &["kabelmail", "clean"],
+        &["--policy", policy, "--no-groups"],
+    )
+    .await;
+    let found = findings_by_domain(&doc);
+    assert_eq!(found["kabelmail"]["protocol-tlsv1"], "low");
+    assert_eq!(found["kabelmail"]["cipher-order-legacy-first"], "medium");
+    assert!(
+        !found["kabelmail"].contains_key("cipher-cbc-sha1"),
+        "switched off"
+    );
+    // 40000 days: every certificate "expires soon".
+    assert_eq!(found["clean"]["cert-expiring-soon"], "medium");
+    assert_eq!(code, Some(0), "nothing high is left: {found:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_policies_are_clear_errors_with_exit_2() {
+    let lab = Lab::start(vec![clean()], |z, ip| {
+        z.mx("clean.test", 10, "mx.c.test").a("mx.c.test", ip[0]);
+    })
+    .await;
+    let cases = [
+        (
+            "typo.toml",
+            "[versions]\nminimun = \"TLSv1.2\"\n",
+            "unknown field `minimun`",
+        ),
+        (
+            "id.toml",
+            "[severity]\n\"cipher-rc5\" = \"high\"\n",
+            "unknown finding id \"cipher-rc5\"",
+        ),
+        (
+            "sev.toml",
+            "[severity]\n\"cipher-rc4\" = \"severe\"\n",
+            "unknown severity \"severe\"",
+        ),
+        (
+            "proto.toml",
+            "[versions]\nminimum = \"TLSv2\"\n",
+            "unknown protocol \"TLSv2\"",
+        ),
+        (
+            "cipher.toml",
+            "[ciphers]\nallowed = [\"AES-GCM\"]\n",
+            "unknown cipher \"AES-GCM\"",
+        ),
+        (
+            "parent.toml",
+            "extends = \"strict\"\n",
+            "extends unknown policy \"strict\"",
+        ),
+    ];
+    for (name, text, want) in cases {
+        let path = temp_file(name, text);
+        let p = path.to_str().expect("utf-8");
+        let mut a = lab.args();
+        a.extend(args(&["--policy", p, "clean.test"]));
+        let out = mxprobe(&a).await;
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(
+            stderr.contains(p) && stderr.contains(want),
+            "{name}: {stderr}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "nothing scanned with a broken policy"
+        );
+    }
+    let out = mxprobe(&args(&["--policy", "nonexistent", "clean.test"])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown policy \"nonexistent\""));
+    let out = mxprobe(&args(&["--policy", "/nonexistent/p.toml", "clean.test"])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("cannot read policy file /nonexistent/p.toml"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn policies_are_listed_shown_and_checked() {
+    let out = mxprobe(&args(&["policies"])).await;
+    assert_eq!(out.status.code(), Some(0));
+    let list = String::from_utf8_lossy(&out.stdout);
+    for name in mxprobe::policy::builtin::NAMES {
+        assert!(
+            list.lines().any(|l| l.starts_with(name)),
+            "{name} not listed: {list}"
+        );
+    }
+    let out = mxprobe(&args(&["policies", "--findings"])).await;
+    let ids = String::from_utf8_lossy(&out.stdout);
+    assert!(ids
+        .lines()
+        .any(|l| l.starts_with("cipher-order-legacy-first")));
+    // What `policy show` prints is a valid policy file, comments and all.
+    let out = mxprobe(&args(&["policy", "show", "bsi"])).await;
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("TR-02102-2"));
+    let path = temp_file("copy.toml", &text);
+    let out = mxprobe(&args(&["policy", "check", path.to_str().expect("utf-8")])).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = mxprobe(&args(&["policy", "show", "nope"])).await;
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_and_text_carry_the_findings() {
+    let lab = Lab::start(vec![scenario("kabelmail")], |z, ip| {
+        z.mx("kabelmail.test", 10, "mx.k.test")
+            .a("mx.k.test", ip[0]);
+    })
+    .await;
+    let mut a = lab.args();
+    a.extend(args(&["--no-groups", "-f", "csv", "kabelmail.test"]));
+    let out = mxprobe(&a).await;
+    let rows = crate::common::csv_rows(&out.stdout);
+    assert_eq!(rows[0]["worst"], "high");
+    assert!(
+        rows[0]["findings"].starts_with("protocol-tlsv1 "),
+        "{}",
+        rows[0]["findings"]
+    );
+    let mut a = lab.args();
+    a.extend(args(&["--no-groups", "kabelmail.test"]));
+    let out = mxprobe(&a).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("  findings\n    HIGH     protocol-tlsv1"),
+        "{text}"
+    );
+    assert!(!text.contains('\x1b'), "no colour when not on a terminal");
+}
