@@ -57,6 +57,33 @@ pub enum Command {
         #[command(subcommand)]
         action: PolicyAction,
     },
+    /// Statistics of an earlier scan's output (CSV or JSON Lines): cipher
+    /// frequencies, STARTTLS and TLS 1.3 shares, findings and their hosts.
+    Stats(StatsArgs),
+}
+
+/// `mxprobe stats` flags.
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// Scan output files (`-f csv` or `-f jsonl`); `-` reads standard input.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Rows per ranked list (hosts per finding, top MX hosts).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+    /// Output format.
+    #[arg(short, long, default_value = "text", value_name = "text|csv|json")]
+    pub format: StatsFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatsFormat {
+    Text,
+    Csv,
+    Json,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -79,6 +106,31 @@ pub struct Args {
     /// Mail domains to check (their MX hosts are looked up).
     #[arg(value_name = "DOMAIN")]
     pub domains: Vec<String>,
+
+    /// Read domains from FILE, one per line (`#` comments, blank lines
+    /// ignored) or a CSV file with a `domain` column; `-` reads standard
+    /// input. Results stream out as each domain completes.
+    #[arg(short = 'i', long = "input", value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// Skip the domains already in the output file (-o, CSV or JSON Lines)
+    /// and append the rest: completes an interrupted scan.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
+
+    /// No progress bar and no statistics on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// One line per domain on standard error (-vv: per address too).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Write statistics of the scan to FILE (format by extension: .json,
+    /// .csv, else text). A list scan (-i) also prints them on standard
+    /// error unless -q.
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
 
     /// Probe this mail server directly, skipping the MX lookup
     /// (HOST, HOST:PORT, IP, [IPv6]:PORT). Repeatable.
@@ -120,6 +172,20 @@ pub struct Args {
     /// address with TLS 1.3).
     #[arg(long)]
     pub no_groups: bool,
+
+    /// Simultaneous connections, all addresses together (capped by the
+    /// open-file limit).
+    #[arg(long, default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub concurrency: u32,
+
+    /// Simultaneous DNS lookups.
+    #[arg(long, default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub dns_concurrency: u32,
+
+    /// Connections per second to one address, at most (default: no limit
+    /// beyond --per-host).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
 
     /// Simultaneous connections to one address. Mail servers limit
     /// connections per client; mxprobe lowers this further when told
@@ -169,6 +235,11 @@ pub struct Args {
 pub struct Plan {
     pub config: ScanConfig,
     pub fail_on: Severity,
+    pub input: Option<PathBuf>,
+    pub resume: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+    pub stats: Option<PathBuf>,
     pub targets: Vec<Target>,
     /// One line per rejected input, already worded for the user.
     pub rejected: Vec<String>,
@@ -178,8 +249,16 @@ pub struct Plan {
 
 impl Args {
     pub fn plan(self) -> anyhow::Result<Plan> {
-        if self.domains.is_empty() && self.hosts.is_empty() {
-            bail!("nothing to scan: give a DOMAIN or --host HOST (see --help)");
+        if self.domains.is_empty() && self.hosts.is_empty() && self.input.is_none() {
+            bail!("nothing to scan: give a DOMAIN, --host HOST or -i FILE (see --help)");
+        }
+        if let Some(rate) = self.rate {
+            if !(rate.is_finite() && rate > 0.0) {
+                bail!("--rate must be a positive number of connections per second, not {rate}");
+            }
+        }
+        if self.resume && !matches!(self.format, Format::Csv | Format::Jsonl) {
+            bail!("--resume needs -f csv or -f jsonl (other formats cannot be appended to)");
         }
         if !(self.timeout.is_finite() && self.timeout > 0.0 && self.timeout <= 3600.0) {
             bail!(
@@ -240,6 +319,12 @@ impl Args {
             enumerate: !self.quick,
             groups: !self.no_groups,
             per_host: usize::from(self.per_host),
+            max_connections: self.concurrency as usize,
+            concurrency: (self.concurrency as usize * 4).max(16),
+            dns_concurrency: self.dns_concurrency as usize,
+            min_interval: self
+                .rate
+                .map_or(Duration::ZERO, |r| Duration::from_secs_f64(1.0 / r)),
             retries: self.retries,
             backoff: Duration::from_secs_f64(self.backoff),
             ..ScanConfig::default()
@@ -247,6 +332,11 @@ impl Args {
         Ok(Plan {
             config,
             fail_on: self.fail_on,
+            input: self.input,
+            resume: self.resume,
+            quiet: self.quiet,
+            verbose: self.verbose,
+            stats: self.stats,
             targets,
             rejected,
             format: self.format,

@@ -32,7 +32,9 @@ use crate::model::DomainReport;
 use crate::tls::order::OrderType;
 
 pub struct CiphersWriter<W: Write> {
-    out: csv::Writer<W>,
+    /// Rows of the report being written; they reach `out` together.
+    csv: csv::Writer<Vec<u8>>,
+    out: W,
     seen: HashSet<(IpAddr, u16)>,
     header_pending: bool,
 }
@@ -80,20 +82,35 @@ pub const COLUMNS: &[&str] = &[
 impl<W: Write> CiphersWriter<W> {
     pub fn new(out: W) -> Self {
         CiphersWriter {
-            out: csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(out),
+            csv: buffer(),
+            out,
             seen: HashSet::new(),
             header_pending: true,
         }
     }
 
+    /// Write what was rendered in one piece, then flush: a report's rows
+    /// reach the file whole or not at all, even if the process is killed.
+    fn commit(&mut self) -> io::Result<()> {
+        let rendered = std::mem::replace(&mut self.csv, buffer());
+        let bytes = rendered.into_inner().map_err(|e| e.into_error())?;
+        self.out.write_all(&bytes)?;
+        self.out.flush()
+    }
+
     fn header(&mut self) -> io::Result<()> {
         if std::mem::take(&mut self.header_pending) {
-            self.out.write_record(COLUMNS)?;
+            self.csv.write_record(COLUMNS)?;
         }
         Ok(())
     }
+}
+
+/// A CSV writer into memory.
+fn buffer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new())
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -117,7 +134,7 @@ impl<W: Write> ReportWriter for CiphersWriter<W> {
                     let ranked = v.order != Some(OrderType::Client);
                     for (i, c) in v.ciphers.iter().enumerate() {
                         let spec = c.spec();
-                        self.out.serialize(Row {
+                        self.csv.serialize(Row {
                             mx: &mx.host,
                             ip: a.ip,
                             port: a.port,
@@ -141,11 +158,11 @@ impl<W: Write> ReportWriter for CiphersWriter<W> {
                 }
             }
         }
-        self.out.flush()
+        self.commit()
     }
 
     fn finish(&mut self) -> io::Result<()> {
         self.header()?;
-        self.out.flush()
+        self.commit()
     }
 }

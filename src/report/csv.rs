@@ -97,7 +97,9 @@ pub const COLUMNS: &[&str] = &[
 ];
 
 pub struct CsvWriter<W: Write> {
-    out: csv::Writer<W>,
+    /// Rows of the report being written; they reach `out` together.
+    csv: csv::Writer<Vec<u8>>,
+    out: W,
     header_pending: bool,
 }
 
@@ -105,9 +107,8 @@ impl<W: Write> CsvWriter<W> {
     /// A new document: the header is written even if no row follows.
     pub fn new(out: W) -> Self {
         CsvWriter {
-            out: csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(out),
+            csv: buffer(),
+            out,
             header_pending: true,
         }
     }
@@ -115,16 +116,24 @@ impl<W: Write> CsvWriter<W> {
     /// Rows appended to a document that already has its header (`--resume`).
     pub fn appending(out: W) -> Self {
         CsvWriter {
-            out: csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(out),
+            csv: buffer(),
+            out,
             header_pending: false,
         }
     }
 
+    /// Write what was rendered in one piece, then flush: a report's rows
+    /// reach the file whole or not at all, even if the process is killed.
+    fn commit(&mut self) -> io::Result<()> {
+        let rendered = std::mem::replace(&mut self.csv, buffer());
+        let bytes = rendered.into_inner().map_err(|e| e.into_error())?;
+        self.out.write_all(&bytes)?;
+        self.out.flush()
+    }
+
     fn header(&mut self) -> io::Result<()> {
         if std::mem::take(&mut self.header_pending) {
-            self.out.write_record(COLUMNS)?;
+            self.csv.write_record(COLUMNS)?;
         }
         Ok(())
     }
@@ -177,6 +186,13 @@ struct Row<'a> {
     incomplete: String,
     findings: String,
     worst: &'static str,
+}
+
+/// A CSV writer into memory.
+fn buffer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new())
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -316,7 +332,7 @@ impl<W: Write> ReportWriter for CsvWriter<W> {
                 error: report.error.as_deref().unwrap_or(""),
                 ..Row::default()
             };
-            self.out.serialize(with_findings(row, report, None, None))?;
+            self.csv.serialize(with_findings(row, report, None, None))?;
         }
         for mx in &report.mx {
             if mx.addresses.is_empty() {
@@ -329,12 +345,12 @@ impl<W: Write> ReportWriter for CsvWriter<W> {
                     error: mx.error.as_deref().unwrap_or(""),
                     ..Row::default()
                 };
-                self.out
+                self.csv
                     .serialize(with_findings(row, report, Some(&mx.host), None))?;
             }
             for a in &mx.addresses {
                 let row = address_row(domain, mx, a);
-                self.out.serialize(with_findings(
+                self.csv.serialize(with_findings(
                     row,
                     report,
                     Some(&mx.host),
@@ -343,12 +359,12 @@ impl<W: Write> ReportWriter for CsvWriter<W> {
             }
         }
         // A row is only worth something once it is on disk.
-        self.out.flush()
+        self.commit()
     }
 
     fn finish(&mut self) -> io::Result<()> {
         self.header()?;
-        self.out.flush()
+        self.commit()
     }
 }
 

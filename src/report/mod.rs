@@ -15,8 +15,8 @@ mod json;
 mod text;
 
 pub use self::ciphers::CiphersWriter;
-pub use self::csv::CsvWriter;
-pub use self::json::JsonWriter;
+pub use self::csv::{CsvWriter, COLUMNS as CSV_COLUMNS};
+pub use self::json::{JsonLinesWriter, JsonWriter};
 pub use self::text::TextWriter;
 
 /// An output format (`-f`).
@@ -25,6 +25,8 @@ pub enum Format {
     Text,
     Csv,
     Json,
+    /// JSON Lines: one report per line (for bulk scans).
+    Jsonl,
     /// The cipher table: one CSV row per accepted cipher and version.
     Ciphers,
 }
@@ -36,9 +38,10 @@ impl FromStr for Format {
             "text" => Ok(Format::Text),
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
+            "jsonl" => Ok(Format::Jsonl),
             "ciphers" => Ok(Format::Ciphers),
             _ => Err(format!(
-                "unknown format {s:?} (expected text, csv, json or ciphers)"
+                "unknown format {s:?} (expected text, csv, json, jsonl or ciphers)"
             )),
         }
     }
@@ -52,16 +55,20 @@ pub trait ReportWriter {
 }
 
 /// A writer for `format` on `out`.
-/// `color`: ANSI colours in text (for a terminal).
+/// `color`: ANSI colours in text (for a terminal); `append`: the output
+/// already has its header (`--resume`).
 pub fn writer<'a>(
     format: Format,
     out: Box<dyn Write + Send + 'a>,
     color: bool,
+    append: bool,
 ) -> Box<dyn ReportWriter + Send + 'a> {
     match format {
         Format::Text => Box::new(TextWriter::new(out).with_color(color)),
+        Format::Csv if append => Box::new(CsvWriter::appending(out)),
         Format::Csv => Box::new(CsvWriter::new(out)),
         Format::Json => Box::new(JsonWriter::new(out)),
+        Format::Jsonl => Box::new(JsonLinesWriter::new(out)),
         Format::Ciphers => Box::new(CiphersWriter::new(out)),
     }
 }

@@ -11,27 +11,51 @@ use crate::tls::enumerate::Enumeration;
 use crate::tls::order::OrderType;
 use crate::tls::Protocol;
 
+/// Writes each report whole: rendered in memory, then written at once.
 pub struct TextWriter<W: Write> {
+    render: Render<Vec<u8>>,
     out: W,
-    written: usize,
-    color: bool,
 }
 
 impl<W: Write> TextWriter<W> {
     pub fn new(out: W) -> Self {
         TextWriter {
+            render: Render {
+                out: Vec::new(),
+                written: 0,
+                color: false,
+            },
             out,
-            written: 0,
-            color: false,
         }
     }
 
     /// Severities in colour (ANSI), for a terminal.
     pub fn with_color(mut self, color: bool) -> Self {
-        self.color = color;
+        self.render.color = color;
         self
     }
+}
 
+impl<W: Write> ReportWriter for TextWriter<W> {
+    fn write(&mut self, report: &DomainReport) -> io::Result<()> {
+        self.render.report(report)?;
+        let bytes = std::mem::take(&mut self.render.out);
+        self.out.write_all(&bytes)?;
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+struct Render<W: Write> {
+    out: W,
+    written: usize,
+    color: bool,
+}
+
+impl<W: Write> Render<W> {
     fn findings(&mut self, report: &DomainReport) -> io::Result<()> {
         if report.findings.is_empty() {
             return Ok(());
@@ -235,8 +259,8 @@ fn enumeration(w: &mut impl Write, e: &Enumeration) -> io::Result<()> {
     Ok(())
 }
 
-impl<W: Write> ReportWriter for TextWriter<W> {
-    fn write(&mut self, report: &DomainReport) -> io::Result<()> {
+impl<W: Write> Render<W> {
+    fn report(&mut self, report: &DomainReport) -> io::Result<()> {
         if self.written > 0 {
             writeln!(self.out)?;
         }
@@ -250,11 +274,6 @@ impl<W: Write> ReportWriter for TextWriter<W> {
         for mx in &report.mx {
             self.mx(mx)?;
         }
-        self.findings(report)?;
-        self.out.flush()
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        self.out.flush()
+        self.findings(report)
     }
 }

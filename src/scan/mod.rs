@@ -8,12 +8,11 @@
 //! What this stage does not do: decide what is wrong (policy), or write
 //! anything (report).
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::future::{BoxFuture, FutureExt, Shared};
+use futures::future::FutureExt;
 use futures::stream::{Stream, StreamExt};
 use tokio::sync::Semaphore;
 
@@ -21,7 +20,10 @@ use crate::dns::{DnsError, MxAnswer, Resolver, ResolverConfig};
 use crate::model::{DomainReport, DomainStatus, MxReport, Target};
 use crate::policy::Policy;
 
+mod cache;
 mod probe;
+
+use cache::{ProbeCache, ProbeKey, SharedProbe};
 
 pub use crate::smtp::EhloName;
 
@@ -51,6 +53,10 @@ pub struct ScanConfig {
     pub enumerate: bool,
     /// Test key-exchange groups during enumeration.
     pub groups: bool,
+    /// DNS lookups at the same time.
+    pub dns_concurrency: usize,
+    /// Probe results kept for reuse (see `scan::cache`).
+    pub probe_cache: usize,
     /// Judge each report by this policy (its findings go into the report).
     pub policy: Option<Arc<Policy>>,
 }
@@ -75,6 +81,8 @@ impl Default for ScanConfig {
             min_interval: Duration::ZERO,
             enumerate: true,
             groups: true,
+            dns_concurrency: 32,
+            probe_cache: 20_000,
             policy: None,
         }
     }
@@ -87,9 +95,6 @@ pub enum SetupError {
     Resolver(#[from] DnsError),
 }
 
-type ProbeKey = (IpAddr, u16, Option<String>);
-type SharedProbe = Shared<BoxFuture<'static, crate::model::AddressReport>>;
-
 /// Runs scans. Cheap to clone; clones share the resolver cache, the
 /// connection limit and the probe results.
 #[derive(Clone)]
@@ -101,7 +106,8 @@ struct Inner {
     resolver: Resolver,
     config: ScanConfig,
     connections: Arc<Semaphore>,
-    probes: Mutex<HashMap<ProbeKey, SharedProbe>>,
+    probes: Mutex<ProbeCache>,
+    dns: Semaphore,
 }
 
 impl Scanner {
@@ -111,8 +117,9 @@ impl Scanner {
             inner: Arc::new(Inner {
                 resolver,
                 connections: Arc::new(Semaphore::new(config.max_connections.max(1))),
+                probes: Mutex::new(ProbeCache::new(config.probe_cache)),
+                dns: Semaphore::new(config.dns_concurrency.max(1)),
                 config,
-                probes: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -129,6 +136,17 @@ impl Scanner {
         targets
             .map(move |t| self.scan(t))
             .buffered(self.inner.config.concurrency.max(1))
+    }
+
+    /// Scan targets, `concurrency` at a time; each report comes as soon as it
+    /// is complete (for bulk scans: a slow domain holds up nothing).
+    pub fn scan_unordered<'a, S>(&'a self, targets: S) -> impl Stream<Item = DomainReport> + 'a
+    where
+        S: Stream<Item = Target> + 'a,
+    {
+        targets
+            .map(move |t| self.scan(t))
+            .buffer_unordered(self.inner.config.concurrency.max(1))
     }
 
     /// Scan one target. Never fails: problems are in the report.
@@ -169,7 +187,7 @@ impl Scanner {
             mx,
             findings: Vec::new(),
         };
-        match self.inner.resolver.mx(ascii).await {
+        match self.mx(ascii).await {
             Err(e) if e.is_nx_domain() => {
                 report(DomainStatus::Nxdomain, Some(e.to_string()), vec![])
             }
@@ -184,7 +202,7 @@ impl Scanner {
             Ok(MxAnswer::None) => {
                 // RFC 5321 §5.1: no MX records, so the domain itself is the
                 // mail exchanger, if it has an address.
-                match self.inner.resolver.addresses(ascii).await {
+                match self.addresses(ascii).await {
                     Ok(addrs) if !addrs.is_empty() => {
                         let mx = self.probe_host(ascii, None, true, port, addrs).await;
                         report(DomainStatus::Ok, None, vec![mx])
@@ -225,7 +243,7 @@ impl Scanner {
                 .probe_host(host, preference, implicit, port, vec![ip])
                 .await;
         }
-        match self.inner.resolver.addresses(host).await {
+        match self.addresses(host).await {
             Ok(addrs) if !addrs.is_empty() => {
                 self.probe_host(host, preference, implicit, port, addrs)
                     .await
@@ -267,7 +285,7 @@ impl Scanner {
         let addresses = futures::future::join_all(
             addrs
                 .into_iter()
-                .map(|ip| self.probe_shared((ip, port, sni.clone()))),
+                .map(|ip| self.probe_shared((ip, port), sni.clone())),
         )
         .await;
         MxReport {
@@ -280,31 +298,73 @@ impl Scanner {
     }
 
     /// Probe an address once per scan, however many names point at it.
-    fn probe_shared(&self, key: ProbeKey) -> SharedProbe {
+    /// The first name to reach it is the SNI of its handshakes.
+    fn probe_shared(&self, key: ProbeKey, sni: Option<String>) -> SharedProbe {
         let mut probes = self.inner.probes.lock().unwrap_or_else(|p| p.into_inner());
-        probes
-            .entry(key.clone())
-            .or_insert_with(|| {
-                let inner = Arc::clone(&self.inner);
-                async move {
-                    let (ip, port, sni) = key;
-                    let c = &inner.config;
-                    let settings = probe::Settings {
-                        ehlo: c.ehlo.clone(),
-                        timeout: c.timeout,
-                        per_host: c.per_host,
-                        retries: c.retries,
-                        backoff: c.backoff,
-                        min_interval: c.min_interval,
-                        enumerate: c.enumerate,
-                        groups: c.groups,
-                    };
-                    let connections = Arc::clone(&inner.connections);
-                    probe::probe(ip, port, sni.as_deref(), &settings, connections).await
-                }
-                .boxed()
-                .shared()
-            })
-            .clone()
+        probes.get_or_start(key, || {
+            let inner = Arc::clone(&self.inner);
+            async move {
+                let (ip, port) = key;
+                let c = &inner.config;
+                let settings = probe::Settings {
+                    ehlo: c.ehlo.clone(),
+                    timeout: c.timeout,
+                    per_host: c.per_host,
+                    retries: c.retries,
+                    backoff: c.backoff,
+                    min_interval: c.min_interval,
+                    enumerate: c.enumerate,
+                    groups: c.groups,
+                };
+                let connections = Arc::clone(&inner.connections);
+                probe::probe(ip, port, sni.as_deref(), &settings, connections).await
+            }
+            .boxed()
+            .shared()
+        })
     }
+
+    /// MX lookup, at most `dns_concurrency` lookups at a time.
+    async fn mx(&self, name: &str) -> Result<MxAnswer, DnsError> {
+        let _permit = self.inner.dns.acquire().await;
+        self.inner.resolver.mx(name).await
+    }
+
+    /// A and AAAA lookup, at most `dns_concurrency` lookups at a time.
+    async fn addresses(&self, name: &str) -> Result<Vec<IpAddr>, DnsError> {
+        let _permit = self.inner.dns.acquire().await;
+        self.inner.resolver.addresses(name).await
+    }
+
+    /// Probes started so far, and probes answered from the cache.
+    pub fn probe_counts(&self) -> (u64, u64) {
+        let probes = self.inner.probes.lock().unwrap_or_else(|p| p.into_inner());
+        (probes.started, probes.reused)
+    }
+}
+
+/// Raise the soft limit on open files to the hard limit, where allowed, and
+/// return the limit now in force (`None` when it cannot be read). Every
+/// connection is a file descriptor; callers cap their concurrency to this.
+pub fn raise_open_file_limit() -> Option<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return None;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                lim = raised;
+            }
+        }
+    }
+    Some(lim.rlim_cur)
 }

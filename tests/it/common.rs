@@ -40,13 +40,18 @@ impl Lab {
 
     /// `--resolver` and `--port` for this lab, plus short timeouts.
     pub fn args(&self) -> Vec<String> {
+        self.args_with_timeout(5.0)
+    }
+
+    /// `--resolver`, `--port` and `--timeout SECS`.
+    pub fn args_with_timeout(&self, secs: f64) -> Vec<String> {
         vec![
             "--resolver".into(),
             self.dns.addr().to_string(),
             "--port".into(),
             self.port.to_string(),
             "--timeout".into(),
-            "5".into(),
+            secs.to_string(),
         ]
     }
 

@@ -1,6 +1,7 @@
 //! Integration tests, one binary split by topic. Everything runs on
 //! loopback against the in-process test servers (`mxprobe::testkit`).
 
+mod bulk;
 mod common;
 mod dns;
 mod enumerate;

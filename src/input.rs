@@ -1,0 +1,259 @@
+//! Domain lists: one domain per line, or a CSV file with a `domain` column.
+//!
+//! Lines are trimmed; blank lines and `#` comments (whole-line or trailing)
+//! are skipped; names are normalised like command-line domains (lower case,
+//! trailing dot dropped, IDN to A-labels), so duplicates that differ only in
+//! spelling are scanned once. An invalid line is reported with its line
+//! number and skipped; reading goes on. A file whose first data line is a
+//! CSV header with a `domain` column is read as CSV (any other columns are
+//! ignored).
+//!
+//! Reading streams: memory grows only with the set of distinct domains kept
+//! to drop duplicates (about 100 bytes each).
+
+use std::collections::HashSet;
+use std::io::BufRead;
+
+use crate::model::Target;
+
+/// Longest line read; longer ones are reported, not buffered further.
+pub const MAX_LINE: usize = 4096;
+
+/// A line that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct InputError {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What one line of input yields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Target(Target),
+    Invalid(InputError),
+}
+
+/// Reads targets from a domain list, lazily.
+pub struct DomainList<R> {
+    reader: R,
+    line: u64,
+    buf: Vec<u8>,
+    /// Index of the `domain` column once a CSV header was seen.
+    csv_column: Option<usize>,
+    seen_data: bool,
+    seen: HashSet<String>,
+    skip: HashSet<String>,
+}
+
+impl<R: BufRead> DomainList<R> {
+    pub fn new(reader: R) -> Self {
+        DomainList {
+            reader,
+            line: 0,
+            buf: Vec::new(),
+            csv_column: None,
+            seen_data: false,
+            seen: HashSet::new(),
+            skip: HashSet::new(),
+        }
+    }
+
+    /// Also skip these domains (A-label form), e.g. those already in the
+    /// output of an interrupted scan.
+    pub fn skipping(mut self, done: HashSet<String>) -> Self {
+        self.skip = done;
+        self
+    }
+
+    /// Read one line into `buf` (without its end), keeping at most
+    /// [`MAX_LINE`] bytes; `None` at the end of input. Returns whether the
+    /// line was longer.
+    fn read_line(&mut self) -> std::io::Result<Option<bool>> {
+        self.buf.clear();
+        let (mut len, mut any) = (0usize, false);
+        loop {
+            let chunk = self.reader.fill_buf()?;
+            if chunk.is_empty() {
+                return Ok(any.then_some(len > MAX_LINE));
+            }
+            any = true;
+            let (take, end) = match chunk.iter().position(|b| *b == b'\n') {
+                Some(i) => (i, true),
+                None => (chunk.len(), false),
+            };
+            let room = MAX_LINE.saturating_sub(self.buf.len());
+            self.buf.extend_from_slice(&chunk[..take.min(room)]);
+            len = len.saturating_add(take);
+            self.reader.consume(if end { take + 1 } else { take });
+            if end {
+                if len <= MAX_LINE && self.buf.last() == Some(&b'\r') {
+                    self.buf.pop();
+                    len -= 1;
+                }
+                return Ok(Some(len > MAX_LINE));
+            }
+        }
+    }
+
+    /// The domain named on this line, if any.
+    fn field(&mut self, text: &str) -> Result<Option<String>, String> {
+        let text = text.trim();
+        if text.is_empty() || text.starts_with('#') {
+            return Ok(None);
+        }
+        if !self.seen_data {
+            self.seen_data = true;
+            if text.contains(',') {
+                let header = csv_fields(text);
+                if let Some(i) = header
+                    .iter()
+                    .position(|h| h.trim().eq_ignore_ascii_case("domain"))
+                {
+                    self.csv_column = Some(i);
+                    return Ok(None);
+                }
+            }
+        }
+        if let Some(i) = self.csv_column {
+            let fields = csv_fields(text);
+            return match fields.get(i).map(|f| f.trim()) {
+                Some(f) if !f.is_empty() => Ok(Some(f.to_string())),
+                _ => Err("no value in the domain column".into()),
+            };
+        }
+        // A trailing comment after the domain.
+        let text = text.split('#').next().unwrap_or("").trim();
+        Ok((!text.is_empty()).then(|| text.to_string()))
+    }
+}
+
+/// Split one CSV line into fields (quotes allowed; no embedded newlines).
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes());
+    r.records()
+        .next()
+        .and_then(|rec| rec.ok())
+        .map(|rec| rec.iter().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+impl<R: BufRead> Iterator for DomainList<R> {
+    type Item = std::io::Result<Item>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let cut = match self.read_line() {
+                Ok(Some(cut)) => cut,
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e)),
+            };
+            self.line += 1;
+            let line = self.line;
+            let invalid = |reason: String| Some(Ok(Item::Invalid(InputError { line, reason })));
+            if cut {
+                return invalid(format!("longer than {MAX_LINE} bytes"));
+            }
+            let Ok(text) = std::str::from_utf8(&self.buf).map(str::to_string) else {
+                return invalid("not UTF-8 text".into());
+            };
+            let name = match self.field(&text) {
+                Ok(Some(name)) => name,
+                Ok(None) => continue,
+                Err(reason) => return invalid(reason),
+            };
+            match Target::domain(&name) {
+                Ok(target) => {
+                    let Target::Domain { ascii, .. } = &target else {
+                        continue;
+                    };
+                    if self.skip.contains(ascii) || !self.seen.insert(ascii.clone()) {
+                        continue;
+                    }
+                    return Some(Ok(Item::Target(target)));
+                }
+                Err(e) => return invalid(e.to_string()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Vec<Result<String, String>> {
+        DomainList::new(text.as_bytes())
+            .map(|r| match r.expect("in memory") {
+                Item::Target(Target::Domain { ascii, .. }) => Ok(ascii),
+                Item::Target(t) => Ok(t.name().to_string()),
+                Item::Invalid(e) => Err(e.to_string()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plain_lists() {
+        let got = read(
+            "# my domains\n\nexample.org\n  Example.ORG.  \nmünchen.de # trailing comment\r\nbad..name\nexample.net\n",
+        );
+        assert_eq!(
+            got,
+            vec![
+                Ok("example.org".into()),
+                Ok("xn--mnchen-3ya.de".into()),
+                Err("line 6: invalid domain name \"bad..name\": contains an empty label".into()),
+                Ok("example.net".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn csv_with_a_domain_column() {
+        let got =
+            read("rank,Domain,owner\n1,example.org,\"Example, Inc.\"\n2,,x\n3,EXAMPLE.net,y\n");
+        assert_eq!(
+            got,
+            vec![
+                Ok("example.org".into()),
+                Err("line 3: no value in the domain column".into()),
+                Ok("example.net".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn long_and_binary_lines_are_reported_not_buffered() {
+        let long = format!("{}\nexample.org\n\u{0}\u{ff}\n", "a".repeat(100_000));
+        let mut text = long.into_bytes();
+        text.extend_from_slice(b"\xff\xfe\nexample.net");
+        let got: Vec<_> = DomainList::new(&text[..])
+            .map(|r| match r.expect("in memory") {
+                Item::Target(t) => Ok(t.name().to_string()),
+                Item::Invalid(e) => Err(e.to_string()),
+            })
+            .collect();
+        assert_eq!(got[0], Err(format!("line 1: longer than {MAX_LINE} bytes")));
+        assert_eq!(got[1], Ok("example.org".into()));
+        assert!(got[2].is_err());
+        assert_eq!(got[3], Err("line 4: not UTF-8 text".into()));
+        assert_eq!(
+            got[4],
+            Ok("example.net".into()),
+            "last line without newline"
+        );
+    }
+
+    #[test]
+    fn already_done_domains_are_skipped() {
+        let done = HashSet::from(["example.org".to_string()]);
+        let got: Vec<_> = DomainList::new("example.org\nexample.net\n".as_bytes())
+            .skipping(done)
+            .map(|r| r.expect("in memory"))
+            .collect();
+        assert_eq!(got.len(), 1);
+    }
+}
