@@ -9,3 +9,4 @@ pub mod smtp;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod tls;
+pub mod trust;
