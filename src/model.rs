@@ -20,6 +20,7 @@ use crate::dns::{normalize_domain, NameError};
 use crate::smtp::SmtpInfo;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::Handshake;
+use crate::trust::AddressTrust;
 
 /// What a scan is asked to look at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -191,6 +192,10 @@ pub struct AddressReport {
     pub connections: u32,
     /// TLS handshakes started on them.
     pub handshakes: u32,
+    /// What a verifying sender would make of this address: chain, names,
+    /// the strict handshake, reverse DNS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust: Option<AddressTrust>,
 }
 
 impl AddressReport {

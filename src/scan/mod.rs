@@ -18,7 +18,8 @@ use futures::stream::{Stream, StreamExt};
 use tokio::sync::Semaphore;
 
 use crate::dns::{DnsError, MxAnswer, Resolver, ResolverConfig};
-use crate::model::{DomainReport, DomainStatus, MxReport, Target};
+use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, Target};
+use crate::trust::{self, TrustConfig};
 
 mod probe;
 
@@ -50,6 +51,8 @@ pub struct ScanConfig {
     pub enumerate: bool,
     /// Test key-exchange groups during enumeration.
     pub groups: bool,
+    /// Trust anchors and verification time of the trust checks.
+    pub trust: TrustConfig,
 }
 
 impl Default for ScanConfig {
@@ -72,6 +75,7 @@ impl Default for ScanConfig {
             min_interval: Duration::ZERO,
             enumerate: true,
             groups: true,
+            trust: TrustConfig::default(),
         }
     }
 }
@@ -81,6 +85,8 @@ impl Default for ScanConfig {
 pub enum SetupError {
     #[error("cannot set up the resolver: {0}")]
     Resolver(#[from] DnsError),
+    #[error("cannot set up the strict TLS client: {0}")]
+    StrictTls(#[from] rustls::Error),
 }
 
 type ProbeKey = (IpAddr, u16, Option<String>);
@@ -95,6 +101,7 @@ pub struct Scanner {
 
 struct Inner {
     resolver: Resolver,
+    strict: trust::strict::Client,
     config: ScanConfig,
     connections: Arc<Semaphore>,
     probes: Mutex<HashMap<ProbeKey, SharedProbe>>,
@@ -103,9 +110,11 @@ struct Inner {
 impl Scanner {
     pub fn new(config: ScanConfig) -> Result<Scanner, SetupError> {
         let resolver = Resolver::new(&config.resolver)?;
+        let strict = trust::strict::Client::new(&config.trust)?;
         Ok(Scanner {
             inner: Arc::new(Inner {
                 resolver,
+                strict,
                 connections: Arc::new(Semaphore::new(config.max_connections.max(1))),
                 config,
                 probes: Mutex::new(HashMap::new()),
@@ -136,7 +145,7 @@ impl Scanner {
             }
             Target::Host { name, port } => {
                 let (name, port) = (name.clone(), port.unwrap_or(self.inner.config.port));
-                let mx = self.mx_report(&name, None, false, port).await;
+                let mx = self.mx_report(&name, None, None, false, port).await;
                 DomainReport {
                     target,
                     status: DomainStatus::Ok,
@@ -172,7 +181,9 @@ impl Scanner {
                 // mail exchanger, if it has an address.
                 match self.inner.resolver.addresses(ascii).await {
                     Ok(addrs) if !addrs.is_empty() => {
-                        let mx = self.probe_host(ascii, None, true, port, addrs).await;
+                        let mx = self
+                            .probe_host(ascii, Some(ascii), None, true, port, addrs)
+                            .await;
                         report(DomainStatus::Ok, None, vec![mx])
                     }
                     Ok(_) => report(
@@ -187,33 +198,33 @@ impl Scanner {
                 }
             }
             Ok(MxAnswer::Records(records)) => {
-                let mx = futures::future::join_all(
-                    records
-                        .iter()
-                        .map(|r| self.mx_report(&r.exchange, Some(r.preference), false, port)),
-                )
+                let mx = futures::future::join_all(records.iter().map(|r| {
+                    self.mx_report(&r.exchange, Some(ascii), Some(r.preference), false, port)
+                }))
                 .await;
                 report(DomainStatus::Ok, None, mx)
             }
         }
     }
 
-    /// Resolve one MX host (or `--host`) and probe its addresses.
+    /// Resolve one MX host (or `--host`) and probe its addresses; `domain`
+    /// is the recipient domain (none for `--host`).
     async fn mx_report(
         &self,
         host: &str,
+        domain: Option<&str>,
         preference: Option<u16>,
         implicit: bool,
         port: u16,
     ) -> MxReport {
         if let Ok(ip) = host.parse::<IpAddr>() {
             return self
-                .probe_host(host, preference, implicit, port, vec![ip])
+                .probe_host(host, domain, preference, implicit, port, vec![ip])
                 .await;
         }
         match self.inner.resolver.addresses(host).await {
             Ok(addrs) if !addrs.is_empty() => {
-                self.probe_host(host, preference, implicit, port, addrs)
+                self.probe_host(host, domain, preference, implicit, port, addrs)
                     .await
             }
             Ok(_) => MxReport {
@@ -244,18 +255,22 @@ impl Scanner {
     async fn probe_host(
         &self,
         host: &str,
+        domain: Option<&str>,
         preference: Option<u16>,
         implicit: bool,
         port: u16,
         addrs: Vec<IpAddr>,
     ) -> MxReport {
         let sni = host.parse::<IpAddr>().is_err().then(|| host.to_string());
-        let addresses = futures::future::join_all(
+        let mut addresses = futures::future::join_all(
             addrs
                 .into_iter()
                 .map(|ip| self.probe_shared((ip, port, sni.clone()))),
         )
         .await;
+        for a in &mut addresses {
+            check_names(a, host, domain);
+        }
         MxReport {
             host: host.to_string(),
             preference,
@@ -285,12 +300,28 @@ impl Scanner {
                         enumerate: c.enumerate,
                         groups: c.groups,
                     };
-                    let connections = Arc::clone(&inner.connections);
-                    probe::probe(ip, port, sni.as_deref(), &settings, connections).await
+                    let ctx = probe::Context {
+                        connections: Arc::clone(&inner.connections),
+                        resolver: &inner.resolver,
+                        trust: &c.trust,
+                        strict: &inner.strict,
+                    };
+                    probe::probe(ip, port, sni.as_deref(), &settings, &ctx).await
                 }
                 .boxed()
                 .shared()
             })
             .clone()
+    }
+}
+
+/// The name part of the trust checks, per domain: a probe is shared by every
+/// domain pointing at the address, the recipient domain is not.
+fn check_names(a: &mut AddressReport, mx: &str, domain: Option<&str>) {
+    let leaf = a.tls.as_ref().and_then(|t| t.chain.first());
+    let banner = a.smtp.as_ref().and_then(|s| s.banner_host.as_deref());
+    if let (Some(leaf), Some(trust)) = (leaf, a.trust.as_mut()) {
+        let ptr: Vec<&str> = trust.ptr.confirmed().collect();
+        trust.names = Some(trust::names::check(leaf, mx, domain, banner, &ptr));
     }
 }
