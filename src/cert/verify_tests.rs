@@ -8,6 +8,7 @@ use openssl::rsa::Rsa;
 use openssl::x509::X509Builder;
 
 use super::*;
+use crate::cert::anchors::AnchorSource;
 
 /// 2026-01-01T00:00:00Z: inside every valid fixture's 2020–2120.
 const NOW: i64 = 1_767_225_600;

@@ -9,7 +9,7 @@
 //! that is the broadly compatible OpenSSL handshake's job.
 //!
 //! An IP-literal target has no name to verify: the handshake sends no SNI
-//! and checks the chain only ([`danger::ChainOnly`]), and says so
+//! and checks the chain only (the `danger::ChainOnly` verifier), and says so
 //! (`name_checked: false`).
 
 use std::io;
