@@ -4,7 +4,7 @@
 //! next to the handshake budget of the design:
 //!
 //!   Σ over versions (accepted ciphers + 1) + 2 per version with ≥ 2 ciphers
-//!   + 1 per group tested
+//!   + 1 per group tested + 1 strict modern sender (trust checks)
 //!
 //! Run by hand (not part of the tests): `cargo bench --bench enumerate`.
 //! Optional `--rounds N` (default 5) for the best and median of N rounds.
@@ -78,7 +78,9 @@ fn budget(a: &AddressReport, groups: bool) -> usize {
     // Groups tested: the TLS 1.3 list (or TLS 1.2 curves) this build offers;
     // counted from what the enumeration module tests, not what was found.
     let tested = if groups { groups_tested(a) } else { 0 };
-    ciphers + order + tested
+    // The trust checks' strict handshake (rustls), one per address.
+    let strict = 1;
+    ciphers + order + tested + strict
 }
 
 fn groups_tested(a: &AddressReport) -> usize {

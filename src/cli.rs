@@ -8,11 +8,13 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Parser;
 
+use mxprobe::cert::anchors::Anchors;
 use mxprobe::dns::{Families, ResolverConfig};
 use mxprobe::model::Target;
 use mxprobe::policy::{Policy, Severity};
 use mxprobe::report::Format;
 use mxprobe::scan::{EhloName, ScanConfig};
+use mxprobe::trust::TrustConfig;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -229,6 +231,12 @@ pub struct Args {
     /// Write results to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    // --- Trust checks (chain, names, strict TLS, reverse DNS) ---
+    /// Also trust the CA certificates in this PEM file (a private CA), on top
+    /// of Mozilla's roots. Repeatable.
+    #[arg(long = "ca-file", value_name = "PEM")]
+    pub ca_files: Vec<PathBuf>,
 }
 
 /// Everything `main` needs, validated.
@@ -305,6 +313,7 @@ impl Args {
             }
         }
         let policy = Policy::load(&self.policy)?;
+        let trust = trust_config(&self.ca_files)?;
         let config = ScanConfig {
             policy: Some(Arc::new(policy)),
             resolver: ResolverConfig {
@@ -327,6 +336,7 @@ impl Args {
                 .map_or(Duration::ZERO, |r| Duration::from_secs_f64(1.0 / r)),
             retries: self.retries,
             backoff: Duration::from_secs_f64(self.backoff),
+            trust,
             ..ScanConfig::default()
         };
         Ok(Plan {
@@ -343,6 +353,19 @@ impl Args {
             output: self.output,
         })
     }
+}
+
+/// Mozilla's roots plus every `--ca-file`, each read and checked here.
+fn trust_config(ca_files: &[PathBuf]) -> anyhow::Result<TrustConfig> {
+    let mut anchors = Anchors::mozilla();
+    for path in ca_files {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("--ca-file: cannot read {}", path.display()))?;
+        anchors = anchors
+            .with_pem(&pem, &path.display().to_string())
+            .context("--ca-file")?;
+    }
+    Ok(TrustConfig { anchors, at: None })
 }
 
 /// `IP`, `IP:PORT`, `[IPv6]:PORT`.
@@ -374,5 +397,21 @@ mod tests {
         );
         assert!(parse_resolver("[::1]:5353").is_ok());
         assert!(parse_resolver("dns.example").is_err());
+    }
+
+    #[test]
+    fn ca_files_add_anchors_or_say_what_is_wrong() {
+        let certs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/certs");
+        let trust =
+            trust_config(&[certs.join("ca.crt"), certs.join("intermediate.crt")]).expect("anchors");
+        assert_eq!(trust.anchors.extra(), 2);
+        let e = trust_config(&[certs.join("missing.pem")]).expect_err("missing");
+        assert!(
+            format!("{e:#}").starts_with("--ca-file: cannot read "),
+            "{e:#}"
+        );
+        let e = trust_config(&[certs.join("ca.key")]).expect_err("a key");
+        assert!(format!("{e:#}").starts_with("--ca-file: "), "{e:#}");
+        assert!(format!("{e:#}").contains("ca.key"), "{e:#}");
     }
 }

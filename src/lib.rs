@@ -12,3 +12,4 @@ pub mod stats;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod tls;
+pub mod trust;

@@ -21,6 +21,7 @@ use crate::policy::Finding;
 use crate::smtp::SmtpInfo;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::Handshake;
+use crate::trust::AddressTrust;
 
 /// What a scan is asked to look at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -218,6 +219,10 @@ pub struct AddressReport {
     pub connections: u32,
     /// TLS handshakes started on them.
     pub handshakes: u32,
+    /// What a verifying sender would make of this address: chain, names,
+    /// the strict handshake, reverse DNS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust: Option<AddressTrust>,
 }
 
 impl AddressReport {

@@ -1,7 +1,9 @@
 //! Certificate facts, read from the chain a server presented.
 //!
-//! This module describes certificates; it does not decide whether a sender
-//! would trust them (that is the trust-checks stage). Parsing is OpenSSL's
+//! The root of this module describes certificates; [`verify`] decides whether
+//! a verifying sender would trust a chain and says why not, [`names`] whether
+//! a certificate names a host, [`anchors`] holds the roots both start from.
+//! Parsing is OpenSSL's
 //! X.509 decoder, the same library that received the chain, so nothing here
 //! parses DER by hand. A certificate OpenSSL cannot decode is still listed,
 //! with the fields it could not read left empty.
@@ -13,7 +15,10 @@ use openssl::pkey::Id;
 use openssl::x509::{X509NameRef, X509Ref};
 use serde::{Deserialize, Serialize};
 
+pub mod anchors;
+pub mod names;
 mod time;
+pub mod verify;
 
 pub use time::format_rfc3339;
 

@@ -104,6 +104,21 @@ kinds! {
         "issue a certificate with a larger key (RSA 2048 or more, EC 256 or more)";
     "cert-sha1", Medium, "a certificate is signed with SHA-1 (or MD5)",
         "reissue the certificate with a SHA-256 signature";
+    "cert-untrusted", Medium, "a verifying sender would not trust the certificate chain",
+        "use a certificate from a CA senders trust (e.g. Let's Encrypt) and serve it with its intermediates";
+    "cert-self-signed", Medium, "the certificate is self-signed",
+        "use a certificate from a CA senders trust, or publish DANE-EE (TLSA 3 1 1) for it";
+    "cert-incomplete-chain", Medium, "the chain lacks an intermediate certificate",
+        "serve the intermediate certificates with the leaf (Postfix: smtpd_tls_chain_files with the full chain; Exim: tls_certificate with the chain appended)";
+    "cert-name-mismatch", Medium, "the certificate does not name the MX host",
+        "point the MX record at a name the certificate has, or add the MX name to the certificate";
+    "strict-tls-failed", Medium, "a strict modern sender cannot deliver over authenticated TLS",
+        "fix the certificate problems: MTA-STS and verifying senders refuse, and some fall back to clear text";
+    // Reverse DNS.
+    "ptr-missing", Low, "the MX address has no PTR record",
+        "ask the address's owner for a PTR record naming the host, with an A/AAAA record back to the address";
+    "ptr-mismatch", Medium, "no PTR name of the address resolves back to it (no forward-confirmed reverse DNS)",
+        "make the PTR name's A/AAAA record point back to the address, or fix the PTR record";
     // The enumeration itself.
     "enumeration-incomplete", Info, "not everything could be tested: the server refused further connections",
         "rerun later or with fewer connections (--per-host 1); the other findings may be incomplete";

@@ -139,6 +139,11 @@ pub struct Policy {
     /// A built-in policy this one starts from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extends: Option<String>,
+    /// Severity of findings that `[severity]` does not list: `catalogue`
+    /// (the default: each finding's own, see `mxprobe policies --findings`)
+    /// or `off`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlisted: Option<Unlisted>,
     #[serde(default)]
     pub versions: Versions,
     #[serde(default)]
@@ -150,6 +155,16 @@ pub struct Policy {
     /// Finding ID → severity or `off`.
     #[serde(default)]
     pub severity: BTreeMap<String, Setting>,
+}
+
+/// What happens to findings a policy does not list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unlisted {
+    /// The catalogue's severity.
+    Catalogue,
+    /// Not reported.
+    Off,
 }
 
 /// Protocol versions.
@@ -305,6 +320,7 @@ impl Policy {
                 self.description
             },
             extends: self.extends,
+            unlisted: self.unlisted.or(base.unlisted),
             versions: Versions {
                 minimum: self.versions.minimum.or(base.versions.minimum),
             },
@@ -348,6 +364,7 @@ impl Policy {
         match self.severity.get(id) {
             Some(Setting::Off) => None,
             Some(Setting::On(s)) => Some(*s),
+            None if self.unlisted == Some(Unlisted::Off) => None,
             None => catalogue::kind(id).map(|k| k.severity),
         }
     }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{catalogue, Finding, Policy};
+use crate::cert::verify::ChainProblem;
 use crate::cert::CertInfo;
 use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, ProbeStatus};
 use crate::smtp::Step;
@@ -10,6 +11,7 @@ use crate::tls::cipher::{Catalogue, CipherSpec};
 use crate::tls::enumerate::{Enumeration, VersionScan};
 use crate::tls::order::OrderType;
 use crate::tls::Protocol;
+use crate::trust::{AddressTrust, MatchResult, PtrStatus, StrictTls};
 
 /// Collects findings for one scope (domain, MX host or address).
 struct Sink<'a> {
@@ -105,6 +107,76 @@ fn address_findings(sink: &mut Sink, a: &AddressReport, now: i64) {
         if let Some(leaf) = tls.chain.first() {
             certificate_findings(sink, leaf, &tls.chain, now);
         }
+    }
+    if let Some(t) = &a.trust {
+        trust_findings(sink, t);
+    }
+}
+
+/// What a verifying sender would make of the address.
+fn trust_findings(sink: &mut Sink, t: &AddressTrust) {
+    if let Some(c) = &t.chain {
+        if !c.trusted {
+            let why = c.rejection.as_ref().map_or_else(
+                || {
+                    c.problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                },
+                ToString::to_string,
+            );
+            sink.add("cert-untrusted", format!("chain not trusted: {why}"));
+        }
+        for p in &c.problems {
+            match p {
+                ChainProblem::SelfSigned { .. } => sink.add("cert-self-signed", p.to_string()),
+                ChainProblem::IncompleteChain { .. } => {
+                    sink.add("cert-incomplete-chain", p.to_string())
+                }
+                // The leaf's dates are judged above, with the policy's days.
+                ChainProblem::Expired { position, .. } if *position > 0 => {
+                    sink.add("cert-expired", p.to_string())
+                }
+                ChainProblem::NotYetValid { position, .. } if *position > 0 => {
+                    sink.add("cert-not-yet-valid", p.to_string())
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(n) = &t.names {
+        if matches!(n.mx.result, MatchResult::Mismatch | MatchResult::CnOnly) {
+            let message = match (&n.hint, &n.cn_only) {
+                (Some(h), _) => h.to_string(),
+                (None, Some(cn)) => format!(
+                    "no DNS names in the certificate, only the subject CN {cn}, which verifiers ignore; MX {} not covered",
+                    n.mx.name
+                ),
+                (None, None) => format!("the certificate does not cover the MX name {}", n.mx.name),
+            };
+            sink.add("cert-name-mismatch", message);
+        }
+    }
+    if let Some(StrictTls::Failed { detail, .. }) = &t.strict_tls {
+        sink.add("strict-tls-failed", detail.clone());
+    }
+    let names = || {
+        t.ptr
+            .names
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match t.ptr.status {
+        PtrStatus::PtrMissing => sink.add("ptr-missing", "no PTR record".into()),
+        PtrStatus::PtrMismatch => sink.add(
+            "ptr-mismatch",
+            format!("PTR {} does not resolve back to the address", names()),
+        ),
+        PtrStatus::Ok | PtrStatus::DnsError => {}
     }
 }
 
@@ -468,6 +540,7 @@ mod tests {
             smtp: None,
             tls,
             enumeration,
+            trust: None,
             connections: 1,
             handshakes: 1,
         }

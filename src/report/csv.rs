@@ -34,6 +34,17 @@
 //! | `incomplete` | why the enumeration is incomplete (empty: complete) |
 //! | `findings` | IDs of the findings about this row (the domain's, the MX host's, the address's), space-separated, worst first |
 //! | `worst` | highest severity among them (`critical`, `high`, `medium`, `low`, `info`; empty: none) |
+//! | `cert_trusted` | `yes`/`no`: the presented chain verifies to a trusted root (Mozilla's, or `--ca-file`) |
+//! | `cert_problems` | what is wrong with the chain, space-separated: `expired`, `not-yet-valid`, `self-signed`, `unknown-issuer`, `incomplete-chain`, `bad-signature`, `wrong-order`, `unused-certificate`, `weak-key`, `weak-signature`, `rejected` |
+//! | `cert_days_left` | whole days until the leaf expires (negative: expired) |
+//! | `chain_days_left` | whole days until the first certificate of the chain expires |
+//! | `name_matches_mx`, `name_matches_domain`, `name_matches_banner` | `yes`/`no`: the certificate's DNS names cover the MX host, the recipient domain, the banner host (a match on the subject CN alone is `no`; empty: not checked) |
+//! | `name_hint` | the certificate names the server's own host but not the MX host, and the remedy |
+//! | `strict_tls` | `ok`/`failed`: a strict modern sender (rustls, verification on, SNI = MX host) completes an authenticated handshake |
+//! | `strict_tls_error` | why not, one line |
+//! | `ptr` | reverse DNS: `ok` (forward-confirmed), `ptr-missing`, `ptr-mismatch`, `dns-error` |
+//! | `ptr_names`, `ptr_confirmed` | the address's PTR names; those that resolve back to it (space-separated) |
+//! | `ptr_matches_banner` | `yes`/`no`: a confirmed PTR name is the banner host |
 
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -46,6 +57,7 @@ use crate::policy::Finding;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::order::OrderType;
 use crate::tls::Protocol;
+use crate::trust::{AddressTrust, NameMatch, StrictTls};
 
 /// The header, in column order.
 pub const COLUMNS: &[&str] = &[
@@ -94,6 +106,20 @@ pub const COLUMNS: &[&str] = &[
     "incomplete",
     "findings",
     "worst",
+    "cert_trusted",
+    "cert_problems",
+    "cert_days_left",
+    "chain_days_left",
+    "name_matches_mx",
+    "name_matches_domain",
+    "name_matches_banner",
+    "name_hint",
+    "strict_tls",
+    "strict_tls_error",
+    "ptr",
+    "ptr_names",
+    "ptr_confirmed",
+    "ptr_matches_banner",
 ];
 
 pub struct CsvWriter<W: Write> {
@@ -186,6 +212,20 @@ struct Row<'a> {
     incomplete: String,
     findings: String,
     worst: &'static str,
+    cert_trusted: &'static str,
+    cert_problems: String,
+    cert_days_left: Option<i64>,
+    chain_days_left: Option<i64>,
+    name_matches_mx: &'static str,
+    name_matches_domain: &'static str,
+    name_matches_banner: &'static str,
+    name_hint: String,
+    strict_tls: &'static str,
+    strict_tls_error: &'a str,
+    ptr: String,
+    ptr_names: String,
+    ptr_confirmed: String,
+    ptr_matches_banner: &'static str,
 }
 
 /// A CSV writer into memory.
@@ -246,7 +286,62 @@ fn address_row<'a>(domain: &'a str, mx: &'a MxReport, a: &'a AddressReport) -> R
         row.cert_signature = &c.signature_algorithm;
         row.cert_sha256 = &c.sha256;
     }
+    if let Some(t) = &a.trust {
+        trust_columns(&mut row, t);
+    }
     row
+}
+
+/// `yes`/`no`, empty when the name was not checked.
+fn name_column(m: &NameMatch) -> &'static str {
+    if m.checked() {
+        yes_no(m.matches())
+    } else {
+        ""
+    }
+}
+
+fn trust_columns<'a>(row: &mut Row<'a>, t: &'a AddressTrust) {
+    if let Some(chain) = &t.chain {
+        row.cert_trusted = yes_no(chain.trusted);
+        let mut kinds: Vec<&str> = Vec::new();
+        for p in &chain.problems {
+            if !kinds.contains(&p.kind()) {
+                kinds.push(p.kind());
+            }
+        }
+        row.cert_problems = kinds.join(" ");
+        row.cert_days_left = Some(chain.leaf_days_left);
+        row.chain_days_left = Some(chain.chain_days_left);
+    }
+    if let Some(names) = &t.names {
+        row.name_matches_mx = name_column(&names.mx);
+        row.name_matches_domain = names.domain.as_ref().map_or("", name_column);
+        row.name_matches_banner = names.banner.as_ref().map_or("", name_column);
+        row.name_hint = names
+            .hint
+            .as_ref()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+    }
+    match &t.strict_tls {
+        Some(StrictTls::Ok { .. }) => row.strict_tls = "ok",
+        Some(StrictTls::Failed { detail, .. }) => {
+            row.strict_tls = "failed";
+            row.strict_tls_error = detail;
+        }
+        None => {}
+    }
+    row.ptr = t.ptr.status.to_string();
+    row.ptr_names = t
+        .ptr
+        .names
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    row.ptr_confirmed = t.ptr.confirmed().collect::<Vec<_>>().join(" ");
+    row.ptr_matches_banner = t.ptr.matches_banner.map_or("", yes_no);
 }
 
 fn enumeration_columns<'a>(row: &mut Row<'a>, e: &'a Enumeration) {

@@ -10,6 +10,7 @@ use crate::policy::Severity;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::order::OrderType;
 use crate::tls::Protocol;
+use crate::trust::{AddressTrust, NameMatch, PtrStatus, StrictTls};
 
 /// Writes each report whole: rendered in memory, then written at once.
 pub struct TextWriter<W: Write> {
@@ -156,6 +157,9 @@ impl<W: Write> Render<W> {
         if let Some(e) = &a.enumeration {
             enumeration(w, e)?;
         }
+        if let Some(t) = &a.trust {
+            trust(w, t)?;
+        }
         if a.connections > 0 {
             writeln!(
                 w,
@@ -255,6 +259,103 @@ fn enumeration(w: &mut impl Write, e: &Enumeration) -> io::Result<()> {
     }
     for reason in &e.incomplete {
         writeln!(w, "      incomplete  {reason}")?;
+    }
+    Ok(())
+}
+
+fn trust(w: &mut impl Write, t: &AddressTrust) -> io::Result<()> {
+    writeln!(w, "      trust")?;
+    if let Some(c) = &t.chain {
+        if c.trusted {
+            let anchor = c
+                .anchor
+                .as_ref()
+                .map(|a| {
+                    let from = match a.source {
+                        crate::cert::anchors::AnchorSource::Mozilla => "Mozilla's roots",
+                        crate::cert::anchors::AnchorSource::CaFile => "--ca-file",
+                    };
+                    format!(" to {} ({from})", a.subject)
+                })
+                .unwrap_or_default();
+            writeln!(
+                w,
+                "        chain   trusted{anchor}; expires in {} days",
+                c.chain_days_left
+            )?;
+        } else {
+            let why = c
+                .rejection
+                .as_ref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
+            writeln!(w, "        chain   NOT TRUSTED{why}")?;
+        }
+        for p in &c.problems {
+            writeln!(w, "          - {p}")?;
+        }
+    }
+    if let Some(n) = &t.names {
+        let one = |label: &str, m: &NameMatch| format!("{label} {}: {}", m.name, m.result);
+        let mut parts = vec![one("MX", &n.mx)];
+        parts.extend(n.domain.iter().map(|m| one("domain", m)));
+        parts.extend(n.banner.iter().map(|m| one("banner", m)));
+        parts.extend(n.ptr.iter().map(|m| one("PTR", m)));
+        writeln!(w, "        names   {}", parts.join("; "))?;
+        if let Some(cn) = &n.cn_only {
+            writeln!(
+                w,
+                "          - no DNS names, only the subject CN {cn}, which modern verifiers ignore"
+            )?;
+        }
+        if let Some(h) = &n.hint {
+            writeln!(w, "          - {h}")?;
+        }
+    }
+    match &t.strict_tls {
+        Some(StrictTls::Ok {
+            protocol,
+            cipher,
+            name_checked,
+        }) => {
+            let names = if *name_checked {
+                ""
+            } else {
+                " (an IP address: the name was not checked)"
+            };
+            writeln!(w, "        strict  ok: {protocol} {cipher}{names}")?;
+        }
+        Some(StrictTls::Failed { detail, .. }) => {
+            writeln!(w, "        strict  FAILED: {detail}")?;
+        }
+        None => {}
+    }
+    let p = &t.ptr;
+    let names: Vec<String> = p
+        .names
+        .iter()
+        .map(|n| {
+            let how = if n.confirmed {
+                "forward-confirmed"
+            } else {
+                "does not resolve back"
+            };
+            format!("{} ({how})", n.name)
+        })
+        .collect();
+    let banner = match p.matches_banner {
+        Some(true) => "; the banner host",
+        Some(false) => "; not the banner host",
+        None => "",
+    };
+    match (p.status, &p.error) {
+        (PtrStatus::Ok, _) => writeln!(w, "        PTR     {}{banner}", names.join(", "))?,
+        (PtrStatus::PtrMissing, _) => writeln!(w, "        PTR     ptr-missing: no PTR record")?,
+        (PtrStatus::PtrMismatch, _) => {
+            writeln!(w, "        PTR     ptr-mismatch: {}", names.join(", "))?
+        }
+        (status, Some(e)) => writeln!(w, "        PTR     {status}: {e}")?,
+        (status, None) => writeln!(w, "        PTR     {status}")?,
     }
     Ok(())
 }

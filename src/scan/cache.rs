@@ -105,6 +105,7 @@ mod tests {
             smtp: None,
             tls: None,
             enumeration: None,
+            trust: None,
             connections: 1,
             handshakes: 1,
         };

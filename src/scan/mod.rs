@@ -17,8 +17,9 @@ use futures::stream::{Stream, StreamExt};
 use tokio::sync::Semaphore;
 
 use crate::dns::{DnsError, MxAnswer, Resolver, ResolverConfig};
-use crate::model::{DomainReport, DomainStatus, MxReport, Target};
+use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, Target};
 use crate::policy::Policy;
+use crate::trust::{self, TrustConfig};
 
 mod cache;
 mod probe;
@@ -59,6 +60,8 @@ pub struct ScanConfig {
     pub probe_cache: usize,
     /// Judge each report by this policy (its findings go into the report).
     pub policy: Option<Arc<Policy>>,
+    /// Trust anchors and verification time of the trust checks.
+    pub trust: TrustConfig,
 }
 
 impl Default for ScanConfig {
@@ -84,6 +87,7 @@ impl Default for ScanConfig {
             dns_concurrency: 32,
             probe_cache: 20_000,
             policy: None,
+            trust: TrustConfig::default(),
         }
     }
 }
@@ -93,6 +97,8 @@ impl Default for ScanConfig {
 pub enum SetupError {
     #[error("cannot set up the resolver: {0}")]
     Resolver(#[from] DnsError),
+    #[error("cannot set up the strict TLS client: {0}")]
+    StrictTls(#[from] rustls::Error),
 }
 
 /// Runs scans. Cheap to clone; clones share the resolver cache, the
@@ -104,6 +110,7 @@ pub struct Scanner {
 
 struct Inner {
     resolver: Resolver,
+    strict: trust::strict::Client,
     config: ScanConfig,
     connections: Arc<Semaphore>,
     probes: Mutex<ProbeCache>,
@@ -113,9 +120,11 @@ struct Inner {
 impl Scanner {
     pub fn new(config: ScanConfig) -> Result<Scanner, SetupError> {
         let resolver = Resolver::new(&config.resolver)?;
+        let strict = trust::strict::Client::new(&config.trust)?;
         Ok(Scanner {
             inner: Arc::new(Inner {
                 resolver,
+                strict,
                 connections: Arc::new(Semaphore::new(config.max_connections.max(1))),
                 probes: Mutex::new(ProbeCache::new(config.probe_cache)),
                 dns: Semaphore::new(config.dns_concurrency.max(1)),
@@ -166,7 +175,7 @@ impl Scanner {
             }
             Target::Host { name, port } => {
                 let (name, port) = (name.clone(), port.unwrap_or(self.inner.config.port));
-                let mx = self.mx_report(&name, None, false, port).await;
+                let mx = self.mx_report(&name, None, None, false, port).await;
                 DomainReport {
                     target,
                     status: DomainStatus::Ok,
@@ -204,7 +213,9 @@ impl Scanner {
                 // mail exchanger, if it has an address.
                 match self.addresses(ascii).await {
                     Ok(addrs) if !addrs.is_empty() => {
-                        let mx = self.probe_host(ascii, None, true, port, addrs).await;
+                        let mx = self
+                            .probe_host(ascii, Some(ascii), None, true, port, addrs)
+                            .await;
                         report(DomainStatus::Ok, None, vec![mx])
                     }
                     Ok(_) => report(
@@ -219,33 +230,33 @@ impl Scanner {
                 }
             }
             Ok(MxAnswer::Records(records)) => {
-                let mx = futures::future::join_all(
-                    records
-                        .iter()
-                        .map(|r| self.mx_report(&r.exchange, Some(r.preference), false, port)),
-                )
+                let mx = futures::future::join_all(records.iter().map(|r| {
+                    self.mx_report(&r.exchange, Some(ascii), Some(r.preference), false, port)
+                }))
                 .await;
                 report(DomainStatus::Ok, None, mx)
             }
         }
     }
 
-    /// Resolve one MX host (or `--host`) and probe its addresses.
+    /// Resolve one MX host (or `--host`) and probe its addresses; `domain`
+    /// is the recipient domain (none for `--host`).
     async fn mx_report(
         &self,
         host: &str,
+        domain: Option<&str>,
         preference: Option<u16>,
         implicit: bool,
         port: u16,
     ) -> MxReport {
         if let Ok(ip) = host.parse::<IpAddr>() {
             return self
-                .probe_host(host, preference, implicit, port, vec![ip])
+                .probe_host(host, domain, preference, implicit, port, vec![ip])
                 .await;
         }
         match self.addresses(host).await {
             Ok(addrs) if !addrs.is_empty() => {
-                self.probe_host(host, preference, implicit, port, addrs)
+                self.probe_host(host, domain, preference, implicit, port, addrs)
                     .await
             }
             Ok(_) => MxReport {
@@ -276,18 +287,22 @@ impl Scanner {
     async fn probe_host(
         &self,
         host: &str,
+        domain: Option<&str>,
         preference: Option<u16>,
         implicit: bool,
         port: u16,
         addrs: Vec<IpAddr>,
     ) -> MxReport {
         let sni = host.parse::<IpAddr>().is_err().then(|| host.to_string());
-        let addresses = futures::future::join_all(
+        let mut addresses = futures::future::join_all(
             addrs
                 .into_iter()
                 .map(|ip| self.probe_shared((ip, port), sni.clone())),
         )
         .await;
+        for a in &mut addresses {
+            check_names(a, host, domain);
+        }
         MxReport {
             host: host.to_string(),
             preference,
@@ -316,8 +331,13 @@ impl Scanner {
                     enumerate: c.enumerate,
                     groups: c.groups,
                 };
-                let connections = Arc::clone(&inner.connections);
-                probe::probe(ip, port, sni.as_deref(), &settings, connections).await
+                let ctx = probe::Context {
+                    connections: Arc::clone(&inner.connections),
+                    resolver: &inner.resolver,
+                    trust: &c.trust,
+                    strict: &inner.strict,
+                };
+                probe::probe(ip, port, sni.as_deref(), &settings, &ctx).await
             }
             .boxed()
             .shared()
@@ -367,4 +387,16 @@ pub fn raise_open_file_limit() -> Option<u64> {
         }
     }
     Some(lim.rlim_cur)
+}
+
+/// The name part of the trust checks, per domain: a probe is shared by every
+/// domain pointing at the address, the recipient domain is not.
+fn check_names(a: &mut AddressReport, mx: &str, domain: Option<&str>) {
+    let leaf = a.tls.as_ref().and_then(|t| t.chain.first());
+    let banner = a.smtp.as_ref().and_then(|s| s.banner_host.as_deref());
+    if let (Some(leaf), Some(trust)) = (leaf, a.trust.as_mut()) {
+        let ptr: Vec<&str> = trust.ptr.confirmed().collect();
+        trust.names = Some(trust::names::check(leaf, mx, domain, banner, &ptr));
+        trust.for_name(mx, a.tls.as_ref());
+    }
 }

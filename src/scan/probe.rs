@@ -1,5 +1,6 @@
 //! Probing one address: sessions from a pool, one broadly compatible
-//! handshake, then (optionally) the full enumeration.
+//! handshake, then (optionally) the full enumeration, then one strict
+//! handshake (rustls, verification on); reverse DNS alongside.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -8,11 +9,15 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_openssl::SslStream;
 
+use crate::cert::verify::verify_chain;
+use crate::dns::Resolver;
 use crate::model::{AddressReport, ProbeStatus};
 use crate::smtp::pool::{Pool, PoolConfig, PoolError, Session};
 use crate::smtp::EhloName;
 use crate::tls::enumerate::{self, NoSession, Sessions};
 use crate::tls::handshake::{handshake, Offer, Outcome};
+use crate::trust::strict::{self, Leftover, StrictError, StrictTls};
+use crate::trust::{ptr, AddressTrust, TrustConfig};
 
 /// What a probe needs from the scan's configuration.
 #[derive(Debug, Clone)]
@@ -25,6 +30,17 @@ pub(crate) struct Settings {
     pub min_interval: Duration,
     pub enumerate: bool,
     pub groups: bool,
+}
+
+/// What a probe shares with the rest of the scan.
+pub(crate) struct Context<'a> {
+    /// Simultaneous connections, all addresses together.
+    pub connections: Arc<Semaphore>,
+    /// For the reverse DNS of the address.
+    pub resolver: &'a Resolver,
+    pub trust: &'a TrustConfig,
+    /// The strict modern sender.
+    pub strict: &'a strict::Client,
 }
 
 /// The pool as the enumeration's source of sessions.
@@ -56,13 +72,46 @@ impl Sessions for PoolSessions<'_> {
 }
 
 /// Probe one address. Never fails: every problem is a status in the report.
+///
+/// `sni` is the host name (the MX host, or the `--host` name); `None` for an
+/// IP-literal target. The trust checks' name part is left to the caller,
+/// which knows the recipient domain (a probe serves every domain pointing
+/// at the address).
 pub(crate) async fn probe(
     ip: IpAddr,
     port: u16,
     sni: Option<&str>,
     s: &Settings,
-    connections: Arc<Semaphore>,
+    ctx: &Context<'_>,
 ) -> AddressReport {
+    let ((mut report, strict_tls), mut ptr) = tokio::join!(
+        probe_tls(ip, port, sni, s, ctx),
+        ptr::check(ctx.resolver, ip)
+    );
+    ptr.compare_banner(report.smtp.as_ref().and_then(|i| i.banner_host.as_deref()));
+    let chain = report
+        .tls
+        .as_ref()
+        .and_then(|t| verify_chain(&t.chain, &ctx.trust.anchors, ctx.trust.now()));
+    report.trust = Some(AddressTrust {
+        chain,
+        names: None,
+        strict_tls,
+        ptr,
+        probed_as: sni.map(str::to_string),
+    });
+    report
+}
+
+/// SMTP, the handshakes and the enumeration; the strict handshake's result
+/// when STARTTLS was reached.
+async fn probe_tls(
+    ip: IpAddr,
+    port: u16,
+    sni: Option<&str>,
+    s: &Settings,
+    ctx: &Context<'_>,
+) -> (AddressReport, Option<StrictTls>) {
     let mut report = AddressReport {
         ip,
         port,
@@ -75,6 +124,7 @@ pub(crate) async fn probe(
         enumeration: None,
         connections: 0,
         handshakes: 0,
+        trust: None,
     };
     let pool = Pool::new(
         PoolConfig {
@@ -86,9 +136,11 @@ pub(crate) async fn probe(
             backoff: s.backoff,
             min_interval: s.min_interval,
         },
-        Some(connections),
+        Some(Arc::clone(&ctx.connections)),
     );
-    let first = pool.session(s.enumerate).await;
+    // Another session is wanted after this one in any case: the strict
+    // handshake's, if not the enumeration's.
+    let first = pool.session(true).await;
     report.smtp = pool.info();
     let session = match first {
         Ok(session) => session,
@@ -113,7 +165,7 @@ pub(crate) async fn probe(
                     report.smtp = Some(*info);
                 }
             }
-            return report;
+            return (report, None);
         }
     };
     report.handshakes += 1;
@@ -154,8 +206,46 @@ pub(crate) async fn probe(
         report.handshakes += handshakes;
         report.enumeration = Some(e);
     }
+    let (strict_tls, started) = strict_handshake(&pool, sni, ip, s, ctx.strict).await;
+    report.handshakes += u32::from(started);
     report.connections = pool.connections();
-    report
+    (report, Some(strict_tls))
+}
+
+/// The strict modern sender's handshake on a session of its own; whether a
+/// handshake was started.
+async fn strict_handshake(
+    pool: &Pool,
+    sni: Option<&str>,
+    ip: IpAddr,
+    s: &Settings,
+    client: &strict::Client,
+) -> (StrictTls, bool) {
+    let session = match pool.session(false).await {
+        Ok(session) => session,
+        Err(e) => {
+            let detail = format!("no session for the strict handshake: {e}");
+            return (StrictTls::failed(StrictError::NoSession, detail), false);
+        }
+    };
+    let (result, leftover) = client.handshake(session, sni, ip, s.timeout).await;
+    let started = !matches!(
+        result,
+        StrictTls::Failed {
+            error: StrictError::InvalidName,
+            ..
+        }
+    );
+    let linger = s.timeout.min(LINGER);
+    match leftover {
+        Leftover::Tls(mut tls) => {
+            let _ = crate::smtp::quit(&mut *tls, s.timeout.min(crate::smtp::QUIT_WAIT)).await;
+            tls.get_mut().0.linger(linger).await;
+        }
+        Leftover::Plain(mut session) => session.linger(linger).await,
+        Leftover::Gone => {}
+    }
+    (result, started)
 }
 
 #[cfg(test)]
@@ -177,6 +267,21 @@ mod tests {
             groups: true,
         };
         let ip: IpAddr = [127, 0, 0, 1].into();
-        assert_send(async move { probe(ip, 9, None, &s, Arc::new(Semaphore::new(1))).await });
+        let resolver = Resolver::new(&crate::dns::ResolverConfig {
+            nameservers: vec![([127, 0, 0, 1], 53).into()],
+            ..Default::default()
+        })
+        .expect("resolver");
+        let trust = TrustConfig::default();
+        let strict = strict::Client::new(&trust).expect("rustls client");
+        assert_send(async move {
+            let ctx = Context {
+                connections: Arc::new(Semaphore::new(1)),
+                resolver: &resolver,
+                trust: &trust,
+                strict: &strict,
+            };
+            probe(ip, 9, None, &s, &ctx).await
+        });
     }
 }

@@ -209,20 +209,64 @@ impl Inner {
                 }
             };
             match next {
-                Next::Take(s) => return Ok(s),
+                // An idle session the server has since closed is no use.
+                Next::Take(s) if s.alive() => return Ok(s),
+                Next::Take(_) => {}
                 Next::Fail(e) => return Err(e),
                 Next::Wait => notified.await,
-                Next::Open => match Inner::open(this).await {
-                    Ok(s) => return Ok(s),
-                    Err(Failure::Final(e)) => return Err(e),
-                    Err(Failure::Transient { error, crowded }) => {
-                        if let Some(pause) = this.after_transient(error, crowded)? {
-                            tokio::time::sleep(pause).await;
+                Next::Open => {
+                    let permit = match Inner::permit_or_ready(this).await {
+                        Ok(permit) => permit,
+                        Err(Some(session)) => return Ok(session),
+                        Err(None) => continue,
+                    };
+                    match Inner::open(this, permit).await {
+                        Ok(s) => return Ok(s),
+                        Err(Failure::Final(e)) => return Err(e),
+                        Err(Failure::Transient { error, crowded }) => {
+                            if let Some(pause) = this.after_transient(error, crowded)? {
+                                tokio::time::sleep(pause).await;
+                            }
                         }
                     }
-                },
+                }
             }
         }
+    }
+
+    /// A connection permit from the scan-wide limit, for a session counted in
+    /// `open`. While waiting for it, a session of this pool that becomes
+    /// ready (a prefetch) is taken instead (`Err(Some)`), and the count given
+    /// back: otherwise pools could each hold a permit in an idle session
+    /// while waiting for another, and wait for ever. `Err(None)`: the ready
+    /// session was dead; look again.
+    async fn permit_or_ready(
+        this: &Arc<Inner>,
+    ) -> Result<Option<OwnedSemaphorePermit>, Option<Session>> {
+        let Some(global) = &this.global else {
+            return Ok(None);
+        };
+        loop {
+            let notified = this.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let ready = this.lock().ready.pop_front();
+            if let Some(s) = ready {
+                this.release_reservation();
+                return Err(s.alive().then_some(s));
+            }
+            tokio::select! {
+                permit = Arc::clone(global).acquire_owned() => return Ok(permit.ok()),
+                () = &mut notified => {}
+            }
+        }
+    }
+
+    fn release_reservation(&self) {
+        let mut st = self.lock();
+        st.open = st.open.saturating_sub(1);
+        drop(st);
+        self.changed.notify_waiters();
     }
 
     /// Account for a transient failure. Failures are counted for the whole
@@ -276,7 +320,17 @@ impl Inner {
         st.prefetching.retain(|t| !t.is_finished());
         let inner = Arc::clone(this);
         st.prefetching.push(tokio::spawn(async move {
-            if let Ok(session) = Inner::open(&inner).await {
+            let permit = match &inner.global {
+                Some(g) => match Arc::clone(g).acquire_owned().await {
+                    Ok(p) => Some(p),
+                    Err(_) => {
+                        inner.release_reservation();
+                        return;
+                    }
+                },
+                None => None,
+            };
+            if let Ok(session) = Inner::open(&inner, permit).await {
                 let mut st = inner.lock();
                 if !st.closed {
                     st.ready.push_back(session);
@@ -287,10 +341,13 @@ impl Inner {
         }));
     }
 
-    /// Open one session; the caller has counted it in `open`. On failure the
-    /// slot is released again.
-    async fn open(this: &Arc<Inner>) -> Result<Session, Failure> {
-        let result = Inner::open_once(this).await;
+    /// Open one session; the caller has counted it in `open` and holds its
+    /// scan-wide permit. On failure the slot is released again.
+    async fn open(
+        this: &Arc<Inner>,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> Result<Session, Failure> {
+        let result = Inner::open_once(this, permit).await;
         if result.is_err() {
             let mut st = this.lock();
             st.open = st.open.saturating_sub(1);
@@ -300,16 +357,12 @@ impl Inner {
         result
     }
 
-    async fn open_once(this: &Arc<Inner>) -> Result<Session, Failure> {
+    async fn open_once(
+        this: &Arc<Inner>,
+        global: Option<OwnedSemaphorePermit>,
+    ) -> Result<Session, Failure> {
         let cfg = &this.config;
         this.pace().await;
-        let global =
-            match &this.global {
-                Some(g) => Some(Arc::clone(g).acquire_owned().await.map_err(|_| {
-                    Failure::Final(PoolError::Unreachable("scan shut down".into()))
-                })?),
-                None => None,
-            };
         let had_success = {
             let mut st = this.lock();
             st.connections += 1;
@@ -413,6 +466,13 @@ impl Inner {
 }
 
 impl Session {
+    /// The server has not closed the connection (or sent anything) while the
+    /// session waited: it is still positioned for the ClientHello.
+    fn alive(&self) -> bool {
+        let mut byte = [0u8; 1];
+        matches!(self.stream.try_read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    }
+
     /// Close gracefully: send FIN and wait (at most `wait`) for the server to
     /// close its side, so that the server has counted this connection as
     /// ended before the slot is used again. Otherwise a server limiting

@@ -2,8 +2,10 @@
 # Regenerates the TEST-ONLY certificates and DH parameters in this folder.
 #
 # Usage: testdata/certs/generate.sh      (from anywhere; needs the `openssl` CLI, 3.0+)
+#        testdata/certs/generate.sh --add  (only the files that do not exist yet,
+#                                           signed by the existing CAs)
 #
-# Every run creates fresh keys, so the files change, but their names do not.
+# Every full run creates fresh keys, so the files change, but their names do not.
 # Tests load them through `mxprobe::testkit::smtp::cert(NAME)`, which presents
 # NAME.chain.pem when it exists and NAME.crt otherwise, with the key NAME.key.
 #
@@ -21,11 +23,24 @@
 #                          the incomplete chain, mx-inter.chain.pem the full one
 #   dh1024.pem dh2048.pem  finite-field DH parameters (`openssl dhparam`)
 #
+# Added for the trust checks (made by `--add` when missing):
+#
+#   not-yet-valid          leaf valid from 2100-01-01 only, same names
+#   mx-aia                 leaf signed by the intermediate, with an AIA caIssuers
+#                          URL (http://ca.example.test/intermediate.crt, never
+#                          fetched); served alone: the incomplete chain with a hint
+#   wrong-order            mx-inter's certificate and key; wrong-order.chain.pem
+#                          presents the root before the intermediate
+#   ec224                  ECDSA P-224 leaf (a weak EC key), same names
+#
 # NAME.crt is the certificate alone; NAME.chain.pem is it followed by its
 # issuers up to and including the root. Valid certificates run from 2020 to
 # 2120 so the tests do not rot. The private keys are committed on purpose: nothing
 # here protects anything.
 set -euo pipefail
+
+add=no
+[ "${1:-}" = --add ] && add=yes
 
 cd "$(dirname "$0")"
 work=$(mktemp -d)
@@ -102,6 +117,7 @@ chain() { # chain NAME ISSUER...
     cat "$name.crt" "${@/%/.crt}" >"$name.chain.pem"
 }
 
+if [ "$add" = no ]; then
 rm -f ./*.crt ./*.key ./*.pem
 
 # Root and intermediate CAs.
@@ -160,5 +176,36 @@ sign self-signed "/CN=mx.example.test" self sha256 "$work/self.ext"
 # DH parameters for DHE tests.
 openssl dhparam -out dh1024.pem 1024 2>/dev/null
 openssl dhparam -out dh2048.pem 2048 2>/dev/null
+fi
 
-echo "regenerated $(ls | wc -l) files in $(pwd)"
+# Trust-check fixtures: each made only when missing, so `--add` keeps every
+# file above (and their keys) as they are.
+missing() { [ ! -e "$1.crt" ]; }
+
+if missing not-yet-valid; then
+    rsa_key not-yet-valid.key 2048
+    ext "$work/not-yet-valid.ext" "$names"
+    sign not-yet-valid "/CN=mx.example.test" ca sha256 "$work/not-yet-valid.ext" 21000101000000Z 21200101000000Z
+    chain not-yet-valid ca
+fi
+
+if missing mx-aia; then
+    rsa_key mx-aia.key 2048
+    ext "$work/mx-aia.ext" "$names"
+    echo "authorityInfoAccess = caIssuers;URI:http://ca.example.test/intermediate.crt" >>"$work/mx-aia.ext"
+    sign mx-aia "/CN=mx.example.test" intermediate sha256 "$work/mx-aia.ext"
+fi
+
+if missing wrong-order; then
+    cp mx-inter.crt wrong-order.crt
+    cp mx-inter.key wrong-order.key
+    cat mx-inter.crt ca.crt intermediate.crt >wrong-order.chain.pem
+fi
+
+if missing ec224; then
+    openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-224 -out ec224.key
+    leaf ec224 "/CN=mx.example.test" "$names" ca sha256 digitalSignature
+    chain ec224 ca
+fi
+
+echo "$([ "$add" = yes ] && echo "added missing files; ")$(ls | wc -l) files in $(pwd)"

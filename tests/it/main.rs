@@ -9,3 +9,4 @@ mod logs;
 mod policy;
 mod scan;
 mod smtp;
+mod trust;

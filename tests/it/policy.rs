@@ -70,6 +70,12 @@ async fn findings_lab() -> (Lab, Vec<&'static str>) {
             with_tls(|t| t.groups = Some("x25519:secp256r1".into())),
         ),
         ("expired", with_cert("expired")),
+        ("wrong-name", with_cert("wrong-name")),
+        ("self-signed", with_cert("self-signed")),
+        (
+            "incomplete",
+            with_tls(|t| t.certs = vec![mxprobe::testkit::pki::cert_alone("mx-inter")]),
+        ),
         ("rsa1024", with_cert("rsa1024")),
         ("sha1", with_cert("sha1")),
         (
@@ -109,8 +115,13 @@ async fn findings_lab() -> (Lab, Vec<&'static str>) {
     };
     let lab = Lab::start(configs, |z, ip| {
         for (i, name) in names.iter().enumerate() {
-            z.mx(&format!("{name}.test"), 10, &format!("mx.{name}.test"));
-            z.a(&format!("mx.{name}.test"), ip[i]);
+            // The clean server's MX has a name its certificate covers.
+            let mx = match *name {
+                "clean" => "mx.example.test".to_string(),
+                _ => format!("mx.{name}.test"),
+            };
+            z.mx(&format!("{name}.test"), 10, &mx);
+            z.a(&mx, ip[i]);
         }
         z.a("implicit.test", ip[0]);
         z.mx("nullmx.test", 0, ".");
@@ -153,9 +164,38 @@ fn findings_by_domain(doc: &Value) -> HashMap<String, HashMap<String, String>> {
         .collect()
 }
 
+/// The test CA, trusted as senders would trust a public one.
+fn ca_file() -> String {
+    mxprobe::testkit::pki::testdata_path("certs/ca.crt")
+        .to_str()
+        .expect("utf-8")
+        .to_string()
+}
+
+/// `default` without the reverse-DNS findings: the resolver answers every
+/// 127.x PTR query itself (`localhost`), so loopback test servers cannot
+/// have forward-confirmed reverse DNS. (The PTR findings are tested with
+/// IPv6-mapped addresses in the trust tests.)
+fn default_without_ptr() -> String {
+    let path = temp_file(
+        "no-ptr.toml",
+        "extends = \"default\"\nname = \"default-no-ptr\"\n[severity]\n\"ptr-missing\" = \"off\"\n\"ptr-mismatch\" = \"off\"\n",
+    );
+    path.to_str().expect("utf-8").to_string()
+}
+
 async fn run_json(lab: &Lab, domains: &[&str], extra: &[&str]) -> (Option<i32>, Value) {
     let mut a = lab.args();
-    a.extend(args(&["--backoff", "0.01", "--retries", "1", "-f", "json"]));
+    a.extend(args(&[
+        "--backoff",
+        "0.01",
+        "--retries",
+        "1",
+        "-f",
+        "json",
+        "--ca-file",
+        &ca_file(),
+    ]));
     a.extend(args(extra));
     a.extend(domains.iter().map(|d| format!("{d}.test")));
     let out = mxprobe(&a).await;
@@ -167,7 +207,7 @@ async fn run_json(lab: &Lab, domains: &[&str], extra: &[&str]) -> (Option<i32>, 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_finding_is_triggered_and_a_clean_server_has_none() {
     let (lab, domains) = findings_lab().await;
-    let (code, doc) = run_json(&lab, &domains, &[]).await;
+    let (code, doc) = run_json(&lab, &domains, &["--policy", &default_without_ptr()]).await;
     assert_eq!(code, Some(1), "high findings fail the default policy");
     let found = findings_by_domain(&doc);
     assert!(
@@ -196,7 +236,23 @@ async fn every_finding_is_triggered_and_a_clean_server_has_none() {
         ("null-anon", &["cipher-null", "cipher-anon"]),
         ("weak-curve", &["ecdh-weak"]),
         ("no-pq", &["no-pq-kex"]),
-        ("expired", &["cert-expired"]),
+        (
+            "expired",
+            &["cert-expired", "cert-untrusted", "strict-tls-failed"],
+        ),
+        ("wrong-name", &["cert-name-mismatch", "strict-tls-failed"]),
+        (
+            "self-signed",
+            &["cert-self-signed", "cert-untrusted", "strict-tls-failed"],
+        ),
+        (
+            "incomplete",
+            &[
+                "cert-incomplete-chain",
+                "cert-untrusted",
+                "strict-tls-failed",
+            ],
+        ),
         ("rsa1024", &["cert-weak-key"]),
         ("sha1", &["cert-sha1"]),
         ("no-starttls", &["no-starttls"]),
@@ -226,10 +282,15 @@ async fn every_finding_is_triggered_and_a_clean_server_has_none() {
             // are fine; a finding on a server that shows none of its cause
             // is not.
             if !expected {
+                // implicit.test reaches the clean server under its own
+                // name, which the certificate does not cover.
+                let side_effect = id == "implicit-mx"
+                    || (domain == "implicit"
+                        && ["cert-name-mismatch", "strict-tls-failed"].contains(&id.as_str()));
                 assert!(
                     !["clean", "implicit", "nxdomain", "nomx", "nullmx", "broken", "down"]
                         .contains(&domain.as_str())
-                        || id == "implicit-mx",
+                        || side_effect,
                     "{domain}: unexpected {id}"
                 );
             }
@@ -258,9 +319,10 @@ async fn every_finding_is_triggered_and_a_clean_server_has_none() {
 #[tokio::test(flavor = "multi_thread")]
 async fn policies_change_the_verdict() {
     let lab = Lab::start(vec![scenario("kabelmail"), clean()], |z, ip| {
-        z.mx("kabelmail.test", 10, "mx.k.test")
-            .a("mx.k.test", ip[0]);
-        z.mx("clean.test", 10, "mx.c.test").a("mx.c.test", ip[1]);
+        z.mx("kabelmail.test", 10, "mx.example.test")
+            .a("mx.example.test", ip[0]);
+        z.mx("clean.test", 10, "mail.example.test")
+            .a("mail.example.test", ip[1]);
     })
     .await;
     // The kabelmail configuration fails default and bsi, passes opportunistic.
@@ -271,8 +333,13 @@ async fn policies_change_the_verdict() {
         ("rfc", 1),
         ("mozilla-old", 0),
     ] {
-        let (got, _) = run_json(&lab, &["kabelmail"], &["--policy", policy, "--no-groups"]).await;
-        assert_eq!(got, Some(code), "kabelmail under {policy}");
+        let (got, doc) = run_json(&lab, &["kabelmail"], &["--policy", policy, "--no-groups"]).await;
+        assert_eq!(
+            got,
+            Some(code),
+            "kabelmail under {policy}: {:?}",
+            findings_by_domain(&doc)
+        );
     }
     // Under the rfc policy only the MUST NOTs count.
     let (_, doc) = run_json(&lab, &["kabelmail"], &["--policy", "rfc", "--no-groups"]).await;
@@ -304,7 +371,12 @@ async fn policies_change_the_verdict() {
     )
     .await;
     assert_eq!(code, Some(0));
-    let (code, _) = run_json(&lab, &["clean"], &["--fail-on", "info"]).await;
+    let (code, _) = run_json(
+        &lab,
+        &["clean"],
+        &["--fail-on", "info", "--policy", &default_without_ptr()],
+    )
+    .await;
     assert_eq!(code, Some(0), "the clean server has no finding at all");
 }
 
@@ -319,9 +391,10 @@ fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_custom_policy_overrides_severities_and_thresholds() {
     let lab = Lab::start(vec![scenario("kabelmail"), clean()], |z, ip| {
-        z.mx("kabelmail.test", 10, "mx.k.test")
-            .a("mx.k.test", ip[0]);
-        z.mx("clean.test", 10, "mx.c.test").a("mx.c.test", ip[1]);
+        z.mx("kabelmail.test", 10, "mx.example.test")
+            .a("mx.example.test", ip[0]);
+        z.mx("clean.test", 10, "mail.example.test")
+            .a("mail.example.test", ip[1]);
     })
     .await;
     let file = temp_file(
@@ -360,7 +433,8 @@ expiring_days = 40000
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_policies_are_clear_errors_with_exit_2() {
     let lab = Lab::start(vec![clean()], |z, ip| {
-        z.mx("clean.test", 10, "mx.c.test").a("mx.c.test", ip[0]);
+        z.mx("clean.test", 10, "mail.example.test")
+            .a("mail.example.test", ip[0]);
     })
     .await;
     let cases = [
@@ -458,8 +532,8 @@ async fn policies_are_listed_shown_and_checked() {
 #[tokio::test(flavor = "multi_thread")]
 async fn csv_and_text_carry_the_findings() {
     let lab = Lab::start(vec![scenario("kabelmail")], |z, ip| {
-        z.mx("kabelmail.test", 10, "mx.k.test")
-            .a("mx.k.test", ip[0]);
+        z.mx("kabelmail.test", 10, "mx.example.test")
+            .a("mx.example.test", ip[0]);
     })
     .await;
     let mut a = lab.args();
