@@ -7,3 +7,4 @@ mod enumerate;
 mod logs;
 mod scan;
 mod smtp;
+mod trust_dns;
