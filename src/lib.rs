@@ -1,5 +1,6 @@
 //! mxprobe: actively probes mail servers' STARTTLS.
 pub mod cert;
+pub mod dane;
 pub mod dns;
 pub mod logs;
 pub mod model;
