@@ -4,6 +4,7 @@ pub mod dane;
 pub mod dns;
 pub mod logs;
 pub mod model;
+pub mod mtasts;
 pub mod report;
 pub mod scan;
 pub mod smtp;
