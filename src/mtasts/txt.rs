@@ -172,8 +172,8 @@ fn check_rua(uri: &str) -> Result<(), String> {
 
 /// The verdict on a record set for `tag`: its status, the one record, and
 /// why it is not `ok`.
-pub fn judge<'a, T>(
-    records: &'a [String],
+pub fn judge<T>(
+    records: &[String],
     tag: &str,
     parse: impl Fn(&str) -> Result<T, String>,
 ) -> (TxtStatus, Option<T>, Option<String>) {
