@@ -207,10 +207,10 @@ mod tests {
         assert_eq!(chain.len(), 3);
         let inter = record(2, 0, 1, digest(MessageDigest::sha256(), &chain[1].der));
         let root = record(2, 1, 1, digest(MessageDigest::sha256(), &spki(&chain[2])));
-        let m = match_chain(&[inter.clone(), root.clone()], &chain, NAME);
+        let m = match_chain(&[inter.clone(), root], &chain, NAME);
         assert_eq!(m.matched, vec![0, 1]);
         // Wrong name: a TA match does not authenticate the server.
-        let m = match_chain(&[inter.clone()], &chain, &["s120.hoster.test"]);
+        let m = match_chain(std::slice::from_ref(&inter), &chain, &["s120.hoster.test"]);
         assert!(m.matched.is_empty());
         assert!(
             m.detail
