@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Parser;
 
-use mxprobe::dns::{Families, ResolverConfig};
+use mxprobe::dns::{DnssecConfig, DnssecMode, Families, ResolverConfig};
 use mxprobe::model::Target;
 use mxprobe::report::Format;
 use mxprobe::scan::{EhloName, ScanConfig};
@@ -121,6 +121,47 @@ pub struct Args {
     /// Write results to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    // --- Trust checks in DNS and HTTPS: DANE, DNSSEC, MTA-STS, TLS-RPT ---
+    /// Skip DANE: no TLSA lookups, no DNSSEC validation.
+    #[arg(long)]
+    pub no_dane: bool,
+
+    /// How DANE learns DNSSEC status: `validate` checks signatures in
+    /// mxprobe from a trust anchor; `ad` trusts the AD bit of the
+    /// nameservers (--resolver), which must be a local validating resolver,
+    /// as Postfix does with smtp_dns_support_level = dnssec.
+    #[arg(long, default_value = "validate", value_name = "validate|ad", value_parser = parse_dnssec_mode)]
+    pub dnssec: DnssecMode,
+
+    /// DNSSEC trust anchor for --dnssec validate: DNSKEY records in
+    /// zone-file format [default: the IANA root keys].
+    #[arg(long, value_name = "FILE")]
+    pub trust_anchor: Option<PathBuf>,
+
+    /// Skip MTA-STS and TLS-RPT.
+    #[arg(long)]
+    pub no_mta_sts: bool,
+
+    /// Port of MTA-STS policy hosts. For testing against a local server:
+    /// real policies are only ever fetched from port 443.
+    #[arg(long, default_value_t = 443, value_name = "N", hide = true)]
+    pub mta_sts_port: u16,
+
+    /// Also trust the CA certificates in FILE (PEM), besides Mozilla's
+    /// roots. Repeatable.
+    #[arg(long = "ca-file", value_name = "FILE")]
+    pub ca_files: Vec<PathBuf>,
+}
+
+fn parse_dnssec_mode(s: &str) -> Result<DnssecMode, String> {
+    match s {
+        "validate" => Ok(DnssecMode::Validate),
+        "ad" => Ok(DnssecMode::Ad),
+        _ => Err(format!(
+            "unknown DNSSEC mode {s:?} (expected validate or ad)"
+        )),
+    }
 }
 
 /// Everything `main` needs, validated.
@@ -168,6 +209,14 @@ impl Args {
             (_, true) => Families::V6,
             _ => Families::Both,
         };
+        if self.trust_anchor.is_some() && self.dnssec == DnssecMode::Ad {
+            bail!(
+                "--trust-anchor is for --dnssec validate; with --dnssec ad the resolver validates"
+            );
+        }
+        if self.mta_sts_port == 0 {
+            bail!("--mta-sts-port must be 1-65535");
+        }
         let mut rejected = Vec::new();
         let mut targets = Vec::new();
         for d in &self.domains {
@@ -197,6 +246,14 @@ impl Args {
             per_host: usize::from(self.per_host),
             retries: self.retries,
             backoff: Duration::from_secs_f64(self.backoff),
+            dane: !self.no_dane,
+            dnssec: DnssecConfig {
+                mode: self.dnssec,
+                trust_anchor: self.trust_anchor,
+            },
+            mta_sts: !self.no_mta_sts,
+            mta_sts_port: self.mta_sts_port,
+            ca_files: self.ca_files,
             ..ScanConfig::default()
         };
         Ok(Plan {

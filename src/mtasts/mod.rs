@@ -273,6 +273,7 @@ mod tests {
             implicit: false,
             error: None,
             addresses,
+            dane: None,
         }
     }
 

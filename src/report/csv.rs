@@ -32,6 +32,10 @@
 //! | `groups` | supported key-exchange groups (`x25519 secp256r1 …`; TLS 1.2-only curves as `TLSv1.2:secp224r1`) |
 //! | `min_dh_bits` | smallest DH group seen with a DHE cipher |
 //! | `incomplete` | why the enumeration is incomplete (empty: complete) |
+//! | `dane` | DANE (RFC 7672) for this address: `match`, `mismatch` or `no-tls` when DANE applies; otherwise the MX host's state: `none` (no TLSA records), `not-secure` (TLSA records, but MX, addresses or TLSA unsigned), `unusable` (no DANE-TA/DANE-EE record), `bogus`, `indeterminate`; empty when not checked (`--no-dane`, `--host`) |
+//! | `dnssec` | the weakest DNSSEC status of the MX, address and TLSA lookups: `secure`, `insecure`, `bogus`, `indeterminate` (empty when DANE was not checked) |
+//! | `mta_sts` | MTA-STS (RFC 8461) of the domain: the policy mode (`enforce`, `testing`, `none`) when a valid policy was fetched, then `/mx-mismatch` when this MX host matches no `mx:` pattern, or `/no-tls`, `/old-tls`, `/certificate` when enforce mode fails at this address; otherwise `missing`, `txt-invalid`, `dns-error`, `unreachable`, `policy-invalid`; empty when not checked |
+//! | `tls_rpt` | TLS-RPT (RFC 8460) record of the domain: `ok`, `missing`, `invalid`, `dns-error`; empty when not checked |
 
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -40,6 +44,7 @@ use serde::Serialize;
 
 use super::ReportWriter;
 use crate::model::{AddressReport, DomainReport, MxReport};
+use crate::mtasts::{FetchStatus, MtaSts, TxtStatus};
 use crate::tls::enumerate::Enumeration;
 use crate::tls::order::OrderType;
 use crate::tls::Protocol;
@@ -89,6 +94,10 @@ pub const COLUMNS: &[&str] = &[
     "groups",
     "min_dh_bits",
     "incomplete",
+    "dane",
+    "dnssec",
+    "mta_sts",
+    "tls_rpt",
 ];
 
 pub struct CsvWriter<W: Write> {
@@ -170,6 +179,10 @@ struct Row<'a> {
     groups: String,
     min_dh_bits: Option<u32>,
     incomplete: String,
+    dane: String,
+    dnssec: String,
+    mta_sts: String,
+    tls_rpt: String,
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -276,21 +289,86 @@ fn enumeration_columns<'a>(row: &mut Row<'a>, e: &'a Enumeration) {
     row.incomplete = e.incomplete.join("; ");
 }
 
+/// The `mta_sts` word of a row (see the module doc); `a` is the row's
+/// address, if any.
+fn mta_sts_word(sts: &MtaSts, mx: Option<&MxReport>, a: Option<&AddressReport>) -> String {
+    let Some(fetch) = &sts.policy else {
+        return match sts.txt {
+            TxtStatus::Invalid => "txt-invalid",
+            TxtStatus::DnsError => "dns-error",
+            TxtStatus::Ok | TxtStatus::Missing => "missing",
+        }
+        .into();
+    };
+    let Some(policy) = &fetch.policy else {
+        return match fetch.status {
+            FetchStatus::Unreachable => "unreachable",
+            FetchStatus::Ok | FetchStatus::Invalid => "policy-invalid",
+        }
+        .into();
+    };
+    let mut word = kebab(&policy.mode);
+    if let Some(mx) = mx {
+        if sts.mx_mismatch.contains(&mx.host) {
+            word.push_str("/mx-mismatch");
+        } else if let Some(v) = a.and_then(|a| {
+            sts.violations
+                .iter()
+                .find(|v| v.mx == mx.host && v.ip == a.ip && v.port == a.port)
+        }) {
+            word.push('/');
+            word.push_str(&kebab(&v.kind));
+        }
+    }
+    word
+}
+
+fn kebab<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Fill the trust-check columns of a row.
+fn trust_columns(
+    row: &mut Row<'_>,
+    report: &DomainReport,
+    mx: Option<&MxReport>,
+    a: Option<&AddressReport>,
+) {
+    if let Some(d) = mx.and_then(|m| m.dane.as_ref()) {
+        row.dane = match a {
+            Some(a) => d.word_for(a.ip, a.port),
+            None => kebab(&d.state),
+        };
+        row.dnssec = kebab(&d.dnssec());
+    }
+    if let Some(sts) = &report.mta_sts {
+        row.mta_sts = mta_sts_word(sts, mx, a);
+    }
+    if let Some(rpt) = &report.tls_rpt {
+        row.tls_rpt = kebab(&rpt.status);
+    }
+}
+
 impl<W: Write> ReportWriter for CsvWriter<W> {
     fn write(&mut self, report: &DomainReport) -> io::Result<()> {
         self.header()?;
         let domain = report.target.name();
         if report.mx.is_empty() {
-            self.out.serialize(Row {
+            let mut row = Row {
                 domain,
                 status: report.status.to_string(),
                 error: report.error.as_deref().unwrap_or(""),
                 ..Row::default()
-            })?;
+            };
+            trust_columns(&mut row, report, None, None);
+            self.out.serialize(row)?;
         }
         for mx in &report.mx {
             if mx.addresses.is_empty() {
-                self.out.serialize(Row {
+                let mut row = Row {
                     domain,
                     mx: &mx.host,
                     preference: mx.preference,
@@ -298,10 +376,14 @@ impl<W: Write> ReportWriter for CsvWriter<W> {
                     status: crate::model::ProbeStatus::DnsError.to_string(),
                     error: mx.error.as_deref().unwrap_or(""),
                     ..Row::default()
-                })?;
+                };
+                trust_columns(&mut row, report, Some(mx), None);
+                self.out.serialize(row)?;
             }
             for a in &mx.addresses {
-                self.out.serialize(address_row(domain, mx, a))?;
+                let mut row = address_row(domain, mx, a);
+                trust_columns(&mut row, report, Some(mx), Some(a));
+                self.out.serialize(row)?;
             }
         }
         // A row is only worth something once it is on disk.
