@@ -406,6 +406,20 @@ async fn dane_csv_columns_in_ad_mode() {
     assert_eq!(rows["ad.test"]["mta_sts"], "");
     assert_eq!(rows["ad.test"]["tls_rpt"], "");
 
+    // The text report has a short DANE block per MX host.
+    let mut text = lab.args();
+    text.extend(args(&[
+        "--quick",
+        "--no-mta-sts",
+        "--dnssec",
+        "ad",
+        "ad.test",
+    ]));
+    let out = mxprobe(&text).await;
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("    DANE      applies: TLSA 3 1 1 (1 usable); DNSSEC MX secure, addresses secure, TLSA secure"), "{shown}");
+    assert!(shown.contains(&format!(":{port}  match")), "{shown}");
+
     // --trust-anchor belongs to validate mode.
     let mut bad = lab.args();
     bad.extend(args(&[
