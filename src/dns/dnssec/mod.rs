@@ -27,26 +27,20 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{FutureExt, Stream};
-use hickory_resolver::net::dnssec::DnssecDnsHandle;
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
-use hickory_resolver::net::xfer::FirstAnswer;
-use hickory_resolver::net::{DnsError as NetDnsError, DnsHandle, NetError};
-use hickory_resolver::proto::dnssec::{DnssecSummary, Proof, TrustAnchors};
-use hickory_resolver::proto::op::{
-    DnsRequest, DnsRequestOptions, DnsResponse, Message, Query, ResponseCode,
-};
-use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
+use hickory_resolver::proto::dnssec::TrustAnchors;
+use hickory_resolver::proto::op::{Message, Query, ResponseCode};
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use serde::{Deserialize, Serialize};
 
 use super::answer::{answer_data, host_name};
-use super::stub::{Flags, Stub, StubError};
+use super::stub::Stub;
 use super::{DnsError, MxAnswer, MxRecord, QueryType, ResolverConfig, TlsaRecord};
+
+mod ad;
+mod validate;
 
 /// Attempts of one lookup while it comes out bogus or SERVFAIL.
 const MAX_TRIES: u32 = 3;
@@ -317,143 +311,17 @@ impl SecureResolver {
     }
 
     async fn validate_once(&self, query: &Query) -> Outcome {
-        let failures = Arc::new(AtomicU32::new(0));
-        let transport = Traced {
-            stub: Arc::new(self.inner.stub.clone()),
-            failures: Arc::clone(&failures),
-        };
-        let handle = DnssecDnsHandle::with_trust_anchor(transport, Arc::clone(&self.inner.anchors))
-            .validation_cache_size(VALIDATION_CACHE);
-        let mut options = DnsRequestOptions::default();
-        options.edns_set_dnssec_ok = true;
-        let lookup = handle.lookup(query.clone(), options).first_answer();
-        let result = tokio::time::timeout(self.inner.deadline, lookup).await;
-        let failed = failures.load(Ordering::Relaxed) > 0;
-        match result {
-            Err(_elapsed) => Outcome::Failed {
-                error: format!("validation did not finish within {:?}", self.inner.deadline),
-                retry: false,
-            },
-            Ok(Ok(response)) => {
-                let message = response.into_message();
-                let records: Vec<&Record> = message
-                    .answers
-                    .iter()
-                    .filter(|r| r.record_type() != RecordType::RRSIG)
-                    .collect();
-                let summary = if records.is_empty() {
-                    DnssecSummary::from_records(message.authorities.iter())
-                } else {
-                    DnssecSummary::from_records(records.into_iter())
-                };
-                let status = match summary {
-                    DnssecSummary::Secure => DnssecStatus::Secure,
-                    DnssecSummary::Insecure => DnssecStatus::Insecure,
-                    DnssecSummary::Bogus if failed => {
-                        return Outcome::Failed {
-                            error: "validation incomplete: a DNSKEY or DS query failed".into(),
-                            retry: true,
-                        }
-                    }
-                    DnssecSummary::Bogus => DnssecStatus::Bogus,
-                };
-                Outcome::Answer { message, status }
-            }
-            Ok(Err(NetError::Dns(NetDnsError::Nsec {
-                proof, response, ..
-            }))) => {
-                let status = match proof {
-                    Proof::Secure => DnssecStatus::Secure,
-                    Proof::Insecure => DnssecStatus::Insecure,
-                    Proof::Bogus if failed => {
-                        return Outcome::Failed {
-                            error: "validation incomplete: a DNSKEY or DS query failed".into(),
-                            retry: true,
-                        }
-                    }
-                    Proof::Bogus => DnssecStatus::Bogus,
-                    Proof::Indeterminate => {
-                        return Outcome::Failed {
-                            error: "denial of existence could not be validated".into(),
-                            retry: true,
-                        }
-                    }
-                };
-                Outcome::Answer {
-                    message: response.into_message(),
-                    status,
-                }
-            }
-            Ok(Err(NetError::Dns(NetDnsError::DnssecBogus))) if !failed => Outcome::Answer {
-                message: Message::query(),
-                status: DnssecStatus::Bogus,
-            },
-            Ok(Err(NetError::Dns(NetDnsError::ResponseCode(code)))) => Outcome::Failed {
-                error: format!("answered {code}"),
-                retry: code == ResponseCode::ServFail,
-            },
-            Ok(Err(e)) => Outcome::Failed {
-                error: e.to_string(),
-                retry: failed,
-            },
-        }
+        validate::once(
+            &self.inner.stub,
+            &self.inner.anchors,
+            self.inner.deadline,
+            query,
+        )
+        .await
     }
 
     async fn ad_once(&self, query: &Query) -> Outcome {
-        let flags = Flags {
-            dnssec_ok: true,
-            authentic_data: true,
-            checking_disabled: false,
-        };
-        let message = match self.inner.stub.exchange(query, flags).await {
-            Ok(m) => m,
-            Err(e) => {
-                return Outcome::Failed {
-                    error: e.to_string(),
-                    retry: false,
-                }
-            }
-        };
-        match message.metadata.response_code {
-            ResponseCode::NoError | ResponseCode::NXDomain => {
-                let status = if message.metadata.authentic_data {
-                    DnssecStatus::Secure
-                } else {
-                    DnssecStatus::Insecure
-                };
-                Outcome::Answer { message, status }
-            }
-            ResponseCode::ServFail => {
-                // A validating resolver answers SERVFAIL for bogus data; if
-                // the same question with checking disabled gets an answer,
-                // validation is what failed.
-                let unchecked = Flags {
-                    checking_disabled: true,
-                    ..flags
-                };
-                match self.inner.stub.exchange(query, unchecked).await {
-                    Ok(m)
-                        if matches!(
-                            m.metadata.response_code,
-                            ResponseCode::NoError | ResponseCode::NXDomain
-                        ) =>
-                    {
-                        Outcome::Answer {
-                            message: Message::query(),
-                            status: DnssecStatus::Bogus,
-                        }
-                    }
-                    _ => Outcome::Failed {
-                        error: format!("SERVFAIL from {}", self.inner.stub.describe),
-                        retry: true,
-                    },
-                }
-            }
-            code => Outcome::Failed {
-                error: format!("answered {code} by {}", self.inner.stub.describe),
-                retry: false,
-            },
-        }
+        ad::once(&self.inner.stub, query).await
     }
 }
 
@@ -528,49 +396,6 @@ impl<T> SecureAnswer<T> {
             error: self.error,
             attempts: self.attempts,
         }
-    }
-}
-
-/// The stub as the transport under hickory's validator, counting the
-/// queries that got no usable answer (timeouts, socket errors, SERVFAIL,
-/// REFUSED) so that a failed validation can be told from a bogus one.
-#[derive(Clone)]
-struct Traced {
-    stub: Arc<Stub>,
-    failures: Arc<AtomicU32>,
-}
-
-impl DnsHandle for Traced {
-    type Response = Pin<Box<dyn Stream<Item = Result<DnsResponse, NetError>> + Send>>;
-    type Runtime = TokioRuntimeProvider;
-
-    fn send(&self, request: DnsRequest) -> Self::Response {
-        let this = self.clone();
-        let fut = async move {
-            let Some(query) = request.queries.first().cloned() else {
-                return Err(NetError::from("no query in request"));
-            };
-            let flags = Flags {
-                dnssec_ok: request.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok),
-                authentic_data: request.metadata.authentic_data,
-                checking_disabled: request.metadata.checking_disabled,
-            };
-            let fail = |e: NetError| {
-                this.failures.fetch_add(1, Ordering::Relaxed);
-                Err(e)
-            };
-            match this.stub.exchange(&query, flags).await {
-                Ok(message) => match message.metadata.response_code {
-                    ResponseCode::NoError | ResponseCode::NXDomain => {
-                        DnsResponse::from_message(message).map_err(NetError::from)
-                    }
-                    code => fail(NetError::Dns(NetDnsError::ResponseCode(code))),
-                },
-                Err(StubError::Timeout { .. }) => fail(NetError::Timeout),
-                Err(e @ StubError::Io { .. }) => fail(NetError::from(e.to_string())),
-            }
-        };
-        Box::pin(fut.into_stream())
     }
 }
 
