@@ -401,6 +401,74 @@ mod tests {
     use super::*;
 
     #[test]
+    fn mta_sts_words() {
+        use crate::mtasts::{Mode, Policy, PolicyFetch, Violation, ViolationKind};
+        let mut sts = MtaSts {
+            txt: TxtStatus::Missing,
+            records: vec![],
+            id: None,
+            error: None,
+            policy: None,
+            mx_mismatch: vec![],
+            violations: vec![],
+        };
+        assert_eq!(mta_sts_word(&sts, None, None), "missing");
+        sts.txt = TxtStatus::Invalid;
+        assert_eq!(mta_sts_word(&sts, None, None), "txt-invalid");
+        let mut fetch = PolicyFetch {
+            url: String::new(),
+            status: FetchStatus::Unreachable,
+            ip: None,
+            http_status: None,
+            content_type: None,
+            error: None,
+            policy: None,
+        };
+        sts.policy = Some(fetch.clone());
+        assert_eq!(mta_sts_word(&sts, None, None), "unreachable");
+        fetch.status = FetchStatus::Ok;
+        fetch.policy = Some(Policy {
+            mode: Mode::Enforce,
+            mx: vec!["mx.example.org".into()],
+            max_age: 1,
+        });
+        sts.policy = Some(fetch);
+        let address = |ip: [u8; 4]| AddressReport {
+            ip: IpAddr::from(ip),
+            port: 25,
+            status: crate::model::ProbeStatus::Ok,
+            error: None,
+            smtp: None,
+            tls: None,
+            enumeration: None,
+            connections: 0,
+            handshakes: 0,
+        };
+        let mx = |host: &str| MxReport {
+            host: host.into(),
+            preference: Some(10),
+            implicit: false,
+            error: None,
+            addresses: vec![address([192, 0, 2, 1])],
+            dane: None,
+        };
+        sts.mx_mismatch = vec!["other.example.org".into()];
+        sts.violations = vec![Violation {
+            mx: "mx.example.org".into(),
+            ip: IpAddr::from([192, 0, 2, 1]),
+            port: 25,
+            kind: ViolationKind::OldTls,
+            reason: String::new(),
+        }];
+        let (good, other) = (mx("mx.example.org"), mx("other.example.org"));
+        assert_eq!(mta_sts_word(&sts, None, None), "enforce");
+        let w = |m: &MxReport, ip: [u8; 4]| mta_sts_word(&sts, Some(m), Some(&address(ip)));
+        assert_eq!(w(&good, [192, 0, 2, 1]), "enforce/old-tls");
+        assert_eq!(w(&good, [192, 0, 2, 2]), "enforce");
+        assert_eq!(w(&other, [192, 0, 2, 1]), "enforce/mx-mismatch");
+    }
+
+    #[test]
     fn header_matches_the_row_fields() {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.serialize(Row::default()).expect("serialize");
