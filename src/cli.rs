@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 
 use mxprobe::cert::anchors::Anchors;
-use mxprobe::dns::{Families, ResolverConfig};
+use mxprobe::dns::{DnssecConfig, DnssecMode, Families, ResolverConfig};
 use mxprobe::model::Target;
 use mxprobe::policy::{Policy, Severity};
 use mxprobe::report::Format;
@@ -234,9 +234,46 @@ pub struct Args {
 
     // --- Trust checks (chain, names, strict TLS, reverse DNS) ---
     /// Also trust the CA certificates in this PEM file (a private CA), on top
-    /// of Mozilla's roots. Repeatable.
+    /// of Mozilla's roots: for SMTP certificates, the strict sender and the
+    /// MTA-STS policy host. Repeatable.
     #[arg(long = "ca-file", value_name = "PEM")]
     pub ca_files: Vec<PathBuf>,
+
+    // --- Trust checks in DNS and HTTPS: DANE, DNSSEC, MTA-STS, TLS-RPT ---
+    /// Skip DANE: no TLSA lookups, no DNSSEC validation.
+    #[arg(long)]
+    pub no_dane: bool,
+
+    /// How DANE learns DNSSEC status: `validate` checks signatures in
+    /// mxprobe from a trust anchor; `ad` trusts the AD bit of the
+    /// nameservers (--resolver), which must be a local validating resolver,
+    /// as Postfix does with smtp_dns_support_level = dnssec.
+    #[arg(long, default_value = "validate", value_name = "validate|ad", value_parser = parse_dnssec_mode)]
+    pub dnssec: DnssecMode,
+
+    /// DNSSEC trust anchor for --dnssec validate: DNSKEY records in
+    /// zone-file format [default: the IANA root keys].
+    #[arg(long, value_name = "FILE")]
+    pub trust_anchor: Option<PathBuf>,
+
+    /// Skip MTA-STS and TLS-RPT.
+    #[arg(long)]
+    pub no_mta_sts: bool,
+
+    /// Port of MTA-STS policy hosts. For testing against a local server:
+    /// real policies are only ever fetched from port 443.
+    #[arg(long, default_value_t = 443, value_name = "N", hide = true)]
+    pub mta_sts_port: u16,
+}
+
+fn parse_dnssec_mode(s: &str) -> Result<DnssecMode, String> {
+    match s {
+        "validate" => Ok(DnssecMode::Validate),
+        "ad" => Ok(DnssecMode::Ad),
+        _ => Err(format!(
+            "unknown DNSSEC mode {s:?} (expected validate or ad)"
+        )),
+    }
 }
 
 /// Everything `main` needs, validated.
@@ -298,6 +335,14 @@ impl Args {
             (_, true) => Families::V6,
             _ => Families::Both,
         };
+        if self.trust_anchor.is_some() && self.dnssec == DnssecMode::Ad {
+            bail!(
+                "--trust-anchor is for --dnssec validate; with --dnssec ad the resolver validates"
+            );
+        }
+        if self.mta_sts_port == 0 {
+            bail!("--mta-sts-port must be 1-65535");
+        }
         let mut rejected = Vec::new();
         let mut targets = Vec::new();
         for d in &self.domains {
@@ -337,6 +382,14 @@ impl Args {
             retries: self.retries,
             backoff: Duration::from_secs_f64(self.backoff),
             trust,
+            dane: !self.no_dane,
+            dnssec: DnssecConfig {
+                mode: self.dnssec,
+                trust_anchor: self.trust_anchor,
+            },
+            mta_sts: !self.no_mta_sts,
+            mta_sts_port: self.mta_sts_port,
+            ca_files: self.ca_files,
             ..ScanConfig::default()
         };
         Ok(Plan {

@@ -1,9 +1,11 @@
 //! mxprobe: actively probes mail servers' STARTTLS.
 pub mod cert;
+pub mod dane;
 pub mod dns;
 pub mod input;
 pub mod logs;
 pub mod model;
+pub mod mtasts;
 pub mod policy;
 pub mod report;
 pub mod scan;

@@ -16,7 +16,9 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::cert::CertInfo;
+use crate::dane::DaneCheck;
 use crate::dns::{normalize_domain, NameError};
+use crate::mtasts::{MtaSts, TlsRpt};
 use crate::policy::Finding;
 use crate::smtp::SmtpInfo;
 use crate::tls::enumerate::Enumeration;
@@ -152,6 +154,13 @@ pub struct DomainReport {
     pub error: Option<String>,
     /// Mail exchangers in the order a sender tries them (preference, then name).
     pub mx: Vec<MxReport>,
+    /// MTA-STS (RFC 8461): TXT record, policy, how the MX hosts fare.
+    /// Domains only, unless switched off (`--no-mta-sts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mta_sts: Option<MtaSts>,
+    /// TLS-RPT (RFC 8460): the `_smtp._tls` TXT record. With MTA-STS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_rpt: Option<TlsRpt>,
     /// What is wrong, under the scan's policy, worst first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
@@ -188,6 +197,10 @@ pub struct MxReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub addresses: Vec<AddressReport>,
+    /// DANE (RFC 7672): TLSA records, DNSSEC status, matching per address.
+    /// MX hosts of domains only, unless switched off (`--no-dane`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dane: Option<DaneCheck>,
 }
 
 /// Everything learnt about one address of one mail exchanger.

@@ -16,9 +16,14 @@
 //!   later checks: forward-confirmed reverse DNS, MTA-STS (RFC 8461) and SPF
 //!   TXT records, DANE TLSA records (RFC 7672).
 //!
+//! [`SecureResolver`] (`dnssec.rs`) answers the same questions with their
+//! DNSSEC status, validated by mxprobe or taken from a validating
+//! resolver's AD bit, for DANE (RFC 7672).
+//!
 //! What it does not do: it does not apply the implicit MX itself (that is
 //! the scan's decision, and the report marks it), does not validate DNSSEC
-//! (a DANE check must not treat these TLSA records as authenticated), does
+//! in [`Resolver`] (a DANE check must not treat its TLSA records as
+//! authenticated; it uses [`SecureResolver`]), does
 //! not fall back from a failed MX lookup to the A record (RFC 5321 §5.1
 //! allows the implicit MX only when there are no MX records, not when the
 //! lookup failed), and never retries beyond the configured attempts.
@@ -30,13 +35,16 @@
 //! that serves many domains.
 
 mod answer;
+pub mod dnssec;
 mod error;
 mod name;
 mod resolver;
+mod stub;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub use dnssec::{DnssecConfig, DnssecMode, DnssecStatus, SecureAnswer, SecureResolver};
 pub use error::{DnsError, QueryType};
 pub use name::{normalize_domain, NameError};
 pub use resolver::Resolver;

@@ -290,6 +290,17 @@ fn absolute(name: &str, qtype: QueryType) -> Result<Name, DnsError> {
 /// System nameservers with resolv.conf's options; our timeout and attempts
 /// are applied by the caller.
 fn system_config() -> Result<(HickoryConfig, ResolverOpts, String), DnsError> {
+    let (config, options, describe, _) = read_system()?;
+    Ok((config, options, describe))
+}
+
+/// The nameservers of the system configuration, with their ports.
+pub(crate) fn system_nameservers() -> Result<Vec<SocketAddr>, DnsError> {
+    let (_, _, _, addrs) = read_system()?;
+    Ok(addrs)
+}
+
+fn read_system() -> Result<(HickoryConfig, ResolverOpts, String, Vec<SocketAddr>), DnsError> {
     let (config, options) = hickory_resolver::system_conf::read_system_conf().map_err(|e| {
         DnsError::Setup {
             reason: format!(
@@ -311,7 +322,8 @@ fn system_config() -> Result<(HickoryConfig, ResolverOpts, String), DnsError> {
                 .into(),
         });
     }
-    Ok((config, options, describe("system nameserver", &addrs)))
+    let describe = describe("system nameserver", &addrs);
+    Ok((config, options, describe, addrs))
 }
 
 /// Exactly the given nameservers: UDP with TCP on truncation, no hosts file,

@@ -524,7 +524,10 @@ mod tests {
                 implicit: false,
                 error: None,
                 addresses: vec![address],
+                dane: None,
             }],
+            mta_sts: None,
+            tls_rpt: None,
             findings: vec![],
         }
     }

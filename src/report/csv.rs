@@ -45,6 +45,10 @@
 //! | `ptr` | reverse DNS: `ok` (forward-confirmed), `ptr-missing`, `ptr-mismatch`, `dns-error` |
 //! | `ptr_names`, `ptr_confirmed` | the address's PTR names; those that resolve back to it (space-separated) |
 //! | `ptr_matches_banner` | `yes`/`no`: a confirmed PTR name is the banner host |
+//! | `dane` | DANE (RFC 7672) for this address: `match`, `mismatch` or `no-tls` when DANE applies; otherwise the MX host's state: `none` (no TLSA records), `not-secure` (TLSA records, but MX, addresses or TLSA unsigned), `unusable` (no DANE-TA/DANE-EE record), `bogus`, `indeterminate`; empty when not checked (`--no-dane`, `--host`) |
+//! | `dnssec` | the weakest DNSSEC status of the MX, address and TLSA lookups: `secure`, `insecure`, `bogus`, `indeterminate` (empty when DANE was not checked) |
+//! | `mta_sts` | MTA-STS (RFC 8461) of the domain: the policy mode (`enforce`, `testing`, `none`) when a valid policy was fetched, then `/mx-mismatch` when this MX host matches no `mx:` pattern, or `/no-tls`, `/old-tls`, `/certificate` when enforce mode fails at this address; otherwise `missing`, `txt-invalid`, `dns-error`, `unreachable`, `policy-invalid`; empty when not checked |
+//! | `tls_rpt` | TLS-RPT (RFC 8460) record of the domain: `ok`, `missing`, `invalid`, `dns-error`; empty when not checked |
 
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -53,6 +57,7 @@ use serde::Serialize;
 
 use super::ReportWriter;
 use crate::model::{AddressReport, DomainReport, MxReport};
+use crate::mtasts::{FetchStatus, MtaSts, TxtStatus};
 use crate::policy::Finding;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::order::OrderType;
@@ -120,6 +125,10 @@ pub const COLUMNS: &[&str] = &[
     "ptr_names",
     "ptr_confirmed",
     "ptr_matches_banner",
+    "dane",
+    "dnssec",
+    "mta_sts",
+    "tls_rpt",
 ];
 
 pub struct CsvWriter<W: Write> {
@@ -226,6 +235,10 @@ struct Row<'a> {
     ptr_names: String,
     ptr_confirmed: String,
     ptr_matches_banner: &'static str,
+    dane: String,
+    dnssec: String,
+    mta_sts: String,
+    tls_rpt: String,
 }
 
 /// A CSV writer into memory.
@@ -416,22 +429,86 @@ fn with_findings<'a>(
     row
 }
 
+/// The `mta_sts` word of a row (see the module doc); `a` is the row's
+/// address, if any.
+fn mta_sts_word(sts: &MtaSts, mx: Option<&MxReport>, a: Option<&AddressReport>) -> String {
+    let Some(fetch) = &sts.policy else {
+        return match sts.txt {
+            TxtStatus::Invalid => "txt-invalid",
+            TxtStatus::DnsError => "dns-error",
+            TxtStatus::Ok | TxtStatus::Missing => "missing",
+        }
+        .into();
+    };
+    let Some(policy) = &fetch.policy else {
+        return match fetch.status {
+            FetchStatus::Unreachable => "unreachable",
+            FetchStatus::Ok | FetchStatus::Invalid => "policy-invalid",
+        }
+        .into();
+    };
+    let mut word = kebab(&policy.mode);
+    if let Some(mx) = mx {
+        if sts.mx_mismatch.contains(&mx.host) {
+            word.push_str("/mx-mismatch");
+        } else if let Some(v) = a.and_then(|a| {
+            sts.violations
+                .iter()
+                .find(|v| v.mx == mx.host && v.ip == a.ip && v.port == a.port)
+        }) {
+            word.push('/');
+            word.push_str(&kebab(&v.kind));
+        }
+    }
+    word
+}
+
+fn kebab<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Fill the DANE, MTA-STS and TLS-RPT columns of a row.
+fn dns_trust_columns(
+    row: &mut Row<'_>,
+    report: &DomainReport,
+    mx: Option<&MxReport>,
+    a: Option<&AddressReport>,
+) {
+    if let Some(d) = mx.and_then(|m| m.dane.as_ref()) {
+        row.dane = match a {
+            Some(a) => d.word_for(a.ip, a.port),
+            None => kebab(&d.state),
+        };
+        row.dnssec = kebab(&d.dnssec());
+    }
+    if let Some(sts) = &report.mta_sts {
+        row.mta_sts = mta_sts_word(sts, mx, a);
+    }
+    if let Some(rpt) = &report.tls_rpt {
+        row.tls_rpt = kebab(&rpt.status);
+    }
+}
+
 impl<W: Write> ReportWriter for CsvWriter<W> {
     fn write(&mut self, report: &DomainReport) -> io::Result<()> {
         self.header()?;
         let domain = report.target.name();
         if report.mx.is_empty() {
-            let row = Row {
+            let mut row = Row {
                 domain,
                 status: report.status.to_string(),
                 error: report.error.as_deref().unwrap_or(""),
                 ..Row::default()
             };
+            dns_trust_columns(&mut row, report, None, None);
             self.csv.serialize(with_findings(row, report, None, None))?;
         }
         for mx in &report.mx {
             if mx.addresses.is_empty() {
-                let row = Row {
+                let mut row = Row {
                     domain,
                     mx: &mx.host,
                     preference: mx.preference,
@@ -440,20 +517,19 @@ impl<W: Write> ReportWriter for CsvWriter<W> {
                     error: mx.error.as_deref().unwrap_or(""),
                     ..Row::default()
                 };
+                dns_trust_columns(&mut row, report, Some(mx), None);
                 self.csv
                     .serialize(with_findings(row, report, Some(&mx.host), None))?;
             }
             for a in &mx.addresses {
-                let row = address_row(domain, mx, a);
-                self.csv.serialize(with_findings(
-                    row,
-                    report,
-                    Some(&mx.host),
-                    Some((a.ip, a.port)),
-                ))?;
+                let mut row = address_row(domain, mx, a);
+                dns_trust_columns(&mut row, report, Some(mx), Some(a));
+                let place = Some((a.ip, a.port));
+                self.csv
+                    .serialize(with_findings(row, report, Some(&mx.host), place))?;
             }
         }
-        // A row is only worth something once it is on disk.
+        // A report's rows are only worth something once they are on disk.
         self.commit()
     }
 
@@ -466,6 +542,77 @@ impl<W: Write> ReportWriter for CsvWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mta_sts_words() {
+        use crate::mtasts::{Mode, Policy, PolicyFetch, Violation, ViolationKind};
+        let mut sts = MtaSts {
+            txt: TxtStatus::Missing,
+            records: vec![],
+            id: None,
+            error: None,
+            policy: None,
+            mx_mismatch: vec![],
+            violations: vec![],
+        };
+        assert_eq!(mta_sts_word(&sts, None, None), "missing");
+        sts.txt = TxtStatus::Invalid;
+        assert_eq!(mta_sts_word(&sts, None, None), "txt-invalid");
+        let mut fetch = PolicyFetch {
+            url: String::new(),
+            status: FetchStatus::Unreachable,
+            ip: None,
+            http_status: None,
+            content_type: None,
+            error: None,
+            policy: None,
+        };
+        sts.policy = Some(fetch.clone());
+        assert_eq!(mta_sts_word(&sts, None, None), "unreachable");
+        fetch.status = FetchStatus::Ok;
+        fetch.policy = Some(Policy {
+            mode: Mode::Enforce,
+            mx: vec!["mx.example.org".into()],
+            max_age: 1,
+        });
+        sts.policy = Some(fetch);
+        let address = |ip: [u8; 4]| AddressReport {
+            ip: IpAddr::from(ip),
+            port: 25,
+            status: crate::model::ProbeStatus::Ok,
+            error: None,
+            smtp_step: None,
+            starttls_injection: false,
+            smtp: None,
+            tls: None,
+            enumeration: None,
+            trust: None,
+            connections: 0,
+            handshakes: 0,
+        };
+        let mx = |host: &str| MxReport {
+            host: host.into(),
+            preference: Some(10),
+            implicit: false,
+            error: None,
+            addresses: vec![address([192, 0, 2, 1])],
+            dane: None,
+        };
+        sts.mx_mismatch = vec!["other.example.org".into()];
+        sts.violations = vec![Violation {
+            mx: "mx.example.org".into(),
+            ip: IpAddr::from([192, 0, 2, 1]),
+            port: 25,
+            kind: ViolationKind::OldTls,
+            reason: String::new(),
+        }];
+        let (good, other) = (mx("mx.example.org"), mx("other.example.org"));
+        assert_eq!(mta_sts_word(&sts, None, None), "enforce");
+        let w = |m: &MxReport, ip: [u8; 4]| mta_sts_word(&sts, Some(m), Some(&address(ip)));
+        assert_eq!(w(&good, [192, 0, 2, 1]), "enforce/old-tls");
+        assert_eq!(w(&good, [192, 0, 2, 2]), "enforce");
+        assert_eq!(w(&other, [192, 0, 2, 1]), "enforce/mx-mismatch");
+    }
 
     #[test]
     fn header_matches_the_row_fields() {

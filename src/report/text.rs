@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use super::ReportWriter;
+use crate::dane::DaneCheck;
 use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, ProbeStatus};
 use crate::policy::Severity;
 use crate::tls::enumerate::Enumeration;
@@ -98,6 +99,9 @@ impl<W: Write> Render<W> {
         for a in &mx.addresses {
             self.address(a)?;
         }
+        if let Some(d) = &mx.dane {
+            dane(&mut self.out, d)?;
+        }
         Ok(())
     }
 
@@ -183,6 +187,85 @@ fn ansi(s: Severity) -> &'static str {
         Severity::Low => "\x1b[36m",
         Severity::Info => "\x1b[2m",
     }
+}
+
+fn word<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn dane(w: &mut impl Write, d: &DaneCheck) -> io::Result<()> {
+    let records: Vec<String> = d
+        .records
+        .iter()
+        .map(|r| format!("{} {} {}", r.usage, r.selector, r.matching))
+        .collect();
+    let listed = if records.is_empty() {
+        "no TLSA records".to_string()
+    } else {
+        format!("TLSA {} ({} usable)", records.join(", "), d.usable)
+    };
+    writeln!(
+        w,
+        "    DANE      {}: {listed}; DNSSEC MX {}, addresses {}, TLSA {}",
+        word(&d.state),
+        word(&d.mx_dnssec),
+        word(&d.address_dnssec),
+        word(&d.tlsa_dnssec)
+    )?;
+    for a in &d.addresses {
+        let detail = a
+            .detail
+            .as_deref()
+            .map(|x| format!(" ({x})"))
+            .unwrap_or_default();
+        writeln!(w, "      {}:{}  {}{detail}", a.ip, a.port, word(&a.outcome))?;
+    }
+    for e in &d.errors {
+        writeln!(w, "      {e}")?;
+    }
+    Ok(())
+}
+
+fn domain_trust(w: &mut impl Write, report: &DomainReport) -> io::Result<()> {
+    if let Some(sts) = &report.mta_sts {
+        let summary = match (sts.policy(), &sts.policy) {
+            (Some(p), _) => format!(
+                "{} (id {}), max_age {}, mx {}",
+                word(&p.mode),
+                sts.id.as_deref().unwrap_or("-"),
+                p.max_age,
+                p.mx.join(" ")
+            ),
+            (None, Some(f)) => format!(
+                "policy {}: {}",
+                word(&f.status),
+                f.error.as_deref().unwrap_or("")
+            ),
+            (None, None) => match &sts.error {
+                Some(e) => format!("TXT {}: {e}", word(&sts.txt)),
+                None => format!("TXT {}", word(&sts.txt)),
+            },
+        };
+        writeln!(w, "  MTA-STS   {summary}")?;
+        for host in &sts.mx_mismatch {
+            writeln!(w, "    {host} matches no mx pattern")?;
+        }
+        for v in &sts.violations {
+            writeln!(w, "    {} {}:{}  {}", v.mx, v.ip, v.port, v.reason)?;
+        }
+    }
+    if let Some(rpt) = &report.tls_rpt {
+        let detail = match (&rpt.error, rpt.rua.is_empty()) {
+            (Some(e), _) => format!(": {e}"),
+            (None, false) => format!(": {}", rpt.rua.join(", ")),
+            (None, true) => String::new(),
+        };
+        writeln!(w, "  TLS-RPT   {}{detail}", word(&rpt.status))?;
+    }
+    Ok(())
 }
 
 fn enumeration(w: &mut impl Write, e: &Enumeration) -> io::Result<()> {
@@ -375,6 +458,7 @@ impl<W: Write> Render<W> {
         for mx in &report.mx {
             self.mx(mx)?;
         }
+        domain_trust(&mut self.out, report)?;
         self.findings(report)
     }
 }

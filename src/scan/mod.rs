@@ -5,10 +5,16 @@
 //! that several MX hosts or domains point to is probed once per scan and its
 //! result reused.
 //!
+//! For domains, DANE lookups per MX host and the MTA-STS/TLS-RPT lookups
+//! run concurrently with the probes and are judged against them once the
+//! probes are done ([`crate::dane`], [`crate::mtasts`]); `--host` targets
+//! get neither (no MX RRset to secure, no policy domain).
+//!
 //! What this stage does not do: decide what is wrong (policy), or write
 //! anything (report).
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,8 +22,13 @@ use futures::future::FutureExt;
 use futures::stream::{Stream, StreamExt};
 use tokio::sync::Semaphore;
 
-use crate::dns::{DnsError, MxAnswer, Resolver, ResolverConfig};
+use crate::dane;
+use crate::dns::{
+    DnsError, DnssecConfig, MxAnswer, Resolver, ResolverConfig, SecureAnswer, SecureResolver,
+    TlsaRecord,
+};
 use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, Target};
+use crate::mtasts::{self, MtaSts, TlsRpt, Trust};
 use crate::policy::Policy;
 use crate::trust::{self, TrustConfig};
 
@@ -54,13 +65,26 @@ pub struct ScanConfig {
     pub enumerate: bool,
     /// Test key-exchange groups during enumeration.
     pub groups: bool,
+    /// DANE (RFC 7672) per MX host of a domain: TLSA records and the
+    /// DNSSEC status of MX, addresses and TLSA, matched against the chains.
+    pub dane: bool,
+    /// How DNSSEC status is learnt for DANE.
+    pub dnssec: DnssecConfig,
+    /// MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) per domain.
+    pub mta_sts: bool,
+    /// Port of the MTA-STS policy host: 443; others only for tests.
+    pub mta_sts_port: u16,
+    /// Extra trust anchors (PEM files) on top of Mozilla's roots, for the
+    /// MTA-STS policy host and enforce-mode certificate checks (the SMTP
+    /// certificates are verified with `trust`, built from the same files).
+    pub ca_files: Vec<PathBuf>,
     /// DNS lookups at the same time.
     pub dns_concurrency: usize,
     /// Probe results kept for reuse (see `scan::cache`).
     pub probe_cache: usize,
     /// Judge each report by this policy (its findings go into the report).
     pub policy: Option<Arc<Policy>>,
-    /// Trust anchors and verification time of the trust checks.
+    /// Trust anchors and verification time of the certificate checks.
     pub trust: TrustConfig,
 }
 
@@ -84,6 +108,11 @@ impl Default for ScanConfig {
             min_interval: Duration::ZERO,
             enumerate: true,
             groups: true,
+            dane: true,
+            dnssec: DnssecConfig::default(),
+            mta_sts: true,
+            mta_sts_port: 443,
+            ca_files: Vec::new(),
             dns_concurrency: 32,
             probe_cache: 20_000,
             policy: None,
@@ -97,8 +126,23 @@ impl Default for ScanConfig {
 pub enum SetupError {
     #[error("cannot set up the resolver: {0}")]
     Resolver(#[from] DnsError),
+    #[error("cannot set up MTA-STS: {0}")]
+    Trust(String),
     #[error("cannot set up the strict TLS client: {0}")]
     StrictTls(#[from] rustls::Error),
+}
+
+/// The DANE lookups of one MX host: its addresses and TLSA records with
+/// their DNSSEC status.
+type DaneLookups = (SecureAnswer<Vec<IpAddr>>, SecureAnswer<Vec<TlsaRecord>>);
+
+/// A mail exchanger to probe: from an MX record, or the implicit MX with
+/// its addresses already looked up.
+struct Exchange {
+    host: String,
+    preference: Option<u16>,
+    implicit: bool,
+    addrs: Option<Vec<IpAddr>>,
 }
 
 /// Runs scans. Cheap to clone; clones share the resolver cache, the
@@ -111,6 +155,10 @@ pub struct Scanner {
 struct Inner {
     resolver: Resolver,
     strict: trust::strict::Client,
+    /// For DANE, when on.
+    secure: Option<SecureResolver>,
+    /// For MTA-STS, when on.
+    trust: Option<Trust>,
     config: ScanConfig,
     connections: Arc<Semaphore>,
     probes: Mutex<ProbeCache>,
@@ -121,10 +169,22 @@ impl Scanner {
     pub fn new(config: ScanConfig) -> Result<Scanner, SetupError> {
         let resolver = Resolver::new(&config.resolver)?;
         let strict = trust::strict::Client::new(&config.trust)?;
+        let secure = if config.dane {
+            Some(SecureResolver::new(&config.resolver, &config.dnssec)?)
+        } else {
+            None
+        };
+        let trust = if config.mta_sts {
+            Some(Trust::new(&config.ca_files).map_err(SetupError::Trust)?)
+        } else {
+            None
+        };
         Ok(Scanner {
             inner: Arc::new(Inner {
                 resolver,
                 strict,
+                secure,
+                trust,
                 connections: Arc::new(Semaphore::new(config.max_connections.max(1))),
                 probes: Mutex::new(ProbeCache::new(config.probe_cache)),
                 dns: Semaphore::new(config.dns_concurrency.max(1)),
@@ -181,6 +241,8 @@ impl Scanner {
                     status: DomainStatus::Ok,
                     error: None,
                     mx: vec![mx],
+                    mta_sts: None,
+                    tls_rpt: None,
                     findings: Vec::new(),
                 }
             }
@@ -194,7 +256,13 @@ impl Scanner {
             status,
             error,
             mx,
+            mta_sts: None,
+            tls_rpt: None,
             findings: Vec::new(),
+        };
+        let with_checks = |mut r: DomainReport, checks: (Option<MtaSts>, Option<TlsRpt>)| {
+            (r.mta_sts, r.tls_rpt) = checks;
+            r
         };
         match self.mx(ascii).await {
             Err(e) if e.is_nx_domain() => {
@@ -213,10 +281,14 @@ impl Scanner {
                 // mail exchanger, if it has an address.
                 match self.addresses(ascii).await {
                     Ok(addrs) if !addrs.is_empty() => {
-                        let mx = self
-                            .probe_host(ascii, Some(ascii), None, true, port, addrs)
-                            .await;
-                        report(DomainStatus::Ok, None, vec![mx])
+                        let hosts = vec![Exchange {
+                            host: ascii.to_owned(),
+                            preference: None,
+                            implicit: true,
+                            addrs: Some(addrs),
+                        }];
+                        let (mx, checks) = self.probe_domain(ascii, hosts, port).await;
+                        with_checks(report(DomainStatus::Ok, None, mx), checks)
                     }
                     Ok(_) => report(
                         DomainStatus::NoMx,
@@ -230,13 +302,120 @@ impl Scanner {
                 }
             }
             Ok(MxAnswer::Records(records)) => {
-                let mx = futures::future::join_all(records.iter().map(|r| {
-                    self.mx_report(&r.exchange, Some(ascii), Some(r.preference), false, port)
-                }))
-                .await;
-                report(DomainStatus::Ok, None, mx)
+                let hosts = records
+                    .into_iter()
+                    .map(|r| Exchange {
+                        host: r.exchange,
+                        preference: Some(r.preference),
+                        implicit: false,
+                        addrs: None,
+                    })
+                    .collect();
+                let (mx, checks) = self.probe_domain(ascii, hosts, port).await;
+                with_checks(report(DomainStatus::Ok, None, mx), checks)
             }
         }
+    }
+
+    /// Probe a domain's exchangers and, at the same time, look up what
+    /// DANE and MTA-STS need; then judge both against the probes.
+    async fn probe_domain(
+        &self,
+        domain: &str,
+        hosts: Vec<Exchange>,
+        port: u16,
+    ) -> (Vec<MxReport>, (Option<MtaSts>, Option<TlsRpt>)) {
+        let inner = &*self.inner;
+        let config = &inner.config;
+        let mx_secure = async {
+            match &inner.secure {
+                Some(secure) => Some(secure.mx(domain).await),
+                None => None,
+            }
+        };
+        let sts = async {
+            match &inner.trust {
+                Some(trust) => Some(
+                    mtasts::lookup(
+                        &inner.resolver,
+                        trust,
+                        domain,
+                        config.mta_sts_port,
+                        config.timeout,
+                    )
+                    .await,
+                ),
+                None => None,
+            }
+        };
+        let probes =
+            futures::future::join_all(hosts.into_iter().map(|h| self.exchange(h, domain, port)));
+        let (mx_secure, sts, probed) = futures::join!(mx_secure, sts, probes);
+        let mx: Vec<MxReport> = probed
+            .into_iter()
+            .map(|(mut report, lookups)| {
+                if let (Some(mx_secure), Some((addresses, tlsa))) = (&mx_secure, lookups) {
+                    let sni = report
+                        .host
+                        .parse::<IpAddr>()
+                        .is_err()
+                        .then_some(&report.host);
+                    report.dane = Some(dane::evaluate(
+                        dane::tlsa_name(&report.host, port),
+                        mx_secure,
+                        &addresses,
+                        &tlsa,
+                        sni.map(String::as_str),
+                        &report.host,
+                        &report.addresses,
+                    ));
+                }
+                report
+            })
+            .collect();
+        let checks = match (sts, &inner.trust) {
+            (Some(found), Some(trust)) => (
+                Some(mtasts::evaluate(found.mta_sts, &mx, trust)),
+                Some(found.tls_rpt),
+            ),
+            _ => (None, None),
+        };
+        (mx, checks)
+    }
+
+    /// One exchanger: its probes and, for DANE, its secure lookups, at the
+    /// same time.
+    async fn exchange(
+        &self,
+        h: Exchange,
+        domain: &str,
+        port: u16,
+    ) -> (MxReport, Option<DaneLookups>) {
+        let dane = async {
+            let secure = self.inner.secure.as_ref()?;
+            if h.host.parse::<IpAddr>().is_ok() {
+                return None;
+            }
+            let families = self.inner.config.resolver.families;
+            let name = dane::tlsa_name(&h.host, port);
+            Some(futures::join!(
+                secure.addresses(&h.host, families.v4(), families.v6()),
+                secure.tlsa(&name)
+            ))
+        };
+        let probe = async {
+            match h.addrs {
+                Some(addrs) => {
+                    self.probe_host(&h.host, Some(domain), h.preference, h.implicit, port, addrs)
+                        .await
+                }
+                None => {
+                    self.mx_report(&h.host, Some(domain), h.preference, h.implicit, port)
+                        .await
+                }
+            }
+        };
+        futures::join!(probe, dane)
     }
 
     /// Resolve one MX host (or `--host`) and probe its addresses; `domain`
@@ -265,6 +444,7 @@ impl Scanner {
                 implicit,
                 error: Some(format!("{host} has no address ({})", self.families_text())),
                 addresses: vec![],
+                dane: None,
             },
             Err(e) => MxReport {
                 host: host.to_string(),
@@ -272,6 +452,7 @@ impl Scanner {
                 implicit,
                 error: Some(e.to_string()),
                 addresses: vec![],
+                dane: None,
             },
         }
     }
@@ -309,6 +490,7 @@ impl Scanner {
             implicit,
             error: None,
             addresses,
+            dane: None,
         }
     }
 

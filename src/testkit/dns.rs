@@ -19,10 +19,19 @@
 //! # Ok(()) }
 //! ```
 //!
-//! It is not a general DNS server: no zone apex or delegation, no DNSSEC,
-//! no wildcards, no zone transfers, one TTL for everything.
+//! Apexes declared with [`Zone::signed_apex`] / [`Zone::unsigned_apex`]
+//! make it serve a DNSSEC-signed hierarchy (RRSIG, DNSKEY, DS, NSEC; see
+//! `dnssec.rs`), with deliberately broken signatures ([`Bogus`]) and an AD
+//! bit on chosen answers ([`Zone::authentic`]) as a stand-in for a
+//! validating resolver.
+//!
+//! It is not a general DNS server: no referrals (it answers every name
+//! itself, as a recursive resolver would), no wildcards, no NSEC3, no zone
+//! transfers, one TTL for everything.
 
+mod dnssec;
 mod respond;
+mod sign;
 mod zone;
 
 use std::io;
@@ -35,7 +44,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::task::{JoinHandle, JoinSet};
 
+pub use dnssec::Bogus;
+pub use hickory_proto::rr::RecordType;
 pub use zone::{Zone, DEFAULT_TTL};
+
+use sign::Served;
 
 /// A TCP client that sends nothing for this long is disconnected.
 const TCP_IDLE: Duration = Duration::from_secs(10);
@@ -53,13 +66,13 @@ pub struct DnsServer {
 
 #[derive(Debug)]
 struct Shared {
-    zone: RwLock<Arc<Zone>>,
+    zone: RwLock<Arc<Served>>,
     answered: AtomicU64,
     answered_tcp: AtomicU64,
 }
 
 impl Shared {
-    fn zone(&self) -> Arc<Zone> {
+    fn zone(&self) -> Arc<Served> {
         // A panic elsewhere while holding the lock leaves a usable zone.
         Arc::clone(&self.zone.read().unwrap_or_else(|e| e.into_inner()))
     }
@@ -72,7 +85,7 @@ impl DnsServer {
         let (udp, tcp) = bind_pair(bind).await?;
         let addr = udp.local_addr()?;
         let shared = Arc::new(Shared {
-            zone: RwLock::new(Arc::new(zone)),
+            zone: RwLock::new(Arc::new(Served::new(zone))),
             answered: AtomicU64::new(0),
             answered_tcp: AtomicU64::new(0),
         });
@@ -107,7 +120,7 @@ impl DnsServer {
     /// carry the zone's TTL ([`DEFAULT_TTL`] unless set).
     pub fn set_zone(&self, zone: Zone) {
         let mut guard = self.shared.zone.write().unwrap_or_else(|e| e.into_inner());
-        *guard = Arc::new(zone);
+        *guard = Arc::new(Served::new(zone));
     }
 }
 

@@ -2,10 +2,10 @@
 # Regenerates the TEST-ONLY certificates and DH parameters in this folder.
 #
 # Usage: testdata/certs/generate.sh      (from anywhere; needs the `openssl` CLI, 3.0+)
-#        testdata/certs/generate.sh --add  (only the files that do not exist yet,
-#                                           signed by the existing CAs)
 #
-# Every full run creates fresh keys, so the files change, but their names do not.
+# Files that exist are kept: a run only makes what is missing (delete a file
+# to have it made again; delete ca.* and everything to start over, since the
+# leaves are signed by that CA).
 # Tests load them through `mxprobe::testkit::smtp::cert(NAME)`, which presents
 # NAME.chain.pem when it exists and NAME.crt otherwise, with the key NAME.key.
 #
@@ -22,9 +22,8 @@
 #   mx-inter               leaf signed by the intermediate; mx-inter.crt alone is
 #                          the incomplete chain, mx-inter.chain.pem the full one
 #   dh1024.pem dh2048.pem  finite-field DH parameters (`openssl dhparam`)
-#
-# Added for the trust checks (made by `--add` when missing):
-#
+#   mta-sts                RSA 2048 leaf for the MTA-STS policy hosts of the
+#                          tests, mta-sts.<name>.test for the names in $sts_names
 #   not-yet-valid          leaf valid from 2100-01-01 only, same names
 #   mx-aia                 leaf signed by the intermediate, with an AIA caIssuers
 #                          URL (http://ca.example.test/intermediate.crt, never
@@ -38,9 +37,6 @@
 # 2120 so the tests do not rot. The private keys are committed on purpose: nothing
 # here protects anything.
 set -euo pipefail
-
-add=no
-[ "${1:-}" = --add ] && add=yes
 
 cd "$(dirname "$0")"
 work=$(mktemp -d)
@@ -76,7 +72,8 @@ rsa_key() { openssl genpkey -quiet -algorithm RSA -pkeyopt "rsa_keygen_bits:$2" 
 # in the past without faking the clock.
 mkdir "$work/db"
 touch "$work/db/index.txt"
-echo 1000 >"$work/db/serial"
+# A random first serial: leaves added later must not repeat earlier serials.
+openssl rand -hex 8 >"$work/db/serial"
 cat >"$work/ca.cnf" <<CONF
 [ca]
 default_ca = test
@@ -117,95 +114,128 @@ chain() { # chain NAME ISSUER...
     cat "$name.crt" "${@/%/.crt}" >"$name.chain.pem"
 }
 
-if [ "$add" = no ]; then
-rm -f ./*.crt ./*.key ./*.pem
+# missing FILE...: true when none of the files exists yet.
+missing() {
+    local f
+    for f; do [ -e "$f" ] && return 1; done
+    return 0
+}
 
 # Root and intermediate CAs.
-rsa_key ca.key 2048
-ca_ext "$work/ca.ext"
-sign ca "/O=mxprobe tests/CN=mxprobe test CA" self sha256 "$work/ca.ext"
-rsa_key intermediate.key 2048
-ca_ext "$work/intermediate.ext" 0
-sign intermediate "/O=mxprobe tests/CN=mxprobe test intermediate CA" ca sha256 "$work/intermediate.ext"
+if missing ca.key ca.crt; then
+    rsa_key ca.key 2048
+    ca_ext "$work/ca.ext"
+    sign ca "/O=mxprobe tests/CN=mxprobe test CA" self sha256 "$work/ca.ext"
+fi
+if missing intermediate.key intermediate.crt; then
+    rsa_key intermediate.key 2048
+    ca_ext "$work/intermediate.ext" 0
+    sign intermediate "/O=mxprobe tests/CN=mxprobe test intermediate CA" ca sha256 "$work/intermediate.ext"
+fi
 
 # Leaves signed by the root.
-rsa_key mx-rsa.key 2048
-leaf mx-rsa "/CN=mx.example.test" "$names" ca sha256
-chain mx-rsa ca
+if missing mx-rsa.key mx-rsa.crt; then
+    rsa_key mx-rsa.key 2048
+    leaf mx-rsa "/CN=mx.example.test" "$names" ca sha256
+    chain mx-rsa ca
+fi
 
-openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out mx-ecdsa.key
-leaf mx-ecdsa "/CN=mx.example.test" "$names" ca sha256 digitalSignature
-chain mx-ecdsa ca
+if missing mx-ecdsa.key mx-ecdsa.crt; then
+    openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out mx-ecdsa.key
+    leaf mx-ecdsa "/CN=mx.example.test" "$names" ca sha256 digitalSignature
+    chain mx-ecdsa ca
+fi
 
-rsa_key wrong-name.key 2048
-leaf wrong-name "/CN=s120.hoster.test" "DNS:s120.hoster.test" ca sha256
-chain wrong-name ca
+if missing wrong-name.key wrong-name.crt; then
+    rsa_key wrong-name.key 2048
+    leaf wrong-name "/CN=s120.hoster.test" "DNS:s120.hoster.test" ca sha256
+    chain wrong-name ca
+fi
 
-rsa_key cn-only.key 2048
-leaf cn-only "/CN=mx.example.test" "" ca sha256
-chain cn-only ca
+if missing cn-only.key cn-only.crt; then
+    rsa_key cn-only.key 2048
+    leaf cn-only "/CN=mx.example.test" "" ca sha256
+    chain cn-only ca
+fi
 
-rsa_key rsa1024.key 1024
-leaf rsa1024 "/CN=mx.example.test" "$names" ca sha256
-chain rsa1024 ca
+if missing rsa1024.key rsa1024.crt; then
+    rsa_key rsa1024.key 1024
+    leaf rsa1024 "/CN=mx.example.test" "$names" ca sha256
+    chain rsa1024 ca
+fi
 
-rsa_key sha1.key 2048
-leaf sha1 "/CN=mx.example.test" "$names" ca sha1
-chain sha1 ca
+if missing sha1.key sha1.crt; then
+    rsa_key sha1.key 2048
+    leaf sha1 "/CN=mx.example.test" "$names" ca sha1
+    chain sha1 ca
+fi
 
-rsa_key expired.key 2048
-ext "$work/expired.ext" "$names"
-sign expired "/CN=mx.example.test" ca sha256 "$work/expired.ext" 20000101000000Z 20010101000000Z
-chain expired ca
+if missing expired.key expired.crt; then
+    rsa_key expired.key 2048
+    ext "$work/expired.ext" "$names"
+    sign expired "/CN=mx.example.test" ca sha256 "$work/expired.ext" 20000101000000Z 20010101000000Z
+    chain expired ca
+fi
 
 # Leaf signed by the intermediate.
-rsa_key mx-inter.key 2048
-leaf mx-inter "/CN=mx.example.test" "$names" intermediate sha256
-chain mx-inter intermediate ca
+if missing mx-inter.key mx-inter.crt; then
+    rsa_key mx-inter.key 2048
+    leaf mx-inter "/CN=mx.example.test" "$names" intermediate sha256
+    chain mx-inter intermediate ca
+fi
 
 # Self-signed (no authorityKeyIdentifier: there is no other issuer to name).
-rsa_key self-signed.key 2048
-cat >"$work/self.ext" <<CONF
+if missing self-signed.key self-signed.crt; then
+    rsa_key self-signed.key 2048
+    cat >"$work/self.ext" <<CONF
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
 subjectAltName = $names
 CONF
-sign self-signed "/CN=mx.example.test" self sha256 "$work/self.ext"
-
-# DH parameters for DHE tests.
-openssl dhparam -out dh1024.pem 1024 2>/dev/null
-openssl dhparam -out dh2048.pem 2048 2>/dev/null
+    sign self-signed "/CN=mx.example.test" self sha256 "$work/self.ext"
 fi
 
-# Trust-check fixtures: each made only when missing, so `--add` keeps every
-# file above (and their keys) as they are.
-missing() { [ ! -e "$1.crt" ]; }
+# DH parameters for DHE tests.
+missing dh1024.pem && openssl dhparam -out dh1024.pem 1024 2>/dev/null
+missing dh2048.pem && openssl dhparam -out dh2048.pem 2048 2>/dev/null
 
-if missing not-yet-valid; then
+# MTA-STS policy hosts of the tests (tests/it/trust_dns.rs): one leaf for
+# mta-sts.<name>.test of every name here.
+sts_names="sts-enforce sts-testing sts-none sts-invalid sts-redirect sts-type sts-large sts-missing sts-violated sts-chunked sts-mismatch sts-multi"
+if missing mta-sts.key mta-sts.crt; then
+    rsa_key mta-sts.key 2048
+    sans=""
+    for n in $sts_names; do sans="${sans:+$sans,}DNS:mta-sts.$n.test"; done
+    leaf mta-sts "/CN=mta-sts.sts-enforce.test" "$sans" ca sha256
+    chain mta-sts ca
+fi
+
+# Trust-check fixtures (tests/it/trust.rs).
+if missing not-yet-valid.key not-yet-valid.crt; then
     rsa_key not-yet-valid.key 2048
     ext "$work/not-yet-valid.ext" "$names"
     sign not-yet-valid "/CN=mx.example.test" ca sha256 "$work/not-yet-valid.ext" 21000101000000Z 21200101000000Z
     chain not-yet-valid ca
 fi
 
-if missing mx-aia; then
+if missing mx-aia.key mx-aia.crt; then
     rsa_key mx-aia.key 2048
     ext "$work/mx-aia.ext" "$names"
     echo "authorityInfoAccess = caIssuers;URI:http://ca.example.test/intermediate.crt" >>"$work/mx-aia.ext"
     sign mx-aia "/CN=mx.example.test" intermediate sha256 "$work/mx-aia.ext"
 fi
 
-if missing wrong-order; then
+if missing wrong-order.key wrong-order.crt; then
     cp mx-inter.crt wrong-order.crt
     cp mx-inter.key wrong-order.key
     cat mx-inter.crt ca.crt intermediate.crt >wrong-order.chain.pem
 fi
 
-if missing ec224; then
+if missing ec224.key ec224.crt; then
     openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-224 -out ec224.key
     leaf ec224 "/CN=mx.example.test" "$names" ca sha256 digitalSignature
     chain ec224 ca
 fi
 
-echo "$([ "$add" = yes ] && echo "added missing files; ")$(ls | wc -l) files in $(pwd)"
+echo "$(ls | wc -l) files in $(pwd)"

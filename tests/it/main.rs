@@ -10,3 +10,4 @@ mod policy;
 mod scan;
 mod smtp;
 mod trust;
+mod trust_dns;

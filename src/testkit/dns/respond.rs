@@ -9,6 +9,7 @@ use hickory_proto::op::{Edns, Message, MessageType, Metadata, OpCode, Query, Res
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 
+use super::sign::{Served, Signed};
 use super::zone::Zone;
 
 /// Longest CNAME chain followed before answering SERVFAIL (loops end here).
@@ -45,7 +46,8 @@ impl Answer {
 
 /// The answer to the query in `request`, or `None` when the request is to be
 /// ignored: unparsable, not a query, or for a name configured to be dropped.
-pub(super) fn answer(zone: &Zone, request: &[u8]) -> Option<Answer> {
+pub(super) fn answer(served: &Served, request: &[u8]) -> Option<Answer> {
+    let zone = &served.zone;
     let request = Message::from_vec(request).ok()?;
     if request.metadata.message_type != MessageType::Query {
         return None;
@@ -64,12 +66,34 @@ pub(super) fn answer(zone: &Zone, request: &[u8]) -> Option<Answer> {
         None => PLAIN_UDP_LIMIT,
     };
 
+    let dnssec_ok = request.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok);
     let rcode = match request.queries.as_slice() {
         _ if request.metadata.op_code != OpCode::Query => ResponseCode::NotImp,
-        [query] if query.query_class() == DNSClass::IN => resolve(zone, query, &mut response)?,
+        [query] if query.query_class() == DNSClass::IN => {
+            let key = key_of(query.name());
+            if zone.validation_failure.contains(&key) && !request.metadata.checking_disabled {
+                ResponseCode::ServFail
+            } else {
+                // RFC 6840 §5.7: AD only for a client that asked about DNSSEC.
+                response.metadata.authentic_data =
+                    zone.authentic.contains(&key) && (dnssec_ok || request.metadata.authentic_data);
+                match served.signed.as_ref().and_then(|s| {
+                    s.cut_of(&key, query.query_type() == RecordType::DS)
+                        .map(|z| (s, z))
+                }) {
+                    Some((signed, _)) => {
+                        resolve_signed(served, signed, query, dnssec_ok, &mut response)?
+                    }
+                    None => resolve(zone, query, &mut response)?,
+                }
+            }
+        }
         [_] => ResponseCode::Refused,
         _ => ResponseCode::FormErr,
     };
+    if rcode == ResponseCode::ServFail {
+        response.metadata.authentic_data = false;
+    }
     response.metadata.response_code = rcode;
     Some(Answer {
         message: response,
@@ -117,6 +141,86 @@ fn resolve(zone: &Zone, query: &Query, response: &mut Message) -> Option<Respons
         }
         response.add_answers(matching);
         return Some(ResponseCode::NoError);
+    }
+    response.answers.clear();
+    Some(ResponseCode::ServFail)
+}
+
+/// Like [`resolve`], for a name inside a zone cut: the answer from the zone
+/// that holds it, with RRSIGs and NSEC denial when `dnssec_ok`.
+fn resolve_signed(
+    served: &Served,
+    signed: &Signed,
+    query: &Query,
+    dnssec_ok: bool,
+    response: &mut Message,
+) -> Option<ResponseCode> {
+    let zone = &served.zone;
+    let qtype = query.query_type();
+    let follow_cnames = !matches!(qtype, RecordType::CNAME | RecordType::ANY);
+    let mut owner = query.name().clone();
+    for _ in 0..=MAX_CHAIN {
+        let key = key_of(&owner);
+        if zone.no_answer.contains(&key) {
+            return None;
+        }
+        if zone.servfail.contains(&key) {
+            response.answers.clear();
+            return Some(ResponseCode::ServFail);
+        }
+        // A CNAME target outside every cut ends the chain here.
+        let Some(z) = signed.cut_of(&key, qtype == RecordType::DS) else {
+            return Some(ResponseCode::NoError);
+        };
+        let with_sig = dnssec_ok && signed.is_signed(z);
+        let sets = signed.rrsets(z, &key);
+        let add = |response: &mut Message, set: &super::sign::RRset, to_answers: bool| {
+            let mut records = set.records.clone();
+            if with_sig {
+                records.extend(served.rrsig_for(set));
+            }
+            if to_answers {
+                response.add_answers(records);
+            } else {
+                response.add_authorities(records);
+            }
+        };
+        if let Some(cname) = sets
+            .iter()
+            .find(|s| follow_cnames && s.rtype == RecordType::CNAME)
+        {
+            add(response, cname, true);
+            match cname.records.first().map(|r| &r.data) {
+                Some(RData::CNAME(target)) => owner = target.0.clone(),
+                _ => return Some(ResponseCode::NoError),
+            }
+            continue;
+        }
+        let matching: Vec<&super::sign::RRset> = sets
+            .iter()
+            .filter(|s| {
+                (qtype == RecordType::ANY && s.rtype != RecordType::NSEC) || s.rtype == qtype
+            })
+            .collect();
+        if !matching.is_empty() {
+            for set in matching {
+                add(response, set, true);
+            }
+            return Some(ResponseCode::NoError);
+        }
+        if let Some(soa) = signed.soa(z) {
+            add(response, soa, false);
+        }
+        if with_sig {
+            for nsec in signed.denial(z, &owner) {
+                add(response, nsec, false);
+            }
+        }
+        return Some(if signed.exists(z, &owner) {
+            ResponseCode::NoError
+        } else {
+            ResponseCode::NXDomain
+        });
     }
     response.answers.clear();
     Some(ResponseCode::ServFail)
@@ -186,6 +290,10 @@ mod tests {
     use std::str::FromStr;
 
     use super::*;
+
+    fn answer(zone: &Zone, request: &[u8]) -> Option<Answer> {
+        super::answer(&Served::new(zone.clone()), request)
+    }
 
     fn query(name: &str, qtype: RecordType, edns: Option<u16>) -> Vec<u8> {
         let mut message = Message::query();

@@ -26,6 +26,15 @@ pub struct Zone {
     pub(super) servfail: BTreeSet<String>,
     pub(super) no_answer: BTreeSet<String>,
     pub(super) ttl: u32,
+    /// Zone cuts (see `dnssec.rs`): apex → PKCS#8 Ed25519 key when signed.
+    pub(super) apexes: BTreeMap<String, Option<Vec<u8>>>,
+    /// RRsets served with a broken signature: (owner, type code) → how.
+    pub(super) bogus: BTreeMap<(String, u16), super::Bogus>,
+    /// Names whose answers carry the AD bit (a validating resolver's word).
+    pub(super) authentic: BTreeSet<String>,
+    /// Names answered SERVFAIL unless the query sets CD, as a validating
+    /// resolver answers a bogus name.
+    pub(super) validation_failure: BTreeSet<String>,
 }
 
 impl Default for Zone {
@@ -43,6 +52,10 @@ impl Zone {
             servfail: BTreeSet::new(),
             no_answer: BTreeSet::new(),
             ttl: DEFAULT_TTL,
+            apexes: BTreeMap::new(),
+            bogus: BTreeMap::new(),
+            authentic: BTreeSet::new(),
+            validation_failure: BTreeSet::new(),
         }
     }
 
@@ -265,7 +278,7 @@ impl Zone {
         Ok(())
     }
 
-    fn or_panic(&mut self, result: Result<(), String>, method: &str) -> &mut Self {
+    pub(super) fn or_panic(&mut self, result: Result<(), String>, method: &str) -> &mut Self {
         if let Err(e) = result {
             panic!("Zone::{method}: {e}");
         }

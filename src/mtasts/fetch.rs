@@ -1,0 +1,181 @@
+//! Fetching `https://mta-sts.<domain>/.well-known/mta-sts.txt` (RFC 8461
+//! §3.3) the way a sender must: the host's addresses from mxprobe's own
+//! resolver (never the system's), HTTPS with a verified certificate for
+//! `mta-sts.<domain>`, no redirects (a 3xx is a failure), `text/plain`
+//! only, the body capped ([`super::http::MAX_BODY`]) and the whole fetch
+//! bounded by the scan's timeout.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use rustls::pki_types::ServerName;
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+use super::http;
+use super::pkix::Trust;
+use super::policy::Policy;
+use crate::dns::Resolver;
+
+/// Where the policy lives below the policy host.
+pub const WELL_KNOWN: &str = "/.well-known/mta-sts.txt";
+
+/// Outcome of the fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FetchStatus {
+    /// Fetched and parsed.
+    Ok,
+    /// No policy could be fetched: DNS, connection, certificate, HTTP
+    /// status, redirect, size, timeout.
+    Unreachable,
+    /// Fetched, but not a valid policy (or not `text/plain`).
+    Invalid,
+}
+
+/// The policy fetch and what it brought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyFetch {
+    pub url: String,
+    pub status: FetchStatus,
+    /// The address that answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<IpAddr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Why `status` is not `ok`, one line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Policy>,
+}
+
+/// Fetch and parse the policy of `domain` (A-labels).
+pub async fn fetch(
+    resolver: &Resolver,
+    trust: &Trust,
+    domain: &str,
+    port: u16,
+    timeout: Duration,
+) -> PolicyFetch {
+    let host = format!("mta-sts.{domain}");
+    let url = if port == 443 {
+        format!("https://{host}{WELL_KNOWN}")
+    } else {
+        format!("https://{host}:{port}{WELL_KNOWN}")
+    };
+    let mut result = PolicyFetch {
+        url,
+        status: FetchStatus::Unreachable,
+        ip: None,
+        http_status: None,
+        content_type: None,
+        error: None,
+        policy: None,
+    };
+    let fetched = tokio::time::timeout(timeout, get(resolver, trust, &host, port, timeout)).await;
+    let (ip, response) = match fetched {
+        Err(_) => {
+            result.error = Some(format!("no policy from {host} within {timeout:?}"));
+            return result;
+        }
+        Ok(Err(e)) => {
+            result.error = Some(e);
+            return result;
+        }
+        Ok(Ok(got)) => got,
+    };
+    result.ip = Some(ip);
+    result.http_status = Some(response.status);
+    result.content_type = response.content_type.clone();
+    match response.status {
+        200 => {}
+        300..=399 => {
+            let to = response.location.as_deref().unwrap_or("nowhere");
+            result.error = Some(format!(
+                "HTTP {} redirect to {to}: RFC 8461 §3.3 forbids following redirects",
+                response.status
+            ));
+            return result;
+        }
+        other => {
+            result.error = Some(format!("HTTP {other}"));
+            return result;
+        }
+    }
+    result.status = FetchStatus::Invalid;
+    match response.content_type.as_deref() {
+        Some(ct) if http::is_text_plain(ct) => {}
+        Some(ct) => {
+            result.error = Some(format!("Content-Type {ct:?} is not text/plain"));
+            return result;
+        }
+        None => {
+            result.error = Some("no Content-Type; text/plain is required".into());
+            return result;
+        }
+    }
+    let Ok(text) = String::from_utf8(response.body) else {
+        result.error = Some("policy is not UTF-8 text".into());
+        return result;
+    };
+    match Policy::parse(&text) {
+        Ok(policy) => {
+            result.status = FetchStatus::Ok;
+            result.policy = Some(policy);
+        }
+        Err(e) => result.error = Some(e),
+    }
+    result
+}
+
+/// Resolve, connect (address after address), TLS, request, response.
+async fn get(
+    resolver: &Resolver,
+    trust: &Trust,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<(IpAddr, http::Response), String> {
+    let addrs = resolver
+        .addresses(host)
+        .await
+        .map_err(|e| format!("cannot resolve the policy host: {e}"))?;
+    if addrs.is_empty() {
+        return Err(format!("{host} has no address"));
+    }
+    let name = ServerName::try_from(host.to_owned())
+        .map_err(|_| format!("{host:?} is not a valid server name"))?;
+    let mut last = String::new();
+    for ip in addrs {
+        let addr = SocketAddr::new(ip, port);
+        let tcp = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => {
+                last = format!("connect to {addr}: {e}");
+                continue;
+            }
+            Err(_) => {
+                last = format!("connect to {addr}: timed out");
+                continue;
+            }
+        };
+        let connector = TlsConnector::from(trust.client());
+        let mut tls = connector
+            .connect(name.clone(), tcp)
+            .await
+            .map_err(|e| format!("TLS with {host} at {addr}: {e}"))?;
+        tls.write_all(http::request(host, super::fetch::WELL_KNOWN).as_bytes())
+            .await
+            .map_err(|e| format!("sending the request to {addr}: {e}"))?;
+        let response = http::read_response(&mut tls)
+            .await
+            .map_err(|e| format!("{host} at {addr}: {e}"))?;
+        return Ok((ip, response));
+    }
+    Err(last)
+}

@@ -1,0 +1,273 @@
+//! The two TXT records: `_mta-sts.<domain>` (RFC 8461 §3.1) and
+//! `_smtp._tls.<domain>` (RFC 8460 §3). Pure parsers over the strings the
+//! resolver returns (character-strings already concatenated).
+//!
+//! Both follow the same rules: records that do not start with the version
+//! tag are someone else's and ignored; exactly one must remain; fields are
+//! `key=value` separated by `;` with optional spaces or tabs around it.
+
+use serde::{Deserialize, Serialize};
+
+/// The state of a TXT record that must exist exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TxtStatus {
+    /// Exactly one record with the version tag, well formed.
+    Ok,
+    /// No record with the version tag (also NXDOMAIN and NODATA).
+    Missing,
+    /// Several records, or one that is not well formed.
+    Invalid,
+    /// The lookup failed (SERVFAIL, timeout): nothing can be said.
+    DnsError,
+}
+
+/// A parsed `v=STSv1` record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StsRecord {
+    /// `id=`: 1 to 32 letters and digits.
+    pub id: String,
+}
+
+/// A parsed `v=TLSRPTv1` record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsRptRecord {
+    /// `rua=` destinations, `mailto:` or `https:` URIs.
+    pub rua: Vec<String>,
+}
+
+/// The records carrying `tag` (`v=STSv1`, `v=TLSRPTv1`) among `records`.
+/// The tag must be followed by `;`, spaces or the end of the record, so
+/// `v=STSv10` is not one of ours.
+pub fn tagged<'a>(records: &'a [String], tag: &str) -> Vec<&'a str> {
+    records
+        .iter()
+        .map(String::as_str)
+        .filter(|r| {
+            r.strip_prefix(tag)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([';', ' ', '\t']))
+        })
+        .collect()
+}
+
+/// Parse one `v=STSv1` record (RFC 8461 §3.1 ABNF).
+pub fn parse_sts(record: &str) -> Result<StsRecord, String> {
+    let fields = fields(record, "v=STSv1")?;
+    let mut id = None;
+    for (key, value) in fields {
+        if key == "id" {
+            if id.is_some() {
+                return Err("id= given twice".into());
+            }
+            if value.is_empty()
+                || value.len() > 32
+                || !value.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
+                return Err(format!("id={value:?} must be 1 to 32 letters and digits"));
+            }
+            id = Some(value.to_owned());
+        } else {
+            extension(key, value)?;
+        }
+    }
+    id.map(|id| StsRecord { id })
+        .ok_or_else(|| "no id= field".into())
+}
+
+/// Parse one `v=TLSRPTv1` record (RFC 8460 §3 ABNF).
+pub fn parse_tlsrpt(record: &str) -> Result<TlsRptRecord, String> {
+    let fields = fields(record, "v=TLSRPTv1")?;
+    let mut rua = None;
+    for (key, value) in fields {
+        if key == "rua" {
+            if rua.is_some() {
+                return Err("rua= given twice".into());
+            }
+            let uris: Vec<String> = value.split(',').map(|u| u.trim().to_owned()).collect();
+            for uri in &uris {
+                check_rua(uri)?;
+            }
+            rua = Some(uris);
+        } else {
+            extension(key, value)?;
+        }
+    }
+    rua.map(|rua| TlsRptRecord { rua })
+        .ok_or_else(|| "no rua= field".into())
+}
+
+/// The `key=value` fields after the version tag.
+fn fields<'a>(record: &'a str, tag: &str) -> Result<Vec<(&'a str, &'a str)>, String> {
+    let rest = record
+        .strip_prefix(tag)
+        .ok_or_else(|| format!("does not start with {tag}"))?;
+    let mut out = Vec::new();
+    let mut parts = rest.split(';').peekable();
+    // The first part is what follows the tag: only blanks.
+    if let Some(first) = parts.next() {
+        if !first.trim_matches([' ', '\t']).is_empty() {
+            return Err(format!("expected ';' after {tag}"));
+        }
+    }
+    while let Some(part) = parts.next() {
+        let field = part.trim_matches([' ', '\t']);
+        if field.is_empty() {
+            // A trailing ';' is allowed; an empty field in the middle is not.
+            if parts.peek().is_none() {
+                break;
+            }
+            return Err("empty field between ';'".into());
+        }
+        let (key, value) = field
+            .split_once('=')
+            .ok_or_else(|| format!("field {field:?} is not key=value"))?;
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+/// An extension field: a name of letters, digits, `_`, `-`, `.` (32 at
+/// most) and a value of printable characters other than `;` and `=`.
+fn extension(key: &str, value: &str) -> Result<(), String> {
+    let key_ok = !key.is_empty()
+        && key.len() <= 32
+        && key
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    let value_ok = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| (0x21..=0x7e).contains(&b) && b != b';' && b != b'=');
+    if key_ok && value_ok {
+        Ok(())
+    } else {
+        Err(format!("malformed field {key}={value}"))
+    }
+}
+
+/// `mailto:` with an address, or `https:` with a host.
+fn check_rua(uri: &str) -> Result<(), String> {
+    let lower = uri.to_ascii_lowercase();
+    if let Some(address) = lower.strip_prefix("mailto:") {
+        let address = address.split('?').next().unwrap_or("");
+        match address.split_once('@') {
+            Some((local, domain)) if !local.is_empty() && domain.contains('.') => Ok(()),
+            _ => Err(format!("rua {uri:?}: not a mail address")),
+        }
+    } else if let Some(rest) = lower.strip_prefix("https://") {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if host.is_empty() || host.contains(char::is_whitespace) {
+            Err(format!("rua {uri:?}: no host"))
+        } else {
+            Ok(())
+        }
+    } else {
+        Err(format!("rua {uri:?}: only mailto: and https: are allowed"))
+    }
+}
+
+/// The verdict on a record set for `tag`: its status, the one record, and
+/// why it is not `ok`.
+pub fn judge<T>(
+    records: &[String],
+    tag: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> (TxtStatus, Option<T>, Option<String>) {
+    let ours = tagged(records, tag);
+    match ours.as_slice() {
+        [] => (TxtStatus::Missing, None, None),
+        [one] => match parse(one) {
+            Ok(parsed) => (TxtStatus::Ok, Some(parsed), None),
+            Err(e) => (TxtStatus::Invalid, None, Some(e)),
+        },
+        several => (
+            TxtStatus::Invalid,
+            None,
+            Some(format!(
+                "{} records start with {tag}; exactly one is allowed",
+                several.len()
+            )),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sts_records() {
+        let ok = [
+            ("v=STSv1; id=20240101T000000", "20240101T000000"),
+            ("v=STSv1;id=abc", "abc"),
+            ("v=STSv1; id=abc;", "abc"),
+            ("v=STSv1 ;\tid=abc ; ext=x.y", "abc"),
+        ];
+        for (record, id) in ok {
+            assert_eq!(
+                parse_sts(record).map(|r| r.id),
+                Ok(id.to_owned()),
+                "{record}"
+            );
+        }
+        let bad = [
+            ("v=STSv1", "no id"),
+            ("v=STSv1; id=", "must be 1 to 32"),
+            ("v=STSv1; id=a-b", "must be 1 to 32"),
+            (
+                "v=STSv1; id=123456789012345678901234567890123",
+                "must be 1 to 32",
+            ),
+            ("v=STSv1; id=a; id=b", "twice"),
+            ("v=STSv1 id=a", "expected ';'"),
+            ("v=STSv1; id=a;; x=y", "empty field"),
+            ("v=STSv1; junk", "not key=value"),
+            ("v=STSv1; id=a; =x", "malformed"),
+        ];
+        for (record, why) in bad {
+            let err = parse_sts(record).expect_err(record);
+            assert!(err.contains(why), "{record}: {err}");
+        }
+    }
+
+    #[test]
+    fn tlsrpt_records() {
+        let r = parse_tlsrpt("v=TLSRPTv1; rua=mailto:tls@example.org, https://r.example.org/tls")
+            .expect("valid");
+        assert_eq!(
+            r.rua,
+            ["mailto:tls@example.org", "https://r.example.org/tls"]
+        );
+        for (record, why) in [
+            ("v=TLSRPTv1;", "no rua"),
+            ("v=TLSRPTv1; rua=ftp://x.example", "only mailto"),
+            ("v=TLSRPTv1; rua=mailto:nobody", "not a mail address"),
+            ("v=TLSRPTv1; rua=https://", "no host"),
+            ("v=TLSRPTv1; rua=mailto:a@b.c; rua=mailto:d@e.f", "twice"),
+        ] {
+            let err = parse_tlsrpt(record).expect_err(record);
+            assert!(err.contains(why), "{record}: {err}");
+        }
+    }
+
+    #[test]
+    fn only_one_tagged_record_may_remain() {
+        let records = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let j = |list: &[&str]| judge(&records(list), "v=STSv1", parse_sts);
+        assert_eq!(j(&[]).0, TxtStatus::Missing);
+        assert_eq!(j(&["v=spf1 -all", "v=STSv10; id=1"]).0, TxtStatus::Missing);
+        let (status, record, _) = j(&["v=spf1 -all", "v=STSv1; id=1"]);
+        assert_eq!(
+            (status, record.map(|r| r.id)),
+            (TxtStatus::Ok, Some("1".into()))
+        );
+        let (status, _, why) = j(&["v=STSv1; id=1", "v=STSv1; id=2"]);
+        assert_eq!(status, TxtStatus::Invalid);
+        assert!(why.is_some_and(|w| w.contains("2 records")));
+        assert_eq!(j(&["v=STSv1; nope"]).0, TxtStatus::Invalid);
+    }
+}
