@@ -119,6 +119,36 @@ kinds! {
         "ask the address's owner for a PTR record naming the host, with an A/AAAA record back to the address";
     "ptr-mismatch", Medium, "no PTR name of the address resolves back to it (no forward-confirmed reverse DNS)",
         "make the PTR name's A/AAAA record point back to the address, or fix the PTR record";
+    // DANE (RFC 7672) and DNSSEC.
+    "dane-mismatch", Critical, "DANE applies but the presented chain matches no TLSA record: DANE senders defer mail",
+        "publish TLSA records for the certificate in use (before a rollover: old and new), or fix the chain";
+    "dane-bogus", High, "DNSSEC validation of the MX, address or TLSA records fails (bogus): DANE senders defer mail",
+        "fix the zone's signatures (expired RRSIGs, DS records not matching the DNSKEY)";
+    "dane-unusable-records", Medium, "TLSA records exist, but none is usable for SMTP (PKIX-TA/PKIX-EE, RFC 7672 §3.1.3)",
+        "publish DANE-EE (3 1 1) or DANE-TA (2 1 1) records";
+    "dane-no-rollover", Low, "a single usable TLSA record: a key or certificate change breaks DANE",
+        "publish a second record (the next key, or the issuing CA as DANE-TA) before rolling over";
+    "dane-missing", Info, "the MX host's records are DNSSEC-signed but it publishes no TLSA records",
+        "publish TLSA records (_25._tcp.<mx>) for the MX host's certificate: DANE-EE 3 1 1";
+    "dnssec-missing", Info, "the MX records or the MX host are not DNSSEC-signed: DANE cannot protect this domain",
+        "sign the zone (DNSSEC), then publish TLSA records for the MX hosts";
+    // MTA-STS (RFC 8461) and TLS-RPT (RFC 8460).
+    "mta-sts-txt-missing", Info, "no MTA-STS policy (_mta-sts TXT record)",
+        "publish an MTA-STS policy (testing mode first) to protect mail from downgrade attacks";
+    "mta-sts-txt-invalid", Medium, "the _mta-sts TXT record is invalid (several records, or malformed)",
+        "publish exactly one record: v=STSv1; id=<a new id for every policy change>";
+    "mta-sts-policy-unreachable", High, "the MTA-STS policy cannot be fetched",
+        "serve https://mta-sts.<domain>/.well-known/mta-sts.txt with a valid certificate, without redirects";
+    "mta-sts-policy-invalid", Medium, "the MTA-STS policy file is invalid",
+        "serve a text/plain policy with version: STSv1, mode, mx and max_age lines";
+    "mta-sts-mx-mismatch", High, "an MX host matches no mx: pattern of the MTA-STS policy: policy-following senders refuse it",
+        "list every MX host in the policy (mx: lines), then change the policy id";
+    "mta-sts-enforce-violated", Critical, "under an enforce policy, senders refuse this MX address (no TLS 1.2+ or no valid certificate for the MX name)",
+        "fix TLS and the certificate of the MX, or switch the policy to testing mode until it is fixed";
+    "tls-rpt-missing", Info, "no TLS-RPT record (_smtp._tls): no reports of failed TLS deliveries",
+        "publish v=TLSRPTv1; rua=mailto:<address>";
+    "tls-rpt-invalid", Low, "the TLS-RPT record is invalid",
+        "publish exactly one v=TLSRPTv1 record with an rua= of mailto: or https: URIs";
     // The enumeration itself.
     "enumeration-incomplete", Info, "not everything could be tested: the server refused further connections",
         "rerun later or with fewer connections (--per-host 1); the other findings may be incomplete";

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use super::{catalogue, Finding, Policy};
 use crate::cert::verify::ChainProblem;
 use crate::cert::CertInfo;
+use crate::dane::{DaneCheck, DaneOutcome, DaneState};
+use crate::dns::DnssecStatus;
 use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, ProbeStatus};
+use crate::mtasts::{FetchStatus, Mode, TxtStatus};
 use crate::smtp::Step;
 use crate::tls::cipher::{Catalogue, CipherSpec};
 use crate::tls::enumerate::{Enumeration, VersionScan};
@@ -54,10 +57,14 @@ pub(super) fn findings(policy: &Policy, report: &DomainReport, now: i64) -> Vec<
         DomainStatus::NullMx => sink.add("null-mx", error),
         DomainStatus::DnsError => sink.add("dns-error", format!("MX lookup failed: {error}")),
     }
+    sts_findings(&mut sink, report);
     for mx in &report.mx {
         sink.mx = Some(mx.host.clone());
         sink.address = None;
         mx_findings(&mut sink, mx);
+        if let Some(d) = &mx.dane {
+            dane_findings(&mut sink, d);
+        }
         for a in &mx.addresses {
             sink.address = Some((a.ip, a.port));
             address_findings(&mut sink, a, now);
@@ -81,6 +88,141 @@ fn mx_findings(sink: &mut Sink, mx: &MxReport) {
     } else if mx.addresses.is_empty() {
         sink.add("dns-error", format!("MX {} has no address", mx.host));
     }
+}
+
+/// DANE for one MX host (RFC 7672).
+fn dane_findings(sink: &mut Sink, d: &DaneCheck) {
+    let statuses = [d.mx_dnssec, d.address_dnssec, d.tlsa_dnssec];
+    if d.state == DaneState::Bogus || statuses.contains(&DnssecStatus::Bogus) {
+        let why = d
+            .errors
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "a lookup was bogus".into());
+        sink.add("dane-bogus", why);
+    }
+    let failed: Vec<String> = d
+        .addresses
+        .iter()
+        .filter(|a| a.outcome != DaneOutcome::Match)
+        .map(|a| {
+            let detail = a
+                .detail
+                .as_deref()
+                .map(|x| format!(": {x}"))
+                .unwrap_or_default();
+            format!("{}:{} {}{detail}", a.ip, a.port, kebab(&a.outcome))
+        })
+        .collect();
+    if d.state == DaneState::Applies && !failed.is_empty() {
+        sink.add(
+            "dane-mismatch",
+            format!("{}: {}", d.tlsa_name, failed.join("; ")),
+        );
+    }
+    if d.state == DaneState::Unusable {
+        let records: Vec<String> = d
+            .records
+            .iter()
+            .map(|r| format!("{} {} {}", r.usage, r.selector, r.matching))
+            .collect();
+        sink.add(
+            "dane-unusable-records",
+            format!(
+                "{}: TLSA {} (none DANE-TA or DANE-EE)",
+                d.tlsa_name,
+                records.join(", ")
+            ),
+        );
+    }
+    if d.state == DaneState::None && d.mx_dnssec == DnssecStatus::Secure {
+        sink.add(
+            "dane-missing",
+            format!("no TLSA records at {}", d.tlsa_name),
+        );
+    }
+    if d.state == DaneState::Applies && d.usable == 1 {
+        sink.add(
+            "dane-no-rollover",
+            format!("{}: one usable TLSA record", d.tlsa_name),
+        );
+    }
+    if d.mx_dnssec == DnssecStatus::Insecure || d.state == DaneState::NotSecure {
+        let what = if d.mx_dnssec == DnssecStatus::Insecure {
+            "the MX records are not signed".to_string()
+        } else {
+            format!(
+                "TLSA records at {} but not everything on the way is signed",
+                d.tlsa_name
+            )
+        };
+        sink.add("dnssec-missing", what);
+    }
+}
+
+/// MTA-STS and TLS-RPT of the domain (RFC 8461, RFC 8460).
+fn sts_findings(sink: &mut Sink, report: &DomainReport) {
+    if let Some(sts) = &report.mta_sts {
+        let error = sts.error.clone().unwrap_or_default();
+        match sts.txt {
+            TxtStatus::Missing => sink.add(
+                "mta-sts-txt-missing",
+                format!("no TXT record at _mta-sts.{}", report.target.name()),
+            ),
+            TxtStatus::Invalid => sink.add("mta-sts-txt-invalid", error),
+            TxtStatus::Ok | TxtStatus::DnsError => {}
+        }
+        if let Some(fetch) = &sts.policy {
+            let why = fetch.error.clone().unwrap_or_default();
+            match fetch.status {
+                FetchStatus::Unreachable => sink.add(
+                    "mta-sts-policy-unreachable",
+                    format!("{}: {why}", fetch.url),
+                ),
+                FetchStatus::Invalid => {
+                    sink.add("mta-sts-policy-invalid", format!("{}: {why}", fetch.url))
+                }
+                FetchStatus::Ok => {}
+            }
+        }
+        // Mode `none` withdraws the policy: senders ignore its mx lines.
+        let withdrawn = sts.policy().is_some_and(|p| p.mode == Mode::None);
+        for host in sts.mx_mismatch.iter().filter(|_| !withdrawn) {
+            let previous = sink.mx.replace(host.clone());
+            sink.add(
+                "mta-sts-mx-mismatch",
+                format!("MX {host} matches no mx: pattern of the policy"),
+            );
+            sink.mx = previous;
+        }
+        for v in &sts.violations {
+            let (mx, address) = (
+                sink.mx.replace(v.mx.clone()),
+                sink.address.replace((v.ip, v.port)),
+            );
+            sink.add("mta-sts-enforce-violated", v.reason.clone());
+            (sink.mx, sink.address) = (mx, address);
+        }
+    }
+    if let Some(rpt) = &report.tls_rpt {
+        match rpt.status {
+            TxtStatus::Missing => sink.add(
+                "tls-rpt-missing",
+                format!("no TXT record at _smtp._tls.{}", report.target.name()),
+            ),
+            TxtStatus::Invalid => {
+                sink.add("tls-rpt-invalid", rpt.error.clone().unwrap_or_default())
+            }
+            TxtStatus::Ok | TxtStatus::DnsError => {}
+        }
+    }
+}
+
+fn kebab<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn address_findings(sink: &mut Sink, a: &AddressReport, now: i64) {

@@ -177,6 +177,16 @@ async fn the_iana_anchor_does_not_vouch_for_a_private_island() {
     let r = resolver(&lab.dns, DnssecMode::Validate, None);
     let mx = r.mx("good.test").await;
     assert_ne!(mx.status, DnssecStatus::Secure, "{mx:?}");
+    // Nothing validates from the root here: that is said once, as
+    // indeterminate, and never passed off as a bogus answer.
+    assert_eq!(mx.status, DnssecStatus::Indeterminate, "{mx:?}");
+    assert!(
+        mx.error
+            .as_deref()
+            .unwrap_or("")
+            .contains("DNSSEC cannot be validated through"),
+        "{mx:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -224,13 +234,31 @@ fn cert_sha256(pem_file: &str) -> Vec<u8> {
 }
 
 fn json(out: &std::process::Output) -> Value {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::assert_ran(out);
     serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+/// The finding IDs of a domain's report.
+fn finding_ids(domain: &Value) -> Vec<String> {
+    domain["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter_map(|f| f["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `want` are among the domain's findings, `not` are not.
+fn assert_findings(domain: &Value, want: &[&str], not: &[&str]) {
+    let ids = finding_ids(domain);
+    for id in want {
+        assert!(ids.iter().any(|i| i == id), "{id} missing: {ids:?}");
+    }
+    for id in not {
+        assert!(!ids.iter().any(|i| i == id), "{id} unexpected: {ids:?}");
+    }
 }
 
 fn by_name(doc: &Value) -> HashMap<String, Value> {
@@ -269,12 +297,13 @@ async fn dane_through_the_binary() {
     };
     z.signed_apex("test")
         .signed_apex("good.test")
+        .signed_apex("notlsa.test")
         .signed_apex("wrong.test")
         .signed_apex("pkix.test")
         .signed_apex("bad.test")
         .signed_apex("example.test")
         .unsigned_apex("plain.test");
-    for d in ["good", "wrong", "pkix", "bad", "plain"] {
+    for d in ["good", "notlsa", "wrong", "pkix", "bad", "plain"] {
         z.mx(&format!("{d}.test"), 10, &format!("mx.{d}.test"))
             .a(&format!("mx.{d}.test"), ip);
     }
@@ -302,6 +331,7 @@ async fn dane_through_the_binary() {
     a.push(anchor.display().to_string());
     a.extend(args(&[
         "good.test",
+        "notlsa.test",
         "wrong.test",
         "pkix.test",
         "bad.test",
@@ -353,6 +383,44 @@ async fn dane_through_the_binary() {
     assert_eq!(ta["state"], "applies", "{ta:#}");
     assert_eq!(ta["addresses"][0]["outcome"], "match");
     assert!(d["good.test"].get("mta_sts").is_none(), "--no-mta-sts");
+
+    // The findings each case makes under the default policy.
+    let dane_ids = [
+        "dane-mismatch",
+        "dane-bogus",
+        "dane-unusable-records",
+        "dane-no-rollover",
+        "dane-missing",
+        "dnssec-missing",
+    ];
+    assert_findings(&d["good.test"], &[], &dane_ids);
+    assert_findings(
+        &d["notlsa.test"],
+        &["dane-missing"],
+        &["dane-mismatch", "dnssec-missing"],
+    );
+    assert_findings(
+        &d["wrong.test"],
+        &["dane-mismatch", "dane-no-rollover"],
+        &["dane-bogus"],
+    );
+    assert_findings(
+        &d["pkix.test"],
+        &["dane-unusable-records"],
+        &["dane-mismatch"],
+    );
+    assert_findings(&d["bad.test"], &["dane-bogus"], &["dane-mismatch"]);
+    assert_findings(
+        &d["plain.test"],
+        &["dnssec-missing"],
+        &["dane-mismatch", "dane-bogus"],
+    );
+    assert_findings(&d["ta.test"], &["dane-no-rollover"], &["dane-mismatch"]);
+    let mismatch = d["wrong.test"]["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["id"] == "dane-mismatch"))
+        .expect("finding");
+    assert_eq!(mismatch["severity"], "critical");
 }
 
 /// The CSV columns and `--dnssec ad` through the binary.
@@ -616,6 +684,49 @@ async fn mta_sts_and_tls_rpt_through_the_binary() {
         "no fetch without a record"
     );
     assert_eq!(sts("sts-multi")["txt"], "invalid");
+
+    // The findings each case makes under the default policy.
+    let sts_ids = [
+        "mta-sts-txt-missing",
+        "mta-sts-txt-invalid",
+        "mta-sts-policy-unreachable",
+        "mta-sts-policy-invalid",
+        "mta-sts-mx-mismatch",
+        "mta-sts-enforce-violated",
+    ];
+    let f = |name: &str| &d[&format!("{name}.test")];
+    assert_findings(f("sts-enforce"), &[], &sts_ids);
+    assert_findings(
+        f("sts-enforce"),
+        &[],
+        &["tls-rpt-missing", "tls-rpt-invalid"],
+    );
+    assert_findings(
+        f("sts-violated"),
+        &["mta-sts-enforce-violated"],
+        &["mta-sts-mx-mismatch"],
+    );
+    assert_findings(
+        f("sts-mismatch"),
+        &["mta-sts-mx-mismatch"],
+        &["mta-sts-enforce-violated"],
+    );
+    assert_findings(f("sts-invalid"), &["mta-sts-policy-invalid"], &[]);
+    assert_findings(f("sts-type"), &["mta-sts-policy-invalid"], &[]);
+    assert_findings(f("sts-redirect"), &["mta-sts-policy-unreachable"], &[]);
+    assert_findings(
+        f("sts-missing"),
+        &["mta-sts-txt-missing", "tls-rpt-missing"],
+        &[],
+    );
+    assert_findings(f("sts-multi"), &["mta-sts-txt-invalid"], &[]);
+    assert_findings(f("sts-none"), &["tls-rpt-invalid"], &sts_ids);
+    let violated = f("sts-violated")["findings"]
+        .as_array()
+        .and_then(|l| l.iter().find(|x| x["id"] == "mta-sts-enforce-violated"))
+        .expect("finding");
+    assert_eq!(violated["mx"], "mail.sts-violated.test");
+    assert_eq!(violated["severity"], "critical");
 
     // Every fetch asked for the well-known path of its own policy host.
     let requests = https.requests();

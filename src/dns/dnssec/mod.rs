@@ -126,6 +126,12 @@ pub struct SecureResolver {
 struct Inner {
     stub: Stub,
     mode: DnssecMode,
+    /// Whether the nameservers return what validation needs, found out once
+    /// (see `SecureResolver::unavailable`): `Some(why)` when they do not.
+    unavailable: tokio::sync::OnceCell<Option<String>>,
+    /// The top of the trust anchors' tree: the root, or the owner of a
+    /// `--trust-anchor` file's DNSKEY records.
+    anchor_top: Name,
     anchors: Arc<TrustAnchors>,
     /// Bound on one validating attempt: its queries for DNSKEY and DS too.
     deadline: Duration,
@@ -154,6 +160,12 @@ impl SecureResolver {
         } else {
             resolver.nameservers.clone()
         };
+        let anchor_top = dnssec
+            .trust_anchor
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|text| anchor_owner(&text))
+            .unwrap_or_else(Name::root);
         let anchors = match &dnssec.trust_anchor {
             None => TrustAnchors::default(),
             Some(path) => TrustAnchors::from_file(path).map_err(|e| DnsError::Setup {
@@ -176,6 +188,8 @@ impl SecureResolver {
                     attempts,
                 },
                 mode: dnssec.mode,
+                unavailable: tokio::sync::OnceCell::new(),
+                anchor_top,
                 anchors: Arc::new(anchors),
                 // A validation walks a few zones: DNSKEY and DS of each.
                 deadline: per_query.saturating_mul(4),
@@ -279,6 +293,50 @@ impl SecureResolver {
         let name = match absolute(name) {
             Ok(n) => n,
             Err(e) => return fail(format!("cannot look up {qtype} for {name:?}: {e}")),
+        };
+        if let Some(why) = self.unavailable().await {
+            return fail(why);
+        }
+        self.lookup_checked(name, qtype).await
+    }
+
+    /// Validation needs nameservers that answer with DNSSEC records from the
+    /// trust anchor (the root) down. Those that strip them, or a private
+    /// tree without the root, would make every answer look bogus; so a TXT
+    /// lookup at the anchor's zone is validated first, once: when that is
+    /// not secure, every status is `indeterminate` with the reason, never
+    /// `bogus`.
+    async fn unavailable(&self) -> Option<String> {
+        if self.inner.mode != DnssecMode::Validate {
+            return None;
+        }
+        self.inner
+            .unavailable
+            .get_or_init(|| async {
+                let top = self.inner.anchor_top.clone();
+                let answer = self.lookup_checked(top.clone(), QueryType::Txt).await;
+                match answer.status {
+                    DnssecStatus::Secure => None,
+                    status => Some(format!(
+                        "DNSSEC cannot be validated through {}: the records of the trust anchor's zone {top} did not validate ({status:?}{}); use nameservers that return DNSSEC records, or --dnssec ad with a validating resolver",
+                        self.inner.stub.describe,
+                        answer.error.map(|e| format!(": {e}")).unwrap_or_default()
+                    )),
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// One lookup with the retry rule of the module doc, validation known
+    /// to be possible.
+    async fn lookup_checked(&self, name: Name, qtype: QueryType) -> SecureAnswer<Vec<RData>> {
+        let fail = |error: String| SecureAnswer {
+            status: DnssecStatus::Indeterminate,
+            records: Vec::new(),
+            nx_domain: false,
+            error: Some(error),
+            attempts: 0,
         };
         let query = Query::query(name.clone(), record_type(qtype));
         let mut bogus = 0;
@@ -418,6 +476,23 @@ fn absolute(name: &str) -> Result<Name, String> {
     let mut parsed = Name::from_ascii(trimmed.to_ascii_lowercase()).map_err(|e| e.to_string())?;
     parsed.set_fqdn(true);
     Ok(parsed)
+}
+
+/// The owner name of the first DNSKEY record of a trust-anchor file.
+fn anchor_owner(text: &str) -> Option<Name> {
+    text.lines()
+        .map(|l| l.split(';').next().unwrap_or(""))
+        .find_map(|l| {
+            let tokens: Vec<&str> = l.split_whitespace().collect();
+            tokens
+                .contains(&"DNSKEY")
+                .then(|| tokens.first().and_then(|t| Name::from_ascii(t).ok()))
+                .flatten()
+        })
+        .map(|mut n| {
+            n.set_fqdn(true);
+            n
+        })
 }
 
 fn describe(servers: &[SocketAddr]) -> String {
