@@ -5,5 +5,6 @@ mod common;
 mod dns;
 mod enumerate;
 mod logs;
+mod mta;
 mod scan;
 mod smtp;
