@@ -46,9 +46,9 @@ exim)
     mkdir -p "$dir/spool" "$dir/log"
     chown Debian-exim "$dir/spool" "$dir/log"
     {
-        render "$templates/exim/base.conf"
-        echo "# --- $variant.conf"
         render "$templates/exim/$variant.conf"
+        echo "# --- base.conf (last: it ends with the ACL section)"
+        render "$templates/exim/base.conf"
     } >"$dir/exim.conf"
     echo "exim $variant on $addr:$port; its log: $dir/log/mainlog"
     exec "$exim" -bdf -C "$dir/exim.conf"

@@ -51,15 +51,16 @@ pub async fn postfix(variant: &str) -> Daemon {
     Daemon::start(instance, command, Some(pid_file), log).await
 }
 
-/// Exim with `exim/base.conf` + `exim/<variant>.conf`: `exim4 -bdf -C FILE`,
-/// a daemon in the foreground, forking one child per connection.
+/// Exim with `exim/<variant>.conf` + `exim/base.conf` (which ends with the
+/// ACL section): `exim4 -bdf -C FILE`, a daemon in the foreground, forking
+/// one child per connection.
 pub async fn exim(variant: &str) -> Daemon {
     let bin = binaries();
     let instance = Instance::new(&format!("exim-{variant}"));
     let conf = format!(
-        "{}\n# --- {variant}.conf\n{}",
-        template("exim/base.conf"),
-        template(&format!("exim/{variant}.conf"))
+        "{}\n# --- base.conf\n{}",
+        template(&format!("exim/{variant}.conf")),
+        template("exim/base.conf")
     );
     let conf = instance.write("exim.conf", &instance.render(&conf, &bin.exim));
     // Its children run as Debian-exim and write spool files and logs.
