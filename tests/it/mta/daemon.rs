@@ -73,13 +73,8 @@ impl Instance {
             .replace("@PORT@", &self.addr.port().to_string())
             .replace("@CERTS@", &self.dir.join("certs").display().to_string())
             .replace("@EXIM@", &exim.display().to_string());
-        if let Some(at) = text.find('@').filter(|&i| {
-            text[i + 1..]
-                .split('@')
-                .next()
-                .is_some_and(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_uppercase()))
-        }) {
-            panic!("unknown placeholder in template: {}", &text[at..]);
+        if let Some(left) = unfilled(&text) {
+            panic!("unknown placeholder in template: {left}");
         }
         text
     }
@@ -90,6 +85,25 @@ impl Instance {
         fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
         path
     }
+}
+
+/// The first `@WORD@` left in `text` (a placeholder nobody filled in), and
+/// what follows it. `@STRENGTH` in a cipher string is not one.
+fn unfilled(text: &str) -> Option<&str> {
+    text.match_indices('@')
+        .find(|&(i, _)| {
+            text[i + 1..]
+                .split_once('@')
+                .is_some_and(|(w, _)| !w.is_empty() && w.chars().all(|c| c.is_ascii_uppercase()))
+        })
+        .map(|(i, _)| &text[i..])
+}
+
+#[test]
+fn unfilled_placeholders_are_found() {
+    assert_eq!(unfilled("a = @PORT@\n"), Some("@PORT@\n"));
+    assert_eq!(unfilled("x = HIGH:@STRENGTH\ny = @DIR@/q"), Some("@DIR@/q"));
+    assert_eq!(unfilled("x = HIGH:@STRENGTH:@SECLEVEL=0\nmail a@b"), None);
 }
 
 fn mkdir(dir: &Path) {

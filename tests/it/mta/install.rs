@@ -23,6 +23,13 @@ pub fn repo_path(relative: &str) -> PathBuf {
 pub fn binaries() -> &'static Binaries {
     static ONCE: OnceLock<Binaries> = OnceLock::new();
     ONCE.get_or_init(|| {
+        // SAFETY: geteuid(2) has no preconditions and touches no memory.
+        let root = unsafe { libc::geteuid() } == 0;
+        assert!(
+            root,
+            "the real-MTA tests start Postfix and Exim, which must be started \
+             as root (they drop to their own users): run them as root, as CI does"
+        );
         let script = repo_path("tests/mta/setup.sh");
         let out = Command::new("bash")
             .arg(&script)
