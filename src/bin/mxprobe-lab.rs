@@ -113,10 +113,10 @@ async fn run(args: Args) -> Result<(), String> {
         args.port
     );
     for (server, domain, description) in &servers {
-        println!("  {domain:<28} {:<18} {description}", server.addr().ip());
+        println!("  {domain:<30} {:<18} {description}", server.addr().ip());
     }
     for (domain, ip) in &args.mx {
-        println!("  {domain:<28} {ip:<18} (--mx)");
+        println!("  {domain:<30} {ip:<18} (--mx)");
     }
     let first = servers.first().map_or("modern.lab.test", |s| s.1.as_str());
     println!(
