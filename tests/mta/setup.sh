@@ -95,9 +95,10 @@ if [ -n "$(missing_libs)" ]; then
     # The libraries among the package's own dependencies (not exim4-base,
     # which would install an MTA configuration).
     apt_update
-    libs=$(apt-cache depends exim4-daemon-light | awk '$1 == "Depends:" && $2 ~ /^lib/ {print $2}' | sort -u)
-    say "installing Exim's libraries:" $libs
-    # shellcheck disable=SC2086
+    libs=$(apt-cache depends exim4-daemon-light |
+        awk '$1 == "Depends:" && $2 ~ /^lib/ {print $2}' | sort -u | tr '\n' ' ')
+    say "installing Exim's libraries: $libs"
+    # shellcheck disable=SC2086 # one word per package
     install $libs
     if [ -n "$(missing_libs)" ]; then
         say "still missing for $exim: $(missing_libs | tr '\n' ' ')"
