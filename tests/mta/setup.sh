@@ -95,9 +95,14 @@ if [ -n "$(missing_libs)" ]; then
     # The libraries among the package's own dependencies (not exim4-base,
     # which would install an MTA configuration).
     apt_update
-    libs=$(apt-cache depends exim4-daemon-light |
-        awk '$1 == "Depends:" && $2 ~ /^lib/ {print $2}' | sort -u | tr '\n' ' ')
-    say "installing Exim's libraries: $libs"
+    # Only those not installed: nothing else on the machine changes.
+    libs=
+    for lib in $(apt-cache depends exim4-daemon-light |
+        awk '$1 == "Depends:" && $2 ~ /^lib/ {print $2}' | sort -u); do
+        dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q 'ok installed' ||
+            libs="$libs $lib"
+    done
+    say "installing Exim's libraries:$libs"
     # shellcheck disable=SC2086 # one word per package
     install $libs
     if [ -n "$(missing_libs)" ]; then
