@@ -8,7 +8,7 @@
 //! 2048 bits whatever `tls_dhparam` names, and a refused handshake is
 //! answered only after a pause of about half a second.
 
-use super::expect::{Expect, Version, MX_RSA};
+use super::expect::{groups_at, Expect, Version, MX_RSA};
 use super::servers::exim;
 use super::{verify, Kind};
 
@@ -21,6 +21,21 @@ const TLS13_GNUTLS_ORDER: &[&str] = &[
     "TLS_CHACHA20_POLY1305_SHA256",
     "TLS_AES_128_GCM_SHA256",
     "TLS_AES_128_CCM_SHA256",
+];
+
+/// GnuTLS's TLS 1.3 groups: the curves and the RFC 7919 groups; no curve
+/// below 256 bits with TLS 1.2.
+const GNUTLS_GROUPS: &[&str] = &[
+    "x25519",
+    "x448",
+    "secp256r1",
+    "secp384r1",
+    "secp521r1",
+    "ffdhe2048",
+    "ffdhe3072",
+    "ffdhe4096",
+    "ffdhe6144",
+    "ffdhe8192",
 ];
 
 #[tokio::test(flavor = "multi_thread")]
@@ -75,6 +90,7 @@ async fn exim_gnutls_server_precedence() {
             ),
             Version::server("TLSv1.3", TLS13_GNUTLS_ORDER),
         ],
+        groups: groups_at("TLSv1.3", GNUTLS_GROUPS),
         // tls_dhparam names 1024-bit parameters; GnuTLS does not use them.
         dh_bits: Some(2048),
         cert: Some(MX_RSA),
@@ -123,6 +139,7 @@ async fn exim_stock_follows_the_client() {
             ),
             Version::client("TLSv1.3", TLS13_GNUTLS_ORDER),
         ],
+        groups: groups_at("TLSv1.3", GNUTLS_GROUPS),
         dh_bits: Some(2048),
         cert: Some(MX_RSA),
     };

@@ -2,7 +2,7 @@
 //!
 //! An [`Expect`] names the whole result: status, every accepted version with
 //! its order and ciphers (versions not named must be reported as refused),
-//! the DH size and the certificate. To assert more (the policy engine's
+//! the groups, the DH size and the certificate. To assert more (the policy engine's
 //! `findings`), add a field here and one comparison to [`Expect::mismatches`].
 
 use serde_json::Value;
@@ -14,6 +14,8 @@ pub struct Expect {
     pub status: &'static str,
     /// The accepted versions, oldest first.
     pub versions: Vec<Version>,
+    /// Supported key-exchange groups as `NAME/PROTOCOL` (a set).
+    pub groups: Vec<String>,
     /// The smallest finite-field DH group mxprobe saw.
     pub dh_bits: Option<u64>,
     /// The leaf certificate presented (in the main handshake).
@@ -53,6 +55,11 @@ impl Version {
             ciphers,
         }
     }
+}
+
+/// `NAME/PROTOCOL` for each group name, as [`Expect::groups`] lists them.
+pub fn groups_at(protocol: &str, names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| format!("{n}/{protocol}")).collect()
 }
 
 /// Facts of the leaf certificate.
@@ -100,6 +107,10 @@ impl Expect {
             &e["dh_bits"],
             self.dh_bits.map_or(Value::Null, Value::from),
         );
+        let (mut got_groups, mut want_groups) = (groups(address), self.groups.clone());
+        got_groups.sort();
+        want_groups.sort();
+        eq("groups", &got_groups.into(), want_groups.into());
         for protocol in ALL_PROTOCOLS {
             let got = version(address, protocol);
             let want = self.versions.iter().find(|v| v.protocol == protocol);
@@ -215,5 +226,24 @@ pub fn summary(address: &Value) -> String {
             names(v)
         );
     }
+    s += &format!("  groups: {:?}\n", groups(address));
     s
+}
+
+/// Supported groups as `NAME/PROTOCOL`, in mxprobe's order.
+pub fn groups(address: &Value) -> Vec<String> {
+    address["enumeration"]["groups"]
+        .as_array()
+        .map(|gs| {
+            gs.iter()
+                .map(|g| {
+                    format!(
+                        "{}/{}",
+                        g["name"].as_str().unwrap_or("?"),
+                        g["protocol"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -7,7 +7,7 @@
 //! OpenSSL picks the DH group by strength: 2048 bits next to a 2048-bit RSA
 //! key, but 1024 bits for the 128-bit anonymous ciphers.
 
-use super::expect::{Cert, Expect, Version, MX_RSA};
+use super::expect::{groups_at, Cert, Expect, Version, MX_RSA};
 use super::install::repo_path;
 use super::s_client::resolve;
 use super::servers::postfix;
@@ -19,6 +19,10 @@ const TLS13_OPENSSL_ORDER: &[&str] = &[
     "TLS_CHACHA20_POLY1305_SHA256",
     "TLS_AES_128_GCM_SHA256",
 ];
+
+/// Postfix's `tls_eecdh_auto_curves` (X25519 X448 prime256v1 secp521r1
+/// secp384r1), in mxprobe's names; no finite-field groups with TLS 1.3.
+const POSTFIX_GROUPS: &[&str] = &["x25519", "x448", "secp256r1", "secp384r1", "secp521r1"];
 
 /// The value of `name` in `testdata/mta/postfix/<variant>.cf`.
 fn configured(variant: &str, name: &str) -> String {
@@ -47,6 +51,7 @@ async fn postfix_modern_server_order() {
             ),
             Version::server("TLSv1.3", TLS13_OPENSSL_ORDER),
         ],
+        groups: groups_at("TLSv1.3", POSTFIX_GROUPS),
         dh_bits: Some(2048),
         cert: Some(MX_RSA),
     };
@@ -85,6 +90,7 @@ async fn postfix_legacy_first_order_is_the_configured_one() {
             Version::with("TLSv1.1", "server", configured10),
             Version::with("TLSv1.2", "server", configured12),
         ],
+        groups: groups_at("TLSv1.2", POSTFIX_GROUPS),
         dh_bits: Some(2048),
         cert: Some(MX_RSA),
     };
@@ -123,6 +129,7 @@ async fn postfix_stock_follows_the_client_and_accepts_anonymous_ciphers() {
         ],
         // ADH-AES128-*: OpenSSL's automatic DH group for 128-bit anonymous
         // ciphers; 2048 bits with the RSA key.
+        groups: groups_at("TLSv1.3", POSTFIX_GROUPS),
         dh_bits: Some(1024),
         cert: Some(MX_RSA),
     };
@@ -142,6 +149,7 @@ async fn postfix_dh1024() {
                 "DHE-RSA-AES128-SHA",
             ],
         )],
+        groups: groups_at("TLSv1.2", POSTFIX_GROUPS),
         dh_bits: Some(1024),
         cert: Some(MX_RSA),
     };
@@ -154,6 +162,7 @@ async fn postfix_without_starttls() {
     let expect = Expect {
         status: "no-starttls",
         versions: vec![],
+        groups: vec![],
         dh_bits: None,
         cert: None,
     };
@@ -175,6 +184,7 @@ async fn postfix_certificate_for_another_name() {
             ),
             Version::server("TLSv1.3", TLS13_OPENSSL_ORDER),
         ],
+        groups: groups_at("TLSv1.3", POSTFIX_GROUPS),
         dh_bits: None,
         cert: Some(Cert {
             common_name: "s120.hoster.test",

@@ -9,7 +9,9 @@
 //!   rank 1 with its own order, and the first offered with the client's;
 //! * offering everything mxprobe says is refused, the handshake fails; a
 //!   version mxprobe says is refused fails whatever is offered;
-//! * the DH size mxprobe reports for a cipher, and the leaf's name.
+//! * the DH size mxprobe reports for a cipher, and the leaf's name;
+//! * each group the system OpenSSL has: accepted alone exactly when mxprobe
+//!   lists it.
 //!
 //! So the suite cannot agree with itself by construction. Versions the
 //! system OpenSSL cannot speak (SSLv3) and ciphers it lacks (3DES, RC4) are
@@ -106,9 +108,15 @@ struct Seen {
     peer: Option<String>,
 }
 
-/// One STARTTLS handshake offering `ciphers` at `protocol` only; `Err`
-/// with the tool's output when it failed after connecting.
-async fn handshake(addr: SocketAddr, protocol: &str, ciphers: &[String]) -> Result<Seen, String> {
+/// One STARTTLS handshake offering `ciphers` (and only `group`, if given)
+/// at `protocol` only; `Err` with the tool's output when it failed after
+/// connecting.
+async fn handshake(
+    addr: SocketAddr,
+    protocol: &str,
+    ciphers: &[String],
+    group: Option<&str>,
+) -> Result<Seen, String> {
     let flag = version_flag(protocol).expect("a version s_client speaks");
     let list = ciphers.join(":");
     let mut cmd = tokio::process::Command::new("openssl");
@@ -119,6 +127,9 @@ async fn handshake(addr: SocketAddr, protocol: &str, ciphers: &[String]) -> Resu
         cmd.args(["-ciphersuites", &list]);
     } else {
         cmd.args(["-cipher", &format!("{list}:@SECLEVEL=0")]);
+    }
+    if let Some(group) = group {
+        cmd.args(["-groups", group]);
     }
     let run = cmd
         .stdin(std::process::Stdio::null())
@@ -172,22 +183,73 @@ fn predict(v: &Value, offer: &[String]) -> Option<String> {
     }
 }
 
-/// Run every cross-check against `address` (mxprobe's JSON for the server
-/// at `addr`); the checks that failed, and a line for each that held.
-pub async fn cross_check(addr: SocketAddr, address: &Value) -> (Vec<String>, Vec<String>) {
-    let mut checks: Vec<(String, String, Vec<String>)> = Vec::new();
+/// Groups the system OpenSSL offers with TLS 1.3, and ECDHE curves with
+/// TLS 1.2 (at security level 0), under mxprobe's names.
+const TLS13_GROUPS: &[&str] = &[
+    "x25519",
+    "x448",
+    "secp256r1",
+    "secp384r1",
+    "secp521r1",
+    "ffdhe2048",
+    "ffdhe3072",
+    "ffdhe4096",
+    "ffdhe6144",
+    "ffdhe8192",
+];
+const TLS12_CURVES: &[&str] = &[
+    "x25519",
+    "x448",
+    "secp256r1",
+    "secp384r1",
+    "secp521r1",
+    "brainpoolP256r1",
+    "brainpoolP384r1",
+    "brainpoolP512r1",
+    "secp224r1",
+    "prime192v1",
+];
+/// Curves below 256 bits: mxprobe tests them with TLS 1.2 even when the
+/// server has TLS 1.3.
+const WEAK_CURVES: &[&str] = &["secp224r1", "prime192v1"];
+
+/// One s_client handshake and what mxprobe's result says it must give.
+struct Check {
+    protocol: &'static str,
+    what: String,
+    offer: Vec<String>,
+    group: Option<&'static str>,
+    /// The server's pick; `None`: it must refuse.
+    want: Option<String>,
+}
+
+impl Check {
+    fn new(protocol: &'static str, what: &str, offer: Vec<String>, v: &Value) -> Check {
+        Check {
+            protocol,
+            what: what.to_string(),
+            want: predict(v, &offer),
+            offer,
+            group: None,
+        }
+    }
+}
+
+/// The handshakes that test mxprobe's claims about `address`.
+fn plan(address: &Value) -> Vec<Check> {
+    let mut checks = Vec::new();
     for protocol in ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] {
         // Null when mxprobe got no TLS at all: then everything must fail.
         let v = version(address, protocol);
         let all = offerable(protocol);
-        checks.push((protocol.into(), "everything".into(), all.clone()));
+        checks.push(Check::new(protocol, "everything", all.clone(), v));
         if v["supported"] != true {
             continue;
         }
         let accepted: Vec<String> = names(v).into_iter().filter(|c| all.contains(c)).collect();
         if accepted.len() >= 2 {
             let reversed = accepted.iter().rev().cloned().collect();
-            checks.push((protocol.into(), "accepted, reversed".into(), reversed));
+            checks.push(Check::new(protocol, "accepted, reversed", reversed, v));
         }
         let refused: Vec<String> = all
             .iter()
@@ -195,52 +257,95 @@ pub async fn cross_check(addr: SocketAddr, address: &Value) -> (Vec<String>, Vec
             .cloned()
             .collect();
         if !refused.is_empty() {
-            checks.push((protocol.into(), "all refused".into(), refused));
+            checks.push(Check::new(protocol, "all refused", refused, v));
         }
     }
-    // The DH size of the cipher mxprobe saw it with.
-    let dh = address["enumeration"]["dh_bits"].as_u64().and_then(|bits| {
-        ["TLSv1.2", "TLSv1.1", "TLSv1"].into_iter().find_map(|p| {
-            let v = version(address, p);
-            v["ciphers"].as_array()?.iter().find_map(|c| {
-                let name = c["name"].as_str()?;
-                (c["dh_bits"].as_u64() == Some(bits) && offerable(p).iter().any(|o| o == name))
-                    .then(|| (p, name.to_string(), bits))
-            })
-        })
+    // The DH size, with the cipher mxprobe saw it with.
+    let dh_bits = address["enumeration"]["dh_bits"].as_u64();
+    let dh = ["TLSv1.2", "TLSv1.1", "TLSv1"].into_iter().find_map(|p| {
+        let v = version(address, p);
+        let name = v["ciphers"].as_array()?.iter().find_map(|c| {
+            let name = c["name"].as_str()?;
+            (dh_bits.is_some() && c["dh_bits"].as_u64() == dh_bits).then_some(name)
+        })?;
+        offerable(p)
+            .contains(&name.to_string())
+            .then(|| Check::new(p, "DH size", vec![name.to_string()], v))
     });
-    if let Some((p, name, _)) = &dh {
-        checks.push((p.to_string(), "DH size".into(), vec![name.clone()]));
+    checks.extend(dh);
+    // Groups: one handshake per group the system OpenSSL has, where mxprobe
+    // tested them (TLS 1.3; the newest version before it with ECDHE).
+    let supported = super::expect::groups(address);
+    let tls13 = version(address, "TLSv1.3");
+    let ecdhe = ["TLSv1.2", "TLSv1.1", "TLSv1"].into_iter().find_map(|p| {
+        let v = version(address, p);
+        let offer: Vec<String> = names(v)
+            .into_iter()
+            .filter(|c| c.starts_with("ECDHE-") && offerable(p).contains(c))
+            .collect();
+        (!offer.is_empty()).then_some((p, v, offer))
+    });
+    let mut group_checks: Vec<(&'static str, &Value, Vec<String>, &'static str)> = Vec::new();
+    if tls13["supported"] == true {
+        for &g in TLS13_GROUPS {
+            group_checks.push(("TLSv1.3", tls13, offerable("TLSv1.3"), g));
+        }
     }
-    let results =
-        futures::future::join_all(checks.iter().map(|(p, _, offer)| handshake(addr, p, offer)))
-            .await;
+    if let Some((p, v, offer)) = ecdhe {
+        let curves = if tls13["supported"] == true {
+            WEAK_CURVES
+        } else {
+            TLS12_CURVES
+        };
+        for &g in curves {
+            group_checks.push((p, v, offer.clone(), g));
+        }
+    }
+    for (protocol, v, offer, group) in group_checks {
+        let mut check = Check::new(protocol, &format!("group {group}"), offer, v);
+        check.group = Some(group);
+        if !supported.contains(&format!("{group}/{protocol}")) {
+            check.want = None;
+        }
+        checks.push(check);
+    }
+    checks
+}
+
+/// Run every cross-check against `address` (mxprobe's JSON for the server
+/// at `addr`); the checks that failed, and a line for each that held.
+pub async fn cross_check(addr: SocketAddr, address: &Value) -> (Vec<String>, Vec<String>) {
+    let checks = plan(address);
+    let results = futures::future::join_all(
+        checks
+            .iter()
+            .map(|c| handshake(addr, c.protocol, &c.offer, c.group)),
+    )
+    .await;
+    let dh_bits = address["enumeration"]["dh_bits"].as_u64().unwrap_or(0);
+    let cn = address["tls"]["chain"][0]["common_name"].as_str();
     let (mut failed, mut held) = (Vec::new(), Vec::new());
-    for ((protocol, what, offer), result) in checks.iter().zip(results) {
-        let v = version(address, protocol);
-        let want = predict(v, offer);
+    for (check, result) in checks.iter().zip(results) {
         let label = format!(
-            "s_client {protocol} offering {what} ({} ciphers)",
-            offer.len()
+            "s_client {} offering {} ({} ciphers)",
+            check.protocol,
+            check.what,
+            check.offer.len()
         );
-        match (result, want) {
-            (Ok(seen), Some(want)) if seen.cipher == want && seen.protocol == *protocol => {
+        match (result, &check.want) {
+            (Ok(seen), Some(want)) if seen.cipher == *want && seen.protocol == check.protocol => {
                 let mut line = format!("{label}: server picked {want}, as predicted");
-                if what == "DH size" {
-                    let bits = dh.as_ref().map_or(0, |d| d.2);
+                if check.what == "DH size" {
                     let key = seen.temp_key.clone().unwrap_or_default();
-                    if key != format!("DH, {bits} bits") {
+                    if key != format!("DH, {dh_bits} bits") {
                         failed.push(format!(
-                            "{label}: temp key {key:?}, mxprobe said {bits} bits"
+                            "{label}: temp key {key:?}, mxprobe said {dh_bits} bits"
                         ));
                         continue;
                     }
                     line += &format!(", temp key {key}");
                 }
-                if let (Some(peer), Some(cn)) = (
-                    &seen.peer,
-                    address["tls"]["chain"][0]["common_name"].as_str(),
-                ) {
+                if let (Some(peer), Some(cn)) = (&seen.peer, cn) {
                     if *peer != format!("CN = {cn}") {
                         failed.push(format!("{label}: peer {peer:?}, mxprobe said CN {cn}"));
                         continue;
