@@ -1,7 +1,8 @@
 //! One real mail server per test: its own directory and loopback address,
 //! and a guard that stops its whole process group when dropped, also when
-//! the test fails. A test process killed before its guards ran (Ctrl-C)
-//! leaves daemons behind; the next run stops those first.
+//! the test fails (the directory, with the server's log, then stays for a
+//! look). A test process killed before its guards ran (Ctrl-C) leaves
+//! daemons behind; the next run stops those first and removes what is left.
 
 use std::fs;
 use std::io::Write;
