@@ -3,7 +3,9 @@
 //! Starts a DNS server and one SMTP/STARTTLS test server per scenario
 //! (`mxprobe::testkit::scenarios`) on loopback, serves `<scenario>.lab.test`
 //! MX records pointing at them, prints how to scan them, and runs until
-//! interrupted. Built only with the `testkit` feature:
+//! interrupted. `--mx DOMAIN=IP` (repeatable) adds MX records for servers
+//! running elsewhere, such as the real Postfix and Exim of `docker/lab/`.
+//! Built only with the `testkit` feature:
 //!
 //! ```sh
 //! cargo run --features testkit --bin mxprobe-lab
@@ -31,9 +33,23 @@ struct Args {
     /// First three octets of the SMTP servers' addresses (one each, from .10).
     #[arg(long, default_value = "127.0.1")]
     net: String,
+    /// Also serve DOMAIN with the MX host mx.DOMAIN at IP, for a mail
+    /// server started elsewhere. Repeatable.
+    #[arg(long, value_name = "DOMAIN=IP", value_parser = parse_mx)]
+    mx: Vec<(String, Ipv4Addr)>,
     /// Only these scenarios (default: all).
     #[arg(value_name = "SCENARIO")]
     only: Vec<String>,
+}
+
+fn parse_mx(spec: &str) -> Result<(String, Ipv4Addr), String> {
+    let (domain, ip) = spec
+        .split_once('=')
+        .ok_or_else(|| format!("{spec:?}: expected DOMAIN=IP"))?;
+    let ip = ip
+        .parse()
+        .map_err(|_| format!("{spec:?}: {ip:?} is not an IPv4 address"))?;
+    Ok((domain.trim_end_matches('.').to_ascii_lowercase(), ip))
 }
 
 fn main() -> ExitCode {
@@ -84,6 +100,10 @@ async fn run(args: Args) -> Result<(), String> {
         zone.a(&format!("mx.{domain}"), ip);
         servers.push((server, domain, s.description));
     }
+    for (domain, ip) in &args.mx {
+        zone.mx(domain, 10, &format!("mx.{domain}"));
+        zone.a(&format!("mx.{domain}"), *ip);
+    }
     let dns = DnsServer::start(args.dns, zone)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.dns))?;
@@ -93,7 +113,10 @@ async fn run(args: Args) -> Result<(), String> {
         args.port
     );
     for (server, domain, description) in &servers {
-        println!("  {domain:<28} {:<18} {description}", server.addr().ip());
+        println!("  {domain:<30} {:<18} {description}", server.addr().ip());
+    }
+    for (domain, ip) in &args.mx {
+        println!("  {domain:<30} {ip:<18} (--mx)");
     }
     let first = servers.first().map_or("modern.lab.test", |s| s.1.as_str());
     println!(

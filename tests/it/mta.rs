@@ -1,0 +1,128 @@
+//! Real mail servers: Debian's Postfix (on the system OpenSSL 3.0) and Exim
+//! (on GnuTLS), started on loopback with the configurations in
+//! `testdata/mta/`, probed by the real mxprobe binary; its whole result is
+//! asserted, and Debian's own `openssl s_client` cross-checks it.
+//!
+//! Run alone with `cargo test --test it mta`. The servers are installed by
+//! `tests/mta/setup.sh` (as root, with apt) when missing; every test starts
+//! its own instance and stops it again, also when it fails.
+
+use std::net::SocketAddr;
+
+use serde_json::Value;
+
+use crate::common::{args, mxprobe};
+
+mod daemon;
+mod expect;
+mod install;
+mod s_client;
+mod servers;
+
+mod exim;
+mod postfix;
+
+use daemon::Daemon;
+use expect::{summary, Expect};
+
+/// Which server wrote a log, to read the commands it was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Postfix,
+    Exim,
+}
+
+/// mxprobe's JSON report of the server (one `--host` target).
+async fn probe(addr: SocketAddr, extra: &[&str]) -> Value {
+    let mut a = args(&["-f", "json", "--timeout", "10", "--host", &addr.to_string()]);
+    a.extend(args(extra));
+    let out = mxprobe(&a).await;
+    // The scan ran: 0, or 1 once findings at `--fail-on` set the exit code
+    // (the policy engine); 2 is an error.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    doc["domains"][0].clone()
+}
+
+/// Probe `server`, compare mxprobe's result with `expect`, cross-check it
+/// with s_client and check the server's log for what mxprobe sent. Panics
+/// with every difference found, mxprobe's result and the server's log.
+async fn verify(server: &Daemon, kind: Kind, expect: Expect, extra: &[&str]) -> Value {
+    let domain = probe(server.addr(), extra).await;
+    let mut failed = expect.mismatches(&domain);
+    let address = domain["mx"][0]["addresses"][0].clone();
+    let (crossed, held) = s_client::cross_check(server.addr(), &address).await;
+    failed.extend(crossed);
+    failed.extend(commands_mismatches(kind, &server.log()));
+    println!(
+        "{}: mxprobe reported\n{}cross-checks that held:\n  {}",
+        server.instance.name,
+        summary(&address),
+        held.join("\n  ")
+    );
+    assert!(
+        failed.is_empty(),
+        "{}:\n  {}\n\nmxprobe reported\n{}\n{}",
+        server.instance.name,
+        failed.join("\n  "),
+        summary(&address),
+        server.diagnostics()
+    );
+    address
+}
+
+/// SMTP commands mxprobe may send: nothing that could start a delivery.
+const ALLOWED: &[&str] = &["EHLO", "STARTTLS", "QUIT"];
+
+/// The servers' own account of the commands each session brought must name
+/// only EHLO, STARTTLS and QUIT, and no delivery may have been attempted.
+fn commands_mismatches(kind: Kind, log: &str) -> Vec<String> {
+    // Postfix: "disconnect from H[IP] ehlo=1 starttls=1 quit=1 commands=3";
+    // Exim (log_selector +smtp_no_mail): "no MAIL in SMTP connection from
+    // … C=EHLO,STARTTLS,QUIT".
+    let sessions: Vec<Vec<String>> = log
+        .lines()
+        .filter_map(|line| match kind {
+            Kind::Postfix => line.split_once("]: disconnect from ").map(|(_, rest)| {
+                rest.split_whitespace()
+                    .skip(1)
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, _)| k.to_ascii_uppercase())
+                    .filter(|k| k != "COMMANDS")
+                    .collect()
+            }),
+            Kind::Exim => line
+                .contains("no MAIL in SMTP connection")
+                .then(|| {
+                    line.rsplit_once(" C=")
+                        .map(|(_, c)| c.split(',').map(str::to_string).collect())
+                })
+                .flatten(),
+        })
+        .collect();
+    let mut out: Vec<String> = sessions
+        .iter()
+        .flatten()
+        .filter(|c| !ALLOWED.contains(&c.as_str()))
+        .map(|c| format!("the server's log shows the command {c}"))
+        .collect();
+    // Refused MAIL or RCPT (Exim's ACL, Postfix's restrictions).
+    out.extend(
+        log.lines()
+            .filter(|l| {
+                ["rejected MAIL", "rejected RCPT", "reject: RCPT"]
+                    .iter()
+                    .any(|r| l.contains(r))
+            })
+            .map(|l| format!("the server refused a delivery attempt: {l}")),
+    );
+    if sessions.is_empty() {
+        out.push("the server's log names no session's commands".into());
+    }
+    out
+}

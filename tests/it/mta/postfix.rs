@@ -1,0 +1,226 @@
+//! Postfix 3.7 on Debian 12's OpenSSL 3.0 (`testdata/mta/postfix/`).
+//!
+//! What this OpenSSL does, as Postfix runs it (seen here, and asserted):
+//! no SSLv3, no 3DES and no RC4 at all; TLS 1.0 and 1.1 are accepted
+//! wherever Postfix's protocols allow them, anonymous (ADH/AECDH) ciphers
+//! too, as Postfix wants them for opportunistic TLS. Without DH parameters
+//! OpenSSL picks the DH group by strength: 2048 bits next to a 2048-bit RSA
+//! key, but 1024 bits for the 128-bit anonymous ciphers.
+
+use super::expect::{groups_at, Cert, Expect, Version, MX_RSA};
+use super::install::repo_path;
+use super::s_client::resolve;
+use super::servers::postfix;
+use super::{verify, Kind};
+
+/// OpenSSL's default TLS 1.3 suites, in its order (Postfix leaves them be).
+const TLS13_OPENSSL_ORDER: &[&str] = &[
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_GCM_SHA256",
+];
+
+/// Postfix's `tls_eecdh_auto_curves` (X25519 X448 prime256v1 secp521r1
+/// secp384r1), in mxprobe's names; no finite-field groups with TLS 1.3.
+const POSTFIX_GROUPS: &[&str] = &["x25519", "x448", "secp256r1", "secp384r1", "secp521r1"];
+
+/// The value of `name` in `testdata/mta/postfix/<variant>.cf`.
+fn configured(variant: &str, name: &str) -> String {
+    let path = repo_path(&format!("testdata/mta/postfix/{variant}.cf"));
+    let text = std::fs::read_to_string(&path).expect("variant file");
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim_start().strip_prefix('='))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| panic!("{name} not set in {}", path.display()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postfix_modern_server_order() {
+    let server = postfix("modern").await;
+    let expect = Expect {
+        status: "ok",
+        versions: vec![
+            Version::server(
+                "TLSv1.2",
+                &[
+                    "ECDHE-RSA-AES256-GCM-SHA384",
+                    "ECDHE-RSA-CHACHA20-POLY1305",
+                    "ECDHE-RSA-AES128-GCM-SHA256",
+                    "DHE-RSA-AES256-GCM-SHA384",
+                ],
+            ),
+            Version::server("TLSv1.3", TLS13_OPENSSL_ORDER),
+        ],
+        groups: groups_at("TLSv1.3", POSTFIX_GROUPS),
+        dh_bits: Some(2048),
+        cert: Some(MX_RSA),
+        findings: &[],
+        absent: &[
+            "protocol-tlsv1",
+            "protocol-tlsv1.1",
+            "cipher-order-legacy-first",
+            "no-server-cipher-order",
+            "no-tlsv1.3",
+            "dh-weak",
+        ],
+    };
+    verify(&server, Kind::Postfix, expect, &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postfix_legacy_first_order_is_the_configured_one() {
+    // The configured order, filtered to what this OpenSSL has, is exactly
+    // what mxprobe must report, rank by rank; before TLS 1.2 without the
+    // GCM ciphers, which need it.
+    let list = configured("legacy-first", "tls_medium_cipherlist");
+    let configured12 = resolve("TLSv1.2", &list, &["RSA"]);
+    let configured10 = resolve("TLSv1", &list, &["RSA"]);
+    let tls12 = [
+        "DHE-RSA-AES256-SHA",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "DHE-RSA-AES128-SHA",
+        "AES256-SHA",
+        "AES128-SHA",
+    ];
+    let tls10 = [
+        "DHE-RSA-AES256-SHA",
+        "DHE-RSA-AES128-SHA",
+        "AES256-SHA",
+        "AES128-SHA",
+    ];
+    assert_eq!(configured12, tls12, "{list} in this OpenSSL (3DES is gone)");
+    assert_eq!(configured10, tls10, "{list} in this OpenSSL before TLS 1.2");
+    let server = postfix("legacy-first").await;
+    let expect = Expect {
+        status: "ok",
+        versions: vec![
+            Version::with("TLSv1", "server", configured10.clone()),
+            Version::with("TLSv1.1", "server", configured10),
+            Version::with("TLSv1.2", "server", configured12),
+        ],
+        groups: groups_at("TLSv1.2", POSTFIX_GROUPS),
+        dh_bits: Some(2048),
+        cert: Some(MX_RSA),
+        findings: &[
+            "protocol-tlsv1",
+            "protocol-tlsv1.1",
+            "cipher-order-legacy-first",
+            "cipher-cbc-sha1",
+            "no-tlsv1.3",
+        ],
+        absent: &["no-server-cipher-order", "protocol-sslv3"],
+    };
+    verify(&server, Kind::Postfix, expect, &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postfix_stock_follows_the_client_and_accepts_anonymous_ciphers() {
+    // Postfix's default "medium" cipher string in this OpenSSL, for an RSA
+    // certificate or none: 16 ciphers before TLS 1.2, 56 with it.
+    let medium = String::from_utf8(
+        std::process::Command::new("postconf")
+            .args(["-d", "-h", "tls_medium_cipherlist"])
+            .output()
+            .expect("postconf")
+            .stdout,
+    )
+    .expect("utf-8");
+    let tls10 = resolve("TLSv1", medium.trim(), &["RSA", "None"]);
+    let tls12 = resolve("TLSv1.2", medium.trim(), &["RSA", "None"]);
+    assert_eq!((tls10.len(), tls12.len()), (16, 56), "{medium}");
+    for anonymous in ["ADH-AES128-SHA", "AECDH-AES256-SHA"] {
+        assert!(tls10.iter().any(|c| c == anonymous), "{anonymous}");
+    }
+    assert!(!tls12
+        .iter()
+        .any(|c| c.contains("DES-CBC3") || c.contains("RC4")));
+    let server = postfix("stock").await;
+    let expect = Expect {
+        status: "ok",
+        versions: vec![
+            Version::with("TLSv1", "client", tls10.clone()),
+            Version::with("TLSv1.1", "client", tls10),
+            Version::with("TLSv1.2", "client", tls12),
+            Version::client("TLSv1.3", TLS13_OPENSSL_ORDER),
+        ],
+        // ADH-AES128-*: OpenSSL's automatic DH group for 128-bit anonymous
+        // ciphers; 2048 bits with the RSA key.
+        groups: groups_at("TLSv1.3", POSTFIX_GROUPS),
+        dh_bits: Some(1024),
+        cert: Some(MX_RSA),
+        findings: &[
+            "no-server-cipher-order",
+            "cipher-anon",
+            "protocol-tlsv1",
+            "dh-weak",
+        ],
+        absent: &["protocol-sslv3", "cipher-3des", "cipher-rc4"],
+    };
+    verify(&server, Kind::Postfix, expect, &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postfix_dh1024() {
+    let server = postfix("dh1024").await;
+    let expect = Expect {
+        status: "ok",
+        versions: vec![Version::server(
+            "TLSv1.2",
+            &[
+                "DHE-RSA-AES256-GCM-SHA384",
+                "ECDHE-RSA-AES256-GCM-SHA384",
+                "DHE-RSA-AES128-SHA",
+            ],
+        )],
+        groups: groups_at("TLSv1.2", POSTFIX_GROUPS),
+        dh_bits: Some(1024),
+        cert: Some(MX_RSA),
+        findings: &["dh-weak", "no-tlsv1.3"],
+        absent: &["protocol-tlsv1", "cipher-order-legacy-first"],
+    };
+    verify(&server, Kind::Postfix, expect, &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postfix_without_starttls() {
+    let server = postfix("no-starttls").await;
+    let expect = Expect {
+        status: "no-starttls",
+        versions: vec![],
+        groups: vec![],
+        dh_bits: None,
+        cert: None,
+        findings: &["no-starttls"],
+        absent: &["starttls-failed"],
+    };
+    let a = verify(&server, Kind::Postfix, expect, &[]).await;
+    assert_eq!(a["smtp"]["starttls"], false);
+    assert_eq!(a["smtp"]["banner_host"], "postfix.mta.test");
+    assert_eq!(a["handshakes"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postfix_certificate_for_another_name() {
+    let server = postfix("wrong-name").await;
+    let expect = Expect {
+        status: "ok",
+        versions: vec![
+            Version::server(
+                "TLSv1.2",
+                &["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384"],
+            ),
+            Version::server("TLSv1.3", TLS13_OPENSSL_ORDER),
+        ],
+        groups: groups_at("TLSv1.3", POSTFIX_GROUPS),
+        dh_bits: None,
+        cert: Some(Cert {
+            common_name: "s120.hoster.test",
+            dns_names: &["s120.hoster.test"],
+            ..MX_RSA
+        }),
+        findings: &[],
+        absent: &["cert-expired"],
+    };
+    verify(&server, Kind::Postfix, expect, &[]).await;
+}
