@@ -1,0 +1,203 @@
+//! Benchmark: bulk scans of synthetic domain lists against M test servers.
+//!
+//! Starts the in-repo DNS server with N domains whose MX hosts point at M
+//! SMTP test servers on distinct 127.x addresses (shared hosting: a few
+//! addresses serve most domains), with realistic configurations, a share of
+//! them slow, refusing or broken; then runs the release `mxprobe` binary as
+//! a child (`-i list -f jsonl`, full enumeration) and prints domains/s,
+//! handshakes/s and the child's peak resident memory. Also the resolver
+//! stage alone on N = 100,000 (library, in process).
+//!
+//! Run by hand, not part of the tests:
+//!
+//! ```sh
+//! cargo build --release && cargo bench --bench bulk
+//! cargo bench --bench bulk -- 1000 10000     # other sizes (domains)
+//! BENCH_FLAGS="--no-dane --no-mta-sts" cargo bench --bench bulk   # extra mxprobe flags
+//! ```
+
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use mxprobe::dns::{Resolver, ResolverConfig};
+use mxprobe::testkit::dns::{DnsServer, Zone};
+use mxprobe::testkit::net;
+use mxprobe::testkit::scenarios;
+use mxprobe::testkit::smtp::{Misbehaviour, ServerConfig};
+
+/// Addresses (test servers).
+const M: usize = 200;
+
+/// The configuration of server `i` of `M`: mostly well-kept servers, some
+/// legacy ones, 5 % slow to greet, 3 % without STARTTLS, 2 % answering 421.
+fn config(i: usize) -> ServerConfig {
+    let pick = |name: &str| scenarios::named(name).expect("scenario").config;
+    match i % 100 {
+        0..=39 => pick("modern"),
+        40..=59 => pick("realistic"),
+        60..=69 => pick("kabelmail"),
+        70..=79 => pick("client-order"),
+        80..=84 => pick("legacy"),
+        85..=89 => pick("dual-cert"),
+        90..=94 => ServerConfig {
+            greeting_delay: Duration::from_secs(2),
+            ..pick("modern")
+        },
+        95..=97 => pick("no-starttls"),
+        _ => ServerConfig::misbehaving(Misbehaviour::Reject421AtGreeting),
+    }
+}
+
+/// Domain `d`'s server: shared hosting, so low-numbered servers carry most
+/// domains (about a 1/rank distribution), every server at least one.
+fn server_of(d: usize, n: usize) -> usize {
+    if d < M {
+        return d;
+    }
+    let x = (d as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+    let u = (x as f64) / ((1u64 << 53) as f64);
+    let rank = ((M as f64).powf(u) - 1.0).floor() as usize;
+    rank.min(M - 1) % M.min(n.max(1))
+}
+
+fn rss_of_children_kib() -> i64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct passed.
+    unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init().ru_maxrss
+    }
+}
+
+async fn scan(n: usize, servers_ips: &[Ipv4Addr], port: u16, dns: &DnsServer, bin: &str) {
+    let mut zone = Zone::new();
+    for (i, ip) in servers_ips.iter().enumerate() {
+        zone.a(&format!("mx{i}.hoster.test"), *ip);
+    }
+    for d in 0..n {
+        let s = server_of(d, n);
+        zone.mx(&format!("d{d}.test"), 10, &format!("mx{s}.hoster.test"));
+    }
+    dns.set_zone(zone);
+    let dir = std::env::temp_dir().join(format!("mxprobe-bench-bulk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let list = dir.join(format!("list-{n}.txt"));
+    let mut f = std::fs::File::create(&list).expect("list");
+    for d in 0..n {
+        writeln!(f, "d{d}.test").expect("write");
+    }
+    drop(f);
+    let out = dir.join(format!("out-{n}.jsonl"));
+    let start = Instant::now();
+    let status = tokio::process::Command::new(bin)
+        .args(["-q", "-f", "jsonl", "--timeout", "5", "--retries", "2"])
+        .args(["--resolver", &dns.addr().to_string(), "--port", &port.to_string()])
+        .args(std::env::var("BENCH_FLAGS").unwrap_or_default().split_whitespace())
+        .arg("-i")
+        .arg(&list)
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .await
+        .expect("run mxprobe");
+    let elapsed = start.elapsed();
+    let text = std::fs::read_to_string(&out).expect("output");
+    let (mut domains, mut handshakes, mut addresses) = (0u64, 0u64, std::collections::HashSet::new());
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json line");
+        domains += 1;
+        for mx in v["mx"].as_array().into_iter().flatten() {
+            for a in mx["addresses"].as_array().into_iter().flatten() {
+                let key = a["ip"].as_str().unwrap_or("").to_string();
+                if addresses.insert(key) {
+                    handshakes += a["handshakes"].as_u64().unwrap_or(0);
+                }
+            }
+        }
+    }
+    let secs = elapsed.as_secs_f64();
+    println!(
+        "{n:>7} domains over {M} addresses: {secs:>6.1} s, {:>7.0} domains/s, {handshakes:>6} handshakes ({:>5.0}/s), {} addresses probed, exit {:?}, peak RSS of mxprobe so far {} MiB",
+        domains as f64 / secs,
+        handshakes as f64 / secs,
+        addresses.len(),
+        status.code(),
+        rss_of_children_kib() / 1024
+    );
+    assert_eq!(domains as usize, n, "every domain has its line");
+    let _ = std::fs::remove_file(&out);
+    let _ = std::fs::remove_file(&list);
+}
+
+async fn resolver_only(n: usize, dns: &DnsServer) {
+    let mut zone = Zone::new();
+    for i in 0..M {
+        zone.a(&format!("mx{i}.hoster.test"), Ipv4Addr::new(192, 0, 2, (i % 250) as u8));
+    }
+    for d in 0..n {
+        zone.mx(&format!("r{d}.test"), 10, &format!("mx{}.hoster.test", d % M));
+    }
+    dns.set_zone(zone);
+    let resolver = Resolver::new(&ResolverConfig {
+        nameservers: vec![dns.addr()],
+        timeout: Duration::from_secs(5),
+        attempts: 2,
+        families: Default::default(),
+    })
+    .expect("resolver");
+    let start = Instant::now();
+    let ok = futures::stream::iter(0..n)
+        .map(|d| {
+            let r = resolver.clone();
+            async move {
+                let mx = r.mx(&format!("r{d}.test")).await;
+                let addrs = r.addresses(&format!("mx{}.hoster.test", d % M)).await;
+                mx.is_ok() && addrs.is_ok()
+            }
+        })
+        .buffer_unordered(64)
+        .filter(|ok| futures::future::ready(*ok))
+        .count()
+        .await;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{n:>7} domains, resolver only (MX + A, 64 at a time): {secs:>6.1} s, {:>7.0} domains/s, {ok} resolved",
+        n as f64 / secs
+    );
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() { vec![1_000, 10_000] } else { sizes };
+    let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/mxprobe");
+    if !std::path::Path::new(bin).exists() {
+        eprintln!("build the release binary first: cargo build --release");
+        std::process::exit(2);
+    }
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let configs: Vec<ServerConfig> = (0..M).map(config).collect();
+        let (port, servers) = net::smtp_servers(configs).await.expect("servers");
+        let ips: Vec<Ipv4Addr> = servers
+            .iter()
+            .map(|s| match s.addr() {
+                SocketAddr::V4(a) => *a.ip(),
+                SocketAddr::V6(_) => unreachable!(),
+            })
+            .collect();
+        let dns = DnsServer::start((net::loopback(), 0).into(), Zone::new())
+            .await
+            .expect("dns");
+        println!("{M} test servers on port {port}; mxprobe {bin}");
+        for n in sizes {
+            scan(n, &ips, port, &dns, bin).await;
+        }
+        resolver_only(100_000, &dns).await;
+        drop(servers);
+    });
+}
