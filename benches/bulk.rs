@@ -93,8 +93,17 @@ async fn scan(n: usize, servers_ips: &[Ipv4Addr], port: u16, dns: &DnsServer, bi
     let start = Instant::now();
     let status = tokio::process::Command::new(bin)
         .args(["-q", "-f", "jsonl", "--timeout", "5", "--retries", "2"])
-        .args(["--resolver", &dns.addr().to_string(), "--port", &port.to_string()])
-        .args(std::env::var("BENCH_FLAGS").unwrap_or_default().split_whitespace())
+        .args([
+            "--resolver",
+            &dns.addr().to_string(),
+            "--port",
+            &port.to_string(),
+        ])
+        .args(
+            std::env::var("BENCH_FLAGS")
+                .unwrap_or_default()
+                .split_whitespace(),
+        )
         .arg("-i")
         .arg(&list)
         .arg("-o")
@@ -104,7 +113,8 @@ async fn scan(n: usize, servers_ips: &[Ipv4Addr], port: u16, dns: &DnsServer, bi
         .expect("run mxprobe");
     let elapsed = start.elapsed();
     let text = std::fs::read_to_string(&out).expect("output");
-    let (mut domains, mut handshakes, mut addresses) = (0u64, 0u64, std::collections::HashSet::new());
+    let (mut domains, mut handshakes, mut addresses) =
+        (0u64, 0u64, std::collections::HashSet::new());
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("json line");
         domains += 1;
@@ -134,10 +144,17 @@ async fn scan(n: usize, servers_ips: &[Ipv4Addr], port: u16, dns: &DnsServer, bi
 async fn resolver_only(n: usize, dns: &DnsServer) {
     let mut zone = Zone::new();
     for i in 0..M {
-        zone.a(&format!("mx{i}.hoster.test"), Ipv4Addr::new(192, 0, 2, (i % 250) as u8));
+        zone.a(
+            &format!("mx{i}.hoster.test"),
+            Ipv4Addr::new(192, 0, 2, (i % 250) as u8),
+        );
     }
     for d in 0..n {
-        zone.mx(&format!("r{d}.test"), 10, &format!("mx{}.hoster.test", d % M));
+        zone.mx(
+            &format!("r{d}.test"),
+            10,
+            &format!("mx{}.hoster.test", d % M),
+        );
     }
     dns.set_zone(zone);
     let resolver = Resolver::new(&ResolverConfig {
@@ -173,7 +190,11 @@ fn main() {
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let sizes = if sizes.is_empty() { vec![1_000, 10_000] } else { sizes };
+    let sizes = if sizes.is_empty() {
+        vec![1_000, 10_000]
+    } else {
+        sizes
+    };
     let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/mxprobe");
     if !std::path::Path::new(bin).exists() {
         eprintln!("build the release binary first: cargo build --release");

@@ -42,7 +42,7 @@ pub enum Malformed {
     BadTls,
     /// An `H=` or `name[ip]` field that does not parse.
     BadHost,
-    /// A new key after [`MAX_KEYS`] distinct ones.
+    /// A new key after [`MAX_KEYS`](super::MAX_KEYS) distinct ones.
     KeyOverflow,
 }
 

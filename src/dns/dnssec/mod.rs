@@ -13,7 +13,7 @@
 //!   Queries set AD and DO (RFC 6840 §5.7). A resolver that does not
 //!   validate never sets AD, so everything looks insecure through it.
 //!
-//! Both run over [`super::stub`], not the hickory resolver of the main
+//! Both run over the small stub transport of `dns::stub`, not the hickory resolver of the main
 //! lookups, so the header bits and the answer's AD bit are ours to see.
 //!
 //! **Bogus is never called on one look.** A validation can fail for
