@@ -62,12 +62,20 @@ impl Sessions for PoolSessions<'_> {
             .map_err(|e| NoSession(format!("no further session: {e}")))
     }
 
+    /// Ends the session in the background: some servers (Exim) take half a
+    /// second to close after an abandoned handshake. The session keeps its
+    /// slot until the server has closed, so the per-address limit holds as
+    /// the server counts; but the next question can go out at once on
+    /// another slot instead of waiting for this close.
     async fn finish(&self, mut tls: SslStream<Session>, finished: bool) {
-        if finished {
-            // The polite end of a session (RFC 5321 §4.1.1.10).
-            let _ = crate::smtp::quit(&mut tls, self.timeout.min(crate::smtp::QUIT_WAIT)).await;
-        }
-        tls.get_mut().linger(self.timeout.min(LINGER)).await;
+        let timeout = self.timeout;
+        tokio::spawn(async move {
+            if finished {
+                // The polite end of a session (RFC 5321 §4.1.1.10).
+                let _ = crate::smtp::quit(&mut tls, timeout.min(crate::smtp::QUIT_WAIT)).await;
+            }
+            tls.get_mut().linger(timeout.min(LINGER)).await;
+        });
     }
 }
 
