@@ -100,6 +100,9 @@ struct State {
     last_attempt: Option<tokio::time::Instant>,
     /// Transient failures since the last success.
     failures_in_a_row: u32,
+    /// Prefetches under way, and requests waiting for one of them.
+    pending_prefetch: usize,
+    claimed: usize,
 }
 
 /// One session, positioned for the TLS ClientHello. Reads and writes go to
@@ -191,16 +194,26 @@ impl Inner {
             Wait,
             Fail(PoolError),
         }
+        // Waiting for a prefetch under way rather than opening yet another
+        // connection: otherwise the prefetch ends up unused.
+        let mut claimed = false;
         loop {
             let notified = this.changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             let next = {
                 let mut st = this.lock();
+                if std::mem::take(&mut claimed) {
+                    st.claimed = st.claimed.saturating_sub(1);
+                }
                 if let Some(e) = &st.fatal {
                     Next::Fail(e.clone())
                 } else if let Some(s) = st.ready.pop_front() {
                     Next::Take(s)
+                } else if st.pending_prefetch > st.claimed {
+                    st.claimed += 1;
+                    claimed = true;
+                    Next::Wait
                 } else if st.open < st.limit {
                     st.open += 1;
                     Next::Open
@@ -317,6 +330,7 @@ impl Inner {
             return;
         }
         st.open += 1;
+        st.pending_prefetch += 1;
         st.prefetching.retain(|t| !t.is_finished());
         let inner = Arc::clone(this);
         st.prefetching.push(tokio::spawn(async move {
@@ -324,19 +338,27 @@ impl Inner {
                 Some(g) => match Arc::clone(g).acquire_owned().await {
                     Ok(p) => Some(p),
                     Err(_) => {
+                        inner.lock().pending_prefetch -= 1;
                         inner.release_reservation();
                         return;
                     }
                 },
                 None => None,
             };
-            if let Ok(session) = Inner::open(&inner, permit).await {
-                let mut st = inner.lock();
-                if !st.closed {
+            let opened = Inner::open(&inner, permit).await;
+            let mut st = inner.lock();
+            st.pending_prefetch = st.pending_prefetch.saturating_sub(1);
+            let unused = match opened {
+                Ok(session) if !st.closed => {
                     st.ready.push_back(session);
+                    None
                 }
-                // (A session dropped here frees its slot in its Drop.)
-            }
+                Ok(session) => Some(session),
+                Err(_) => None,
+            };
+            drop(st);
+            // A session not kept frees its slot in its Drop (outside the lock).
+            drop(unused);
             inner.changed.notify_waiters();
         }));
     }
