@@ -8,6 +8,7 @@ use super::ReportWriter;
 use crate::dane::DaneCheck;
 use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, ProbeStatus};
 use crate::policy::Severity;
+use crate::tls::cipher::Kx;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::order::OrderType;
 use crate::tls::Protocol;
@@ -223,8 +224,13 @@ fn dane(w: &mut impl Write, d: &DaneCheck) -> io::Result<()> {
             .unwrap_or_default();
         writeln!(w, "      {}:{}  {}{detail}", a.ip, a.port, word(&a.outcome))?;
     }
+    // The same cause often fails all three lookups: say it once.
+    let mut said: Vec<&String> = Vec::new();
     for e in &d.errors {
-        writeln!(w, "      {e}")?;
+        if !said.contains(&e) {
+            writeln!(w, "      {e}")?;
+            said.push(e);
+        }
     }
     Ok(())
 }
@@ -312,7 +318,13 @@ fn enumeration(w: &mut impl Write, e: &Enumeration) -> io::Result<()> {
             } else {
                 format!("  [{}]", labels.join(", "))
             };
-            let kx = format!("{:?}/{:?}", c.kx, c.auth).to_uppercase();
+            // TLS 1.3 suites leave key exchange and authentication to
+            // separate negotiation (groups, signature schemes).
+            let kx = if c.kx == Kx::Any {
+                "-".to_string()
+            } else {
+                format!("{:?}/{:?}", c.kx, c.auth).to_uppercase()
+            };
             let key = c
                 .cert_key
                 .as_deref()
