@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 use tokio::time::{sleep, timeout};
 use tokio_openssl::SslStream;
 
-use super::{Misbehaviour, Session, Shared, TlsSession};
+use super::{Misbehaviour, Session, Shared, TlsSession, AFTER_QUIT_KEPT};
 
 /// Longest command line accepted (RFC 5321 allows 512); longer closes.
 const MAX_COMMAND: usize = 4096;
@@ -24,8 +24,15 @@ const MAX_COMMANDS: usize = 1000;
 /// Limit for a handshake and for reading the ClientHello in the TLS
 /// misbehaviours, so a stuck client cannot keep a task forever.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the server listens after QUIT for anything more.
+const AFTER_QUIT_WAIT: Duration = Duration::from_secs(2);
 /// What [`Misbehaviour::Garbage`] sends: telnet option negotiation, junk.
 const GARBAGE: &[u8] = b"\xff\xfd\x18\xff\xfd\x20\xff\xfb\x01\x00garbage\x07\r\n";
+
+/// A TLS alert record (RFC 8446 §6, §B.2): content type 21, legacy
+/// version 3.1 (what servers put on records before a version is agreed),
+/// length 2, level fatal (2), description handshake_failure (40).
+const HANDSHAKE_FAILURE: &[u8] = &[21, 3, 1, 0, 2, 2, 40];
 
 /// Counts the connection as open for as long as it lives (also when the
 /// task is aborted) and marks the session closed at the end.
@@ -61,6 +68,7 @@ pub(super) async fn run(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
             tls: None,
             tls_commands: Vec::new(),
             pipelined_after_starttls: 0,
+            after_quit: Vec::new(),
             closed: false,
         });
         sessions.len() - 1
@@ -150,6 +158,12 @@ async fn serve(open: &Open, mut tcp: TcpStream, number: u64, active: usize) -> i
             );
             return drain(&mut tcp).await;
         }
+        Misbehaviour::AlertInTls => {
+            read_some(&mut tcp).await;
+            tcp.write_all(HANDSHAKE_FAILURE).await?;
+            record_tls(open, Err("refused by the test server with an alert".into()));
+            return drain(&mut tcp).await;
+        }
         _ => {}
     }
     let Some(acceptor) = &open.shared.acceptor else {
@@ -224,6 +238,7 @@ where
             "HELO" => format!("250 {host}\r\n"),
             "QUIT" => {
                 stream.get_mut().write_all(b"221 2.0.0 Bye\r\n").await?;
+                listen_after_quit(open, stream).await;
                 return Ok(Next::Close);
             }
             "STARTTLS" if secure => "554 5.5.1 Error: TLS already active\r\n".into(),
@@ -306,6 +321,32 @@ async fn drain<S: AsyncRead + Unpin>(s: &mut S) -> io::Result<()> {
     let mut buf = [0u8; 4096];
     while s.read(&mut buf).await? > 0 {}
     Ok(())
+}
+
+/// After the 221 to QUIT: closes the server's side (so a client waiting
+/// for the end sees it at once) and records whatever else the client sends
+/// until it closes too, for at most [`AFTER_QUIT_WAIT`].
+async fn listen_after_quit<S>(open: &Open, stream: &mut BufReader<S>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let _ = timeout(AFTER_QUIT_WAIT, stream.get_mut().shutdown()).await;
+    let _ = timeout(AFTER_QUIT_WAIT, async {
+        loop {
+            let buf = match stream.fill_buf().await {
+                Ok(buf) if !buf.is_empty() => buf,
+                _ => return,
+            };
+            let n = buf.len();
+            let kept = buf.to_vec();
+            stream.consume(n);
+            open.shared.update(open.index, |s| {
+                let room = AFTER_QUIT_KEPT.saturating_sub(s.after_quit.len());
+                s.after_quit.extend_from_slice(&kept[..n.min(room)]);
+            });
+        }
+    })
+    .await;
 }
 
 /// Waits for the first bytes of the ClientHello.
