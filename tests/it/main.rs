@@ -4,6 +4,7 @@
 mod common;
 mod dns;
 mod enumerate;
+mod hostile;
 mod logs;
 mod scan;
 mod smtp;
