@@ -33,6 +33,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::tls::Protocol;
 
+mod cut;
 mod session;
 mod tls;
 
@@ -127,6 +128,10 @@ pub enum Misbehaviour {
     LongLine { bytes: usize },
     /// Says 220 to STARTTLS, reads the ClientHello, resets the connection.
     ResetDuringTls,
+    /// Says 220 to STARTTLS and starts a real handshake, but resets the
+    /// connection once it has sent this many bytes of its answer to the
+    /// ClientHello (in the middle of its ServerHello flight).
+    ResetMidHandshake { after: usize },
     /// Says 220 to STARTTLS, reads the ClientHello, never answers it.
     StallInTls,
     /// Says 220 to STARTTLS, reads the ClientHello and answers it with a

@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 use tokio::time::{sleep, timeout};
 use tokio_openssl::SslStream;
 
+use super::cut::Cut;
 use super::{Misbehaviour, Session, Shared, TlsSession, AFTER_QUIT_KEPT};
 
 /// Longest command line accepted (RFC 5321 allows 512); longer closes.
@@ -170,6 +171,17 @@ async fn serve(open: &Open, mut tcp: TcpStream, number: u64, active: usize) -> i
         return Ok(());
     };
     let ssl = acceptor.ssl().map_err(io::Error::other)?;
+    if let Misbehaviour::ResetMidHandshake { after } = config.misbehaviour {
+        let mut tls = SslStream::new(ssl, Cut { tcp, left: after }).map_err(io::Error::other)?;
+        let _ = timeout(HANDSHAKE_TIMEOUT, Pin::new(&mut tls).accept()).await;
+        record_tls(
+            open,
+            Err(format!(
+                "reset by the test server after {after} bytes of its answer"
+            )),
+        );
+        return tls.get_ref().tcp.set_zero_linger();
+    }
     let mut tls = SslStream::new(ssl, tcp).map_err(io::Error::other)?;
     match timeout(HANDSHAKE_TIMEOUT, Pin::new(&mut tls).accept()).await {
         Ok(Ok(())) => {
