@@ -162,8 +162,9 @@ pub struct Session {
     /// Bytes the client sent in the same flight as STARTTLS, before the
     /// handshake (discarded, as RFC 3207 §6 requires of a server).
     pub pipelined_after_starttls: usize,
-    /// What the client sent after `QUIT` (the server answers 221, closes
-    /// its side and keeps listening a moment): empty for a polite client.
+    /// What the client sent after `QUIT` (the server answers 221 and
+    /// listens until the client closes, a few seconds at most): empty for a
+    /// polite client.
     /// At most [`AFTER_QUIT_KEPT`] bytes are kept.
     pub after_quit: Vec<u8>,
     /// The connection is over.

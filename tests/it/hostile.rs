@@ -549,12 +549,13 @@ async fn the_test_server_hears_what_follows_quit() {
     tcp.write_all(b"EHLO rude.example\r\nQUIT\r\nMAIL FROM:<>\r\n")
         .await
         .expect("write");
+    tcp.shutdown().await.expect("close our side");
     let mut reply = Vec::new();
     tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut reply))
         .await
-        .expect("the server closes its side after QUIT")
+        .expect("the server closes after us")
         .expect("read");
-    drop(tcp);
+    assert!(reply.ends_with(b"221 2.0.0 Bye\r\n"));
     let sessions = tokio::time::timeout(Duration::from_secs(5), servers[0].finished_sessions(1))
         .await
         .expect("session ends");

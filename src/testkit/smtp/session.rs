@@ -2,8 +2,9 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,18 +36,30 @@ const GARBAGE: &[u8] = b"\xff\xfd\x18\xff\xfd\x20\xff\xfb\x01\x00garbage\x07\r\n
 /// length 2, level fatal (2), description handshake_failure (40).
 const HANDSHAKE_FAILURE: &[u8] = &[21, 3, 1, 0, 2, 2, 40];
 
-/// Counts the connection as open for as long as it lives (also when the
-/// task is aborted) and marks the session closed at the end.
+/// Counts the connection as open until [`Open::end`] (or until dropped,
+/// also when the task is aborted) and marks the session closed then.
 struct Open {
     shared: Arc<Shared>,
     index: usize,
+    ended: AtomicBool,
+}
+
+impl Open {
+    /// The connection no longer counts. Called before the server closes
+    /// its side: a client that waits for the close (as mxprobe does before
+    /// reusing its slot) must not find the old connection still counted.
+    fn end(&self) {
+        if !self.ended.swap(true, Ordering::SeqCst) {
+            self.shared.active.fetch_sub(1, Ordering::SeqCst);
+            self.shared.update(self.index, |s| s.closed = true);
+            self.shared.ended.send_modify(|n| *n += 1);
+        }
+    }
 }
 
 impl Drop for Open {
     fn drop(&mut self) {
-        self.shared.active.fetch_sub(1, Ordering::SeqCst);
-        self.shared.update(self.index, |s| s.closed = true);
-        self.shared.ended.send_modify(|n| *n += 1);
+        self.end();
     }
 }
 
@@ -74,9 +87,18 @@ pub(super) async fn run(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
         });
         sessions.len() - 1
     };
-    let open = Open { shared, index };
+    let open = Open {
+        shared,
+        index,
+        ended: AtomicBool::new(false),
+    };
+    // A second descriptor of the socket keeps the connection open (no FIN)
+    // when `serve` drops its stream, until the session no longer counts.
+    let keep = tcp.as_fd().try_clone_to_owned().ok();
     // I/O errors just end the session: the client went away.
     let _ = serve(&open, tcp, number, active).await;
+    open.end();
+    drop(keep);
 }
 
 async fn serve(open: &Open, mut tcp: TcpStream, number: u64, active: usize) -> io::Result<()> {
@@ -207,6 +229,7 @@ async fn serve(open: &Open, mut tcp: TcpStream, number: u64, active: usize) -> i
     }
     let mut secure = BufReader::new(tls);
     commands(open, &mut secure, true).await?;
+    open.end();
     let _ = timeout(Duration::from_secs(1), secure.get_mut().shutdown()).await;
     Ok(())
 }
@@ -335,14 +358,14 @@ async fn drain<S: AsyncRead + Unpin>(s: &mut S) -> io::Result<()> {
     Ok(())
 }
 
-/// After the 221 to QUIT: closes the server's side (so a client waiting
-/// for the end sees it at once) and records whatever else the client sends
-/// until it closes too, for at most [`AFTER_QUIT_WAIT`].
+/// After the 221 to QUIT: records whatever else the client sends until it
+/// closes its side, for at most [`AFTER_QUIT_WAIT`]; then the session ends
+/// and the connection is closed. (Closing first would let a client that
+/// waits for the close reuse its slot while this connection still counts.)
 async fn listen_after_quit<S>(open: &Open, stream: &mut BufReader<S>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let _ = timeout(AFTER_QUIT_WAIT, stream.get_mut().shutdown()).await;
     let _ = timeout(AFTER_QUIT_WAIT, async {
         loop {
             let buf = match stream.fill_buf().await {
