@@ -87,10 +87,10 @@ fn check_reply(reply: &Reply) {
             "{line:?}"
         );
     }
-    // The code, a space before each line and at most 300 characters of
-    // text, then `…`.
+    // The code, a space, at most 300 characters of text (the lines joined
+    // by spaces), then `…`.
     let shown = reply.to_string();
-    let limit = 3 + MAX_LINES + 300 + 1;
+    let limit = 3 + 1 + 300 + 1;
     assert!(
         shown.chars().count() <= limit,
         "display is not cut: {shown:?}"
