@@ -5,7 +5,7 @@
 //!
 //! Each case runs mxprobe (full enumeration) on two `--host` targets, the
 //! hostile server and a good one, with short timeouts, and measures the
-//! process's wall time and peak memory (`wait4`'s `ru_maxrss`).
+//! process's wall time and peak memory (its `VmHWM`).
 //!
 //! The time bounds come from the timeouts, not from how fast this machine
 //! is: [`Bound`] counts the waits a case can meet in a row, each at most
@@ -98,12 +98,12 @@ struct Run {
 }
 
 /// Scan `hostile` and a good server in one run of the binary.
-async fn run(name: &str, hostile: ServerConfig, extra: &[&str]) -> Run {
+async fn run(name: &str, hostile: ServerConfig) -> Run {
     let (_, servers) = net::smtp_servers(vec![hostile, ServerConfig::default()])
         .await
         .expect("servers");
     let addr = |s: &SmtpServer| s.addr().to_string();
-    let mut a = args(&[
+    let a = args(&[
         "-f",
         "csv",
         "--timeout",
@@ -119,7 +119,6 @@ async fn run(name: &str, hostile: ServerConfig, extra: &[&str]) -> Run {
         "--host",
         &addr(&servers[1]),
     ]);
-    a.extend(args(extra));
     // Killed well past any bound, so a hang fails rather than blocks.
     let kill = Duration::from_secs(300);
     let measured = tokio::task::spawn_blocking(move || mxprobe_measured(&a, kill))
@@ -199,7 +198,6 @@ async fn a_server_that_never_answers() {
     let r = run(
         "never answers",
         ServerConfig::misbehaving(Misbehaviour::NeverAnswer),
-        &[],
     )
     .await;
     let error = format!("no greeting within {TIMEOUT}s");
@@ -220,7 +218,7 @@ async fn a_server_sending_one_byte_per_second() {
     let drip = Misbehaviour::DripGreeting {
         per_byte: Duration::from_secs(1),
     };
-    let r = run("drip", ServerConfig::misbehaving(drip), &[]).await;
+    let r = run("drip", ServerConfig::misbehaving(drip)).await;
     let error = format!("no greeting within {TIMEOUT}s");
     assert_contained("drip", &r, "smtp-error", &error, Bound::first_session());
 }
@@ -230,7 +228,6 @@ async fn an_endless_multi_line_greeting() {
     let r = run(
         "endless greeting",
         ServerConfig::misbehaving(Misbehaviour::EndlessGreeting),
-        &[],
     )
     .await;
     assert_contained(
@@ -245,7 +242,7 @@ async fn an_endless_multi_line_greeting() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_one_megabyte_line() {
     let long = Misbehaviour::LongLine { bytes: 1 << 20 };
-    let r = run("1 MB line", ServerConfig::misbehaving(long), &[]).await;
+    let r = run("1 MB line", ServerConfig::misbehaving(long)).await;
     assert_contained(
         "1 MB line",
         &r,
@@ -257,12 +254,7 @@ async fn a_one_megabyte_line() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn garbage_instead_of_smtp() {
-    let r = run(
-        "garbage",
-        ServerConfig::misbehaving(Misbehaviour::Garbage),
-        &[],
-    )
-    .await;
+    let r = run("garbage", ServerConfig::misbehaving(Misbehaviour::Garbage)).await;
     assert_contained(
         "garbage",
         &r,
@@ -277,7 +269,6 @@ async fn four_twenty_one_at_the_greeting() {
     let r = run(
         "421",
         ServerConfig::misbehaving(Misbehaviour::Reject421AtGreeting),
-        &[],
     )
     .await;
     assert_contained(
@@ -297,7 +288,6 @@ async fn four_twenty_one_on_every_second_connection() {
     let r = run(
         "421 every other",
         ServerConfig::misbehaving(Misbehaviour::Reject421EveryOtherConnection),
-        &[],
     )
     .await;
     let refusals = r.hostile["connections"]
@@ -324,7 +314,7 @@ async fn four_twenty_one_on_every_second_connection() {
 async fn a_reset_in_the_middle_of_the_handshake() {
     // 100 bytes: the ServerHello's start, before its certificate.
     let reset = Misbehaviour::ResetMidHandshake { after: 100 };
-    let r = run("reset in TLS", ServerConfig::misbehaving(reset), &[]).await;
+    let r = run("reset in TLS", ServerConfig::misbehaving(reset)).await;
     // Resets are answered at once: nothing waits on a timeout.
     let bound = Bound {
         waits: 0,
@@ -342,12 +332,7 @@ async fn a_reset_in_the_middle_of_the_handshake() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tls_alert_for_every_offer() {
-    let r = run(
-        "alert",
-        ServerConfig::misbehaving(Misbehaviour::AlertInTls),
-        &[],
-    )
-    .await;
+    let r = run("alert", ServerConfig::misbehaving(Misbehaviour::AlertInTls)).await;
     let bound = Bound {
         waits: 0,
         backoffs: 0,
@@ -371,7 +356,6 @@ async fn plaintext_injected_after_the_starttls_reply() {
     let r = run(
         "injection",
         ServerConfig::misbehaving(Misbehaviour::InjectAfterStarttls),
-        &[],
     )
     .await;
     assert_contained(
@@ -394,7 +378,6 @@ async fn a_server_that_stalls_inside_tls() {
     let r = run(
         "stall in TLS",
         ServerConfig::misbehaving(Misbehaviour::StallInTls),
-        &[],
     )
     .await;
     assert_contained(
