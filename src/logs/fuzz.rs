@@ -6,7 +6,9 @@ use std::io::Read;
 use flate2::read::MultiGzDecoder;
 
 use super::counts::{Counts, LineCounts};
+use super::parallel;
 use super::postfix::Correlation;
+use super::read::pump_sequential;
 use super::scan::Splitter;
 use super::syslog::{self, Prefix};
 use super::tally::{Key, Tally};
@@ -97,11 +99,20 @@ pub fn log_stream(data: &[u8]) {
 }
 
 /// The reader: a gzip stream (or plain text) counts as the text it
-/// decompresses to; a damaged or truncated one is an error, never a panic.
+/// decompresses to; a damaged or truncated one is an error, never a panic;
+/// and the multi-threaded reader counts exactly as the sequential one, up
+/// to an error too.
 pub fn log_gzip(data: &[u8]) {
     let mut tally = Tally::new();
     let result = scan_reader(data, &mut tally);
     check_sums(tally.lines());
+    let mut threads = Tally::new();
+    let threads_ok = parallel::pump(data, &mut threads, 2).is_ok();
+    let mut one = Tally::new();
+    let one_ok = pump_sequential(data, &mut one).is_ok();
+    assert_eq!((threads_ok, one_ok), (result.is_ok(), result.is_ok()));
+    assert_eq!(digest(&threads), digest(&one));
+    assert_eq!(digest(&tally), digest(&one));
     let other = [
         &b"BZh"[..],
         b"\xfd7zXZ\x00",
