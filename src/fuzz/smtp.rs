@@ -135,7 +135,8 @@ pub fn smtp_dialogue(data: &[u8]) {
             Negotiated::Ready { info, .. } => (true, info),
             Negotiated::NoStartTls { info } => (false, info),
         });
-        (result.map(|r| (r, server.written)), start.elapsed())
+        let unread = server.reads.iter().map(Vec::len).sum::<usize>();
+        (result.map(|r| (r, server.written, unread)), start.elapsed())
     });
     // The greeting, the replies to EHLO and STARTTLS, and the one QUIT's
     // reply, each within its limit (writes to this server never wait; the
@@ -143,11 +144,14 @@ pub fn smtp_dialogue(data: &[u8]) {
     let bound = 3 * STEP + QUIT_WAIT + Duration::from_millis(10);
     assert!(elapsed <= bound, "took {elapsed:?}, more than {bound:?}");
     match result {
-        Ok(((ready, info), written)) => {
+        Ok(((ready, info), written, unread)) => {
             let commands = commands(&written);
             check_info(&info);
             if ready {
                 assert!(info.starttls);
+                // RFC 3207 §6: nothing the server sent after its 220 may
+                // be waiting to be read as if it came over TLS.
+                assert_eq!(unread, 0, "bytes after the STARTTLS 220");
                 assert_eq!(commands, ["EHLO", "STARTTLS"]);
             } else {
                 assert!(!info.starttls);
