@@ -6,5 +6,6 @@ mod dns;
 mod enumerate;
 mod hostile;
 mod logs;
+mod never_delivers;
 mod scan;
 mod smtp;
