@@ -9,8 +9,9 @@
 //! so a crash found by libFuzzer reproduces as a plain call here.
 //!
 //! `cargo test` runs every seed and every saved crash input in
-//! `fuzz/corpus/<target>/` through its function ([`TARGETS`]), so the
-//! corpora are regression tests even where libFuzzer is not installed.
+//! `fuzz/corpus/<target>/` and `fuzz/regressions/<target>/` through its
+//! function ([`TARGETS`]), so the corpora are regression tests even where
+//! libFuzzer is not installed.
 //!
 //! Not part of the API: compiled only for tests and with the `fuzzing`
 //! feature (which the fuzz package turns on).
@@ -76,25 +77,28 @@ mod tests {
     use super::*;
 
     /// Every file under `fuzz/corpus/<target>/` (seeds, and inputs that once
-    /// crashed) passes its target's checks.
+    /// crashed) and `fuzz/regressions/<target>/` (inputs too big to seed
+    /// libFuzzer with) passes its target's checks.
     #[test]
     fn fuzz_corpora_replay_without_failures() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
         let mut replayed = 0;
         for (name, check) in TARGETS {
-            let dir = root.join(name);
-            let entries =
-                std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-            let mut files = 0;
-            for entry in entries {
-                let path = entry.expect("directory entry").path();
-                let data = std::fs::read(&path).expect("corpus file");
+            let seeds = root.join("corpus").join(name);
+            let mut paths: Vec<_> = std::fs::read_dir(&seeds)
+                .unwrap_or_else(|e| panic!("{}: {e}", seeds.display()))
+                .map(|entry| entry.expect("directory entry").path())
+                .collect();
+            assert!(!paths.is_empty(), "{name} has no seeds");
+            if let Ok(more) = std::fs::read_dir(root.join("regressions").join(name)) {
+                paths.extend(more.map(|entry| entry.expect("directory entry").path()));
+            }
+            for path in &paths {
+                let data = std::fs::read(path).expect("corpus file");
                 let outcome = std::panic::catch_unwind(|| check(&data));
                 assert!(outcome.is_ok(), "{name}: {} fails", path.display());
-                files += 1;
             }
-            assert!(files > 0, "{name} has no seeds in {}", dir.display());
-            replayed += files;
+            replayed += paths.len();
         }
         assert!(replayed >= TARGETS.len());
     }
