@@ -54,6 +54,9 @@
 pub mod cert;
 pub mod dane;
 pub mod dns;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod input;
 pub mod logs;
 pub mod model;

@@ -7,6 +7,10 @@
 //! X.509 decoder, the same library that received the chain, so nothing here
 //! parses DER by hand. A certificate OpenSSL cannot decode is still listed,
 //! with the fields it could not read left empty.
+//!
+//! Names are the server's text: control characters in them (a subject with
+//! an escape sequence) become U+FFFD, as in SMTP replies, so that no report
+//! carries a terminal escape sequence from the network.
 
 use std::net::IpAddr;
 
@@ -79,7 +83,7 @@ impl CertInfo {
         if let Some(sans) = cert.subject_alt_names() {
             for san in sans.iter() {
                 if let Some(name) = san.dnsname() {
-                    dns_names.push(name.to_string());
+                    dns_names.push(printable(name));
                 } else if let Some(ip) = san.ipaddress().and_then(ip_from_bytes) {
                     ip_addresses.push(ip);
                 }
@@ -153,6 +157,7 @@ fn common_name(name: &X509NameRef) -> Option<String> {
     name.entries_by_nid(Nid::COMMONNAME)
         .next()
         .and_then(|e| e.data().to_string().ok())
+        .map(|cn| printable(&cn))
 }
 
 /// `CN=mx.example.org, O=Example, C=DE`: most specific first, as people read it.
@@ -165,11 +170,24 @@ fn name_line(name: &X509NameRef) -> String {
                 .data()
                 .to_string()
                 .unwrap_or_else(|_| String::from_utf8_lossy(e.data().as_slice()).into_owned());
-            format!("{key}={value}")
+            format!("{key}={}", printable(&value))
         })
         .collect();
     parts.reverse();
     parts.join(", ")
+}
+
+/// `text` with control characters other than tab replaced by U+FFFD.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                char::REPLACEMENT_CHARACTER
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
@@ -188,4 +206,68 @@ fn hex(bytes: &[u8]) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use openssl::asn1::Asn1Time;
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::hash::MessageDigest;
+    use openssl::nid::Nid;
+    use openssl::pkey::PKey;
+    use openssl::x509::extension::SubjectAlternativeName;
+    use openssl::x509::{X509NameBuilder, X509};
+
+    use super::*;
+
+    /// A self-signed certificate whose names carry `evil`.
+    fn cert_named(evil: &str) -> X509 {
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("group");
+        let key = PKey::from_ec_key(EcKey::generate(&group).expect("key")).expect("pkey");
+        let mut name = X509NameBuilder::new().expect("name");
+        name.append_entry_by_text("CN", &format!("mx{evil}.example"))
+            .expect("cn");
+        name.append_entry_by_text("O", &format!("Org{evil}"))
+            .expect("o");
+        let name = name.build();
+        let mut b = X509::builder().expect("builder");
+        b.set_version(2).expect("version");
+        b.set_subject_name(&name).expect("subject");
+        b.set_issuer_name(&name).expect("issuer");
+        b.set_pubkey(&key).expect("pubkey");
+        b.set_not_before(&Asn1Time::from_unix(0).expect("t"))
+            .expect("nb");
+        b.set_not_after(&Asn1Time::from_unix(86_400).expect("t"))
+            .expect("na");
+        let san = SubjectAlternativeName::new()
+            .dns(&format!("mail{evil}.example"))
+            .build(&b.x509v3_context(None, None))
+            .expect("san");
+        b.append_extension(san).expect("extension");
+        b.sign(&key, MessageDigest::sha256()).expect("sign");
+        b.build()
+    }
+
+    #[test]
+    fn names_from_the_server_carry_no_control_characters() {
+        let info = CertInfo::from_x509(&cert_named("\u{1b}[2J\u{7}"));
+        let texts = [&info.subject, &info.issuer]
+            .into_iter()
+            .chain(&info.common_name)
+            .chain(&info.dns_names);
+        for text in texts {
+            assert!(!text.chars().any(char::is_control), "{text:?}");
+            assert!(text.contains("\u{fffd}[2J\u{fffd}"), "{text:?}");
+        }
+        assert_eq!(info.dns_names.len(), 1);
+    }
+
+    #[test]
+    fn plain_names_are_kept() {
+        let info = CertInfo::from_x509(&cert_named(""));
+        assert_eq!(info.common_name.as_deref(), Some("mx.example"));
+        assert_eq!(info.subject, "O=Org, CN=mx.example");
+        assert_eq!(info.dns_names, ["mail.example"]);
+        assert_eq!(info.not_after, "1970-01-02T00:00:00Z");
+    }
 }

@@ -276,4 +276,16 @@ mod tests {
         let bad: Vec<Box<[u8]>> = vec![vec![b'a', 0xff].into()];
         assert_eq!(txt_string(&bad), "a\u{fffd}");
     }
+
+    /// A server's names reach reports as hickory writes them: bytes that
+    /// are not letters, digits or `-` escaped (`\033`), never raw control
+    /// characters that a terminal would act on.
+    #[test]
+    fn dns_names_with_control_bytes_come_out_escaped() {
+        let labels: [&[u8]; 3] = [b"a\x1b[2J b", b"ex\xffample", b"org"];
+        let name = Name::from_labels(labels).expect("labels");
+        let host = host_name(&name.to_ascii());
+        assert!(!host.chars().any(char::is_control), "{host:?}");
+        assert_eq!(host, r"a\033\[2j\040b.ex\377ample.org");
+    }
 }

@@ -24,6 +24,28 @@ pub struct HostTable {
     max_error: u64,
 }
 
+/// `bytes` as text for a report: invalid UTF-8 and control characters
+/// other than tab become U+FFFD, so no report replays a terminal escape
+/// sequence from a log.
+fn printable(bytes: &[u8]) -> Cow<'_, str> {
+    let text = String::from_utf8_lossy(bytes);
+    let bad = |c: char| c.is_control() && c != '\t';
+    if !text.chars().any(bad) {
+        return text;
+    }
+    let clean = text
+        .chars()
+        .map(|c| {
+            if bad(c) {
+                char::REPLACEMENT_CHARACTER
+            } else {
+                c
+            }
+        })
+        .collect();
+    Cow::Owned(clean)
+}
+
 /// One peer of a [`HostTable`].
 #[derive(Debug, Clone, Default)]
 pub struct HostStat {
@@ -42,16 +64,18 @@ impl HostStat {
         String::from_utf8_lossy(&self.ip)
     }
     /// The host name as logged; `(helo)` when the peer had no reverse DNS
-    /// name but sent a HELO name (Exim); empty if neither.
+    /// name but sent a HELO name (Exim); empty if neither. A HELO name is
+    /// the client's own text: control characters in it become U+FFFD.
     pub fn name(&self) -> Cow<'_, str> {
-        String::from_utf8_lossy(&self.name)
+        printable(&self.name)
     }
     pub fn count(&self) -> u64 {
         self.count
     }
-    /// The timestamp of the latest use, as logged.
+    /// The timestamp of the latest use, as logged (control characters
+    /// replaced).
     pub fn last_seen(&self) -> Cow<'_, str> {
-        String::from_utf8_lossy(&self.last_seen)
+        printable(&self.last_seen)
     }
     /// Adds `other`'s uses (the same peer in another direction); keeps the
     /// later name and last-seen time.
@@ -250,5 +274,19 @@ mod tests {
         t.hit(&p, b"t", 2);
         let h = t.iter().next().expect("one peer");
         assert_eq!((h.name().as_ref(), h.count()), ("(client.example)", 2));
+    }
+
+    #[test]
+    fn helo_names_and_times_from_a_log_carry_no_control_characters() {
+        let mut t = HostTable::new(4);
+        let p = Peer {
+            name: b"",
+            helo: b"evil\x1b[2J\x07",
+            ip: b"192.0.2.9",
+        };
+        t.hit(&p, b"Nov 26\x1b]0;x\x07", 1);
+        let h = t.iter().next().expect("one peer");
+        assert_eq!(h.name(), "(evil\u{fffd}[2J\u{fffd})");
+        assert_eq!(h.last_seen(), "Nov 26\u{fffd}]0;x\u{fffd}");
     }
 }

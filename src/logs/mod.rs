@@ -68,6 +68,8 @@ mod classify;
 mod counts;
 mod exim;
 mod fields;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod fuzz;
 mod hosts;
 mod parallel;
 mod postfix;

@@ -89,10 +89,9 @@ pub(super) fn pump<R: Read + Send>(
                 next += 1;
             }
         }
-        let read = reading.join().unwrap_or_else(|_| {
-            Err(Failure::Io(std::io::Error::other(
-                "the reading thread failed",
-            )))
+        let (too_long, read) = reading.join().unwrap_or_else(|_| {
+            let failed = std::io::Error::other("the reading thread failed");
+            (0, Err(Failure::Io(failed)))
         });
         for handle in handles {
             match handle.join() {
@@ -105,11 +104,11 @@ pub(super) fn pump<R: Read + Send>(
             }
         }
         tally.position = position(base, next, 0);
-        let too_long = read?;
+        // Also when the read failed part-way: those lines came before it.
         for _ in 0..too_long {
             tally.malformed(Malformed::TooLong);
         }
-        Ok(())
+        read
     })
 }
 
@@ -141,13 +140,16 @@ fn count_block(partial: &mut Tally, block: Block, base: u64) -> Counted {
 
 /// Reads `reader` into blocks of whole lines, sent round-robin to the
 /// worker queues. Returns the number of lines dropped for being longer
-/// than [`MAX_LINE`] across blocks.
+/// than [`MAX_LINE`] across blocks, whether or not the read then failed.
 fn read_blocks<R: Read + Send>(
     reader: R,
     recycle: &mpsc::Receiver<Vec<u8>>,
     queues: &[mpsc::SyncSender<Block>],
-) -> Result<u64, Failure> {
-    let mut input = decoder(reader)?;
+) -> (u64, Result<(), Failure>) {
+    let mut input = match decoder(reader) {
+        Ok(input) => input,
+        Err(e) => return (0, Err(e)),
+    };
     // The start of a line continued in the next block.
     let mut carry: Vec<u8> = Vec::new();
     let mut skipping = false;
@@ -156,7 +158,7 @@ fn read_blocks<R: Read + Send>(
     let mut spare = None;
     loop {
         let Some(mut buf) = spare.take().or_else(|| recycle.recv().ok()) else {
-            return Ok(too_long);
+            return (too_long, Ok(()));
         };
         buf.clear();
         buf.extend_from_slice(&carry);
@@ -195,12 +197,12 @@ fn read_blocks<R: Read + Send>(
         } else {
             let queue = &queues[(number % queues.len() as u64) as usize];
             if queue.send(Block { number, data: buf }).is_err() {
-                return Ok(too_long);
+                return (too_long, Ok(()));
             }
             number += 1;
         }
         if last {
-            return read.map(|_| too_long).map_err(Failure::Io);
+            return (too_long, read.map(drop).map_err(Failure::Io));
         }
     }
 }
@@ -262,6 +264,32 @@ mod tests {
             let mut many = Tally::new();
             assert!(pump(&data[..], &mut many, workers).is_ok());
             assert_eq!(rendered(&many), want, "{workers} workers");
+        }
+    }
+
+    /// Found by `a_gzip_bomb_and_a_truncated_member_stay_within_memory`: a
+    /// line too long for a block, then a read error (a truncated `.gz`),
+    /// lost its count; the lines before an error are all counted.
+    #[test]
+    fn overlong_lines_before_a_read_error_are_counted() {
+        struct Fails;
+        impl Read for Fails {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("truncated"))
+            }
+        }
+        let mut data = vec![b'x'; 2 * CHUNK];
+        data.extend_from_slice(
+            b"\n2024-11-25 08:15:00 1tFaao-00000F-AB <= g@x H=m.example [192.0.2.10] P=esmtp\n",
+        );
+        for workers in 1..=2 {
+            let mut t = Tally::new();
+            assert!(pump((&data[..]).chain(Fails), &mut t, workers).is_err());
+            let l = t.lines();
+            assert_eq!((l.malformed.too_long, l.counted, l.total), (1, 1, 2));
+            let mut one = Tally::new();
+            assert!(pump_sequential((&data[..]).chain(Fails), &mut one).is_err());
+            assert_eq!(one.lines(), t.lines());
         }
     }
 

@@ -187,6 +187,9 @@ async fn probe_tls(
         s.timeout,
     )
     .await;
+    // A server that stalls inside the handshake would stall every further
+    // one too: each would cost a full timeout, for nothing.
+    let mut stalled = false;
     match attempt.result {
         Ok(Outcome::Chosen(hs)) => {
             report.status = ProbeStatus::Ok;
@@ -197,12 +200,26 @@ async fn probe_tls(
             report.error = Some(format!("STARTTLS accepted but {}", r.detail));
         }
         Err(e) => {
+            stalled = e.is_timeout();
             report.status = ProbeStatus::TlsError;
             report.error = Some(e.to_string());
         }
     }
     if let Some(tls) = attempt.stream {
         sessions.finish(tls, attempt.finished).await;
+    }
+    if stalled {
+        if s.enumerate {
+            report.enumeration = Some(enumerate::Enumeration {
+                incomplete: vec![
+                    "not enumerated: the broadly compatible handshake timed out, so would every other"
+                        .into(),
+                ],
+                ..enumerate::Enumeration::default()
+            });
+        }
+        report.connections = pool.connections();
+        return (report, None);
     }
     if s.enumerate {
         let settings = enumerate::Settings {

@@ -60,16 +60,23 @@ impl Reply {
 impl fmt::Display for Reply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.code)?;
-        let mut written = 0;
-        for line in self.lines.iter().filter(|l| !l.is_empty()) {
-            f.write_str(" ")?;
-            for c in line.chars() {
-                if written == MAX_DISPLAY_CHARS {
-                    return f.write_str("…");
-                }
-                write!(f, "{c}")?;
-                written += 1;
+        // The spaces joining lines count towards the cut too, so that a
+        // reply of many short lines is cut at the same length.
+        let mut text = self
+            .lines
+            .iter()
+            .filter(|l| !l.is_empty())
+            .enumerate()
+            .flat_map(|(i, l)| (i > 0).then_some(' ').into_iter().chain(l.chars()));
+        let Some(first) = text.next() else {
+            return Ok(());
+        };
+        write!(f, " {first}")?;
+        for (n, c) in text.enumerate() {
+            if n + 1 == MAX_DISPLAY_CHARS {
+                return f.write_str("…");
             }
+            write!(f, "{c}")?;
         }
         Ok(())
     }

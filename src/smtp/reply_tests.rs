@@ -246,6 +246,23 @@ fn display_is_one_line_and_bounded() {
     assert!(long.ends_with('…'));
 }
 
+/// Found by the `smtp_reply` fuzz target: the spaces between lines were
+/// not counted, so 128 short lines displayed 128 characters longer than
+/// one long line.
+#[test]
+fn display_of_many_lines_is_cut_at_the_same_length() {
+    let lines = vec!["ab"; MAX_LINES];
+    let many = reply(250, &lines).to_string();
+    assert_eq!(many.chars().count(), 4 + MAX_DISPLAY_CHARS + 1, "{many}");
+    assert!(many.starts_with("250 ab ab ab") && many.ends_with('…'));
+    let exact = reply(250, &["a".repeat(100).as_str(), &"b".repeat(199)]).to_string();
+    assert_eq!(
+        exact.chars().count(),
+        4 + MAX_DISPLAY_CHARS,
+        "not cut: {exact}"
+    );
+}
+
 #[test]
 fn classes() {
     assert!(reply(421, &[]).is_transient_negative());

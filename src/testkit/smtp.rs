@@ -33,6 +33,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::tls::Protocol;
 
+mod cut;
 mod session;
 mod tls;
 
@@ -127,12 +128,23 @@ pub enum Misbehaviour {
     LongLine { bytes: usize },
     /// Says 220 to STARTTLS, reads the ClientHello, resets the connection.
     ResetDuringTls,
+    /// Says 220 to STARTTLS and starts a real handshake, but resets the
+    /// connection once it has sent this many bytes of its answer to the
+    /// ClientHello (in the middle of its ServerHello flight).
+    ResetMidHandshake { after: usize },
     /// Says 220 to STARTTLS, reads the ClientHello, never answers it.
     StallInTls,
+    /// Says 220 to STARTTLS, reads the ClientHello and answers it with a
+    /// fatal `handshake_failure` alert, whatever it offers: a server none
+    /// of whose ciphers (or versions) the client has.
+    AlertInTls,
     /// Answers STARTTLS with `<code> <class>.7.0 TLS not available`
     /// (e.g. 454, 554).
     StarttlsRejected(u16),
 }
+
+/// Bytes kept of what a client sends after `QUIT` ([`Session::after_quit`]).
+pub const AFTER_QUIT_KEPT: usize = 512;
 
 /// One connection as the server saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,6 +162,11 @@ pub struct Session {
     /// Bytes the client sent in the same flight as STARTTLS, before the
     /// handshake (discarded, as RFC 3207 §6 requires of a server).
     pub pipelined_after_starttls: usize,
+    /// What the client sent after `QUIT` (the server answers 221 and
+    /// listens until the client closes, a few seconds at most): empty for a
+    /// polite client.
+    /// At most [`AFTER_QUIT_KEPT`] bytes are kept.
+    pub after_quit: Vec<u8>,
     /// The connection is over.
     pub closed: bool,
 }

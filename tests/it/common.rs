@@ -119,3 +119,118 @@ pub fn assert_ran(out: &Output) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A finished run of the binary, with what it cost.
+pub struct Measured {
+    /// Exit code; `None` when killed.
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+    pub elapsed: std::time::Duration,
+    /// Peak resident memory of the process (its `VmHWM`), in KiB.
+    pub max_rss_kib: u64,
+}
+
+/// Run the mxprobe binary with `args` and measure its wall time and peak
+/// memory; kill it after `limit` (the test then fails on the exit code).
+/// Blocks: call it from `spawn_blocking`.
+pub fn mxprobe_measured(args: &[String], limit: std::time::Duration) -> Measured {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mxprobe"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run mxprobe");
+    let pipe = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let stdout = pipe(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = pipe(Box::new(child.stderr.take().expect("stderr")));
+    // The peak is the high-water mark of the process's own memory (VmHWM),
+    // read while it runs. Not wait4's ru_maxrss: a process started with
+    // posix_spawn (vfork) inherits the spawning process's peak there, so it
+    // would report this test binary's memory, not mxprobe's.
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let mut killed = false;
+    let status = loop {
+        peak = peak.max(vm_hwm_kib(&status_file).unwrap_or(0));
+        if let Some(status) = child.try_wait().expect("wait for mxprobe") {
+            break status;
+        }
+        if !killed && start.elapsed() > limit {
+            let _ = child.kill();
+            killed = true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    Measured {
+        code: if killed { None } else { status.code() },
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: String::from_utf8_lossy(&stderr.join().expect("stderr reader")).into_owned(),
+        elapsed: start.elapsed(),
+        max_rss_kib: peak,
+    }
+}
+
+/// `VmHWM` (peak resident set) from a `/proc/PID/status`, in KiB; `None`
+/// once the process has exited.
+fn vm_hwm_kib(status_file: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(status_file).ok()?;
+    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// What a server may receive from mxprobe in one session: `EHLO`, then
+/// `STARTTLS` or `QUIT`; over TLS `QUIT` at most (the test server also
+/// records `EHLO` again if a client sent one, which mxprobe does not).
+/// Nothing after `QUIT`.
+pub fn assert_session_polite(session: &mxprobe::testkit::smtp::Session) {
+    let verbs: Vec<String> = session
+        .commands
+        .iter()
+        .chain(&session.tls_commands)
+        .map(|c| {
+            c.split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase()
+        })
+        .collect();
+    assert_never_delivers(&verbs);
+    let plain: Vec<&str> = verbs[..session.commands.len()]
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let tls: Vec<&str> = verbs[session.commands.len()..]
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let plain_ok = matches!(
+        plain[..],
+        [] | ["EHLO"] | ["EHLO", "QUIT"] | ["EHLO", "STARTTLS"] | ["EHLO", "STARTTLS", "QUIT"]
+    );
+    assert!(plain_ok, "session {}: sent {plain:?}", session.number);
+    assert!(
+        matches!(tls[..], [] | ["QUIT"]),
+        "session {}: sent {tls:?} over TLS",
+        session.number
+    );
+    if plain.last() == Some(&"QUIT") {
+        assert!(
+            tls.is_empty(),
+            "session {}: sent {tls:?} after QUIT",
+            session.number
+        );
+    }
+}

@@ -458,3 +458,52 @@ Nov 26 10:09:00 mx postfix/smtp[1102]: 6C3D4E5F60: to=<p@plain.example>, relay=m
     let fixtures = Summary::new(&scan(&["postfix-mail.log"]), &SummaryOptions::default());
     assert!(fixtures.notes.is_empty(), "{:?}", fixtures.notes);
 }
+
+/// A file as hostile as a server: a gzip bomb (one 128 MiB line inflating
+/// from about 130 KB), then a member cut in half. The real binary counts
+/// the bomb as one overlong line without holding it, counts the lines
+/// before the cut, names the file on one line, and exits 2.
+#[test]
+fn a_gzip_bomb_and_a_truncated_member_stay_within_memory() {
+    let arrival = "2024-11-24 07:00:00 1tEaaa-000001-AB <= a@b H=mx [192.0.2.1] X=TLSv1.3:TLS_AES_256_GCM_SHA384:256\n";
+    let gzip = |parts: &[&[u8]]| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        for p in parts {
+            enc.write_all(p).expect("in memory");
+        }
+        enc.finish().expect("in memory")
+    };
+    let bomb = vec![b'x'; 128 << 20];
+    let mut data = gzip(&[&bomb, b"\n", arrival.as_bytes()]);
+    let tail = gzip(&[arrival.repeat(2000).as_bytes()]);
+    data.extend_from_slice(&tail[..tail.len() / 2]);
+    let input = temp_path("bomb.gz");
+    std::fs::write(&input, &data).expect("write input");
+    let output = temp_path("bomb.json");
+    let args: Vec<String> = ["logs", "-f", "json", "-o"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([output.display().to_string(), input.display().to_string()])
+        .collect();
+    let m = crate::common::mxprobe_measured(&args, std::time::Duration::from_secs(120));
+    eprintln!(
+        "gzip bomb: {:.2} s, peak RSS {} KiB",
+        m.elapsed.as_secs_f64(),
+        m.max_rss_kib
+    );
+    assert_eq!(m.code, Some(2), "{}", m.stderr);
+    assert_eq!(m.stderr.lines().count(), 1, "{}", m.stderr);
+    assert!(m.stderr.contains("bomb.gz"), "{}", m.stderr);
+    assert!(
+        m.max_rss_kib <= 100 * 1024,
+        "peak RSS {} KiB",
+        m.max_rss_kib
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&output).expect("written")).expect("JSON");
+    assert_eq!(v["lines"]["malformed"]["too_long"], 1, "{}", v["lines"]);
+    let counted = v["lines"]["counted"].as_u64().expect("counted");
+    assert!((2..2001).contains(&counted), "{counted} counted");
+    let _ = std::fs::remove_file(input);
+    let _ = std::fs::remove_file(output);
+}

@@ -2,8 +2,9 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +16,8 @@ use tokio::net::TcpStream;
 use tokio::time::{sleep, timeout};
 use tokio_openssl::SslStream;
 
-use super::{Misbehaviour, Session, Shared, TlsSession};
+use super::cut::Cut;
+use super::{Misbehaviour, Session, Shared, TlsSession, AFTER_QUIT_KEPT};
 
 /// Longest command line accepted (RFC 5321 allows 512); longer closes.
 const MAX_COMMAND: usize = 4096;
@@ -24,82 +26,40 @@ const MAX_COMMANDS: usize = 1000;
 /// Limit for a handshake and for reading the ClientHello in the TLS
 /// misbehaviours, so a stuck client cannot keep a task forever.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the server listens after QUIT for anything more.
+const AFTER_QUIT_WAIT: Duration = Duration::from_secs(2);
 /// What [`Misbehaviour::Garbage`] sends: telnet option negotiation, junk.
 const GARBAGE: &[u8] = b"\xff\xfd\x18\xff\xfd\x20\xff\xfb\x01\x00garbage\x07\r\n";
 
-/// Counts the connection as open for as long as it lives (also when the
-/// task is aborted) and marks the session closed at the end.
+/// A TLS alert record (RFC 8446 §6, §B.2): content type 21, legacy
+/// version 3.1 (what servers put on records before a version is agreed),
+/// length 2, level fatal (2), description handshake_failure (40).
+const HANDSHAKE_FAILURE: &[u8] = &[21, 3, 1, 0, 2, 2, 40];
+
+/// Counts the connection as open until [`Open::end`] (or until dropped,
+/// also when the task is aborted) and marks the session closed then.
 struct Open {
     shared: Arc<Shared>,
     index: usize,
+    ended: AtomicBool,
+}
+
+impl Open {
+    /// The connection no longer counts. Called before the server closes
+    /// its side: a client that waits for the close (as mxprobe does before
+    /// reusing its slot) must not find the old connection still counted.
+    fn end(&self) {
+        if !self.ended.swap(true, Ordering::SeqCst) {
+            self.shared.active.fetch_sub(1, Ordering::SeqCst);
+            self.shared.update(self.index, |s| s.closed = true);
+            self.shared.ended.send_modify(|n| *n += 1);
+        }
+    }
 }
 
 impl Drop for Open {
     fn drop(&mut self) {
-        self.shared.update(self.index, |s| s.closed = true);
-        self.shared.ended.send_modify(|n| *n += 1);
-    }
-}
-
-/// The connection as the session sees it. The count of open connections
-/// goes down when it is dropped, just *before* the socket closes (fields drop
-/// in order): a client that reconnects the moment it sees the close is
-/// never counted twice, as with a real server that counts sockets.
-struct Counted {
-    _active: Active,
-    tcp: TcpStream,
-}
-
-struct Active(Arc<Shared>);
-
-impl Drop for Active {
-    fn drop(&mut self) {
-        self.0.active.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-impl std::ops::Deref for Counted {
-    type Target = TcpStream;
-    fn deref(&self) -> &TcpStream {
-        &self.tcp
-    }
-}
-
-impl std::ops::DerefMut for Counted {
-    fn deref_mut(&mut self) -> &mut TcpStream {
-        &mut self.tcp
-    }
-}
-
-impl AsyncRead for Counted {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        std::pin::Pin::new(&mut self.tcp).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Counted {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<io::Result<usize>> {
-        std::pin::Pin::new(&mut self.tcp).poll_write(cx, buf)
-    }
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        std::pin::Pin::new(&mut self.tcp).poll_flush(cx)
-    }
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        std::pin::Pin::new(&mut self.tcp).poll_shutdown(cx)
+        self.end();
     }
 }
 
@@ -113,10 +73,6 @@ pub(super) async fn run(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
     let number = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
     let active = shared.active.fetch_add(1, Ordering::SeqCst) + 1;
     shared.max_active.fetch_max(active, Ordering::SeqCst);
-    let tcp = Counted {
-        _active: Active(Arc::clone(&shared)),
-        tcp,
-    };
     let index = {
         let mut sessions = shared.lock_sessions();
         sessions.push(Session {
@@ -126,16 +82,26 @@ pub(super) async fn run(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
             tls: None,
             tls_commands: Vec::new(),
             pipelined_after_starttls: 0,
+            after_quit: Vec::new(),
             closed: false,
         });
         sessions.len() - 1
     };
-    let open = Open { shared, index };
+    let open = Open {
+        shared,
+        index,
+        ended: AtomicBool::new(false),
+    };
+    // A second descriptor of the socket keeps the connection open (no FIN)
+    // when `serve` drops its stream, until the session no longer counts.
+    let keep = tcp.as_fd().try_clone_to_owned().ok();
     // I/O errors just end the session: the client went away.
     let _ = serve(&open, tcp, number, active).await;
+    open.end();
+    drop(keep);
 }
 
-async fn serve(open: &Open, mut tcp: Counted, number: u64, active: usize) -> io::Result<()> {
+async fn serve(open: &Open, mut tcp: TcpStream, number: u64, active: usize) -> io::Result<()> {
     let config = &open.shared.config;
     let host = &config.banner_host;
     if config.max_connections.is_some_and(|max| active > max) {
@@ -215,12 +181,29 @@ async fn serve(open: &Open, mut tcp: Counted, number: u64, active: usize) -> io:
             );
             return drain(&mut tcp).await;
         }
+        Misbehaviour::AlertInTls => {
+            read_some(&mut tcp).await;
+            tcp.write_all(HANDSHAKE_FAILURE).await?;
+            record_tls(open, Err("refused by the test server with an alert".into()));
+            return drain(&mut tcp).await;
+        }
         _ => {}
     }
     let Some(acceptor) = &open.shared.acceptor else {
         return Ok(());
     };
     let ssl = acceptor.ssl().map_err(io::Error::other)?;
+    if let Misbehaviour::ResetMidHandshake { after } = config.misbehaviour {
+        let mut tls = SslStream::new(ssl, Cut { tcp, left: after }).map_err(io::Error::other)?;
+        let _ = timeout(HANDSHAKE_TIMEOUT, Pin::new(&mut tls).accept()).await;
+        record_tls(
+            open,
+            Err(format!(
+                "reset by the test server after {after} bytes of its answer"
+            )),
+        );
+        return tls.get_ref().tcp.set_zero_linger();
+    }
     let mut tls = SslStream::new(ssl, tcp).map_err(io::Error::other)?;
     match timeout(HANDSHAKE_TIMEOUT, Pin::new(&mut tls).accept()).await {
         Ok(Ok(())) => {
@@ -246,6 +229,7 @@ async fn serve(open: &Open, mut tcp: Counted, number: u64, active: usize) -> io:
     }
     let mut secure = BufReader::new(tls);
     commands(open, &mut secure, true).await?;
+    open.end();
     let _ = timeout(Duration::from_secs(1), secure.get_mut().shutdown()).await;
     Ok(())
 }
@@ -289,6 +273,7 @@ where
             "HELO" => format!("250 {host}\r\n"),
             "QUIT" => {
                 stream.get_mut().write_all(b"221 2.0.0 Bye\r\n").await?;
+                listen_after_quit(open, stream).await;
                 return Ok(Next::Close);
             }
             "STARTTLS" if secure => "554 5.5.1 Error: TLS already active\r\n".into(),
@@ -371,6 +356,32 @@ async fn drain<S: AsyncRead + Unpin>(s: &mut S) -> io::Result<()> {
     let mut buf = [0u8; 4096];
     while s.read(&mut buf).await? > 0 {}
     Ok(())
+}
+
+/// After the 221 to QUIT: records whatever else the client sends until it
+/// closes its side, for at most [`AFTER_QUIT_WAIT`]; then the session ends
+/// and the connection is closed. (Closing first would let a client that
+/// waits for the close reuse its slot while this connection still counts.)
+async fn listen_after_quit<S>(open: &Open, stream: &mut BufReader<S>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let _ = timeout(AFTER_QUIT_WAIT, async {
+        loop {
+            let buf = match stream.fill_buf().await {
+                Ok(buf) if !buf.is_empty() => buf,
+                _ => return,
+            };
+            let n = buf.len();
+            let kept = buf.to_vec();
+            stream.consume(n);
+            open.shared.update(open.index, |s| {
+                let room = AFTER_QUIT_KEPT.saturating_sub(s.after_quit.len());
+                s.after_quit.extend_from_slice(&kept[..n.min(room)]);
+            });
+        }
+    })
+    .await;
 }
 
 /// Waits for the first bytes of the ClientHello.

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora, fuzz/corpus/<target>/seed-*: a few meaningful
+inputs per target (real-looking replies, greetings, names, log lines) for
+libFuzzer to start from. `cargo test` replays every file there.
+
+Run from anywhere: python3 fuzz/seeds.py. Inputs that once crashed a target
+are kept beside the seeds as crash-<what>, written by hand, not by this
+script; it never deletes files.
+"""
+
+import gzip
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LOGS = os.path.join(HERE, "..", "testdata", "logs")
+
+GREETING = b"220 mx.example.org ESMTP Postfix (Debian/GNU)\r\n"
+EHLO_TLS = (b"250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 52428800\r\n"
+            b"250-VRFY\r\n250-ETRN\r\n250-STARTTLS\r\n250-ENHANCEDSTATUSCODES\r\n"
+            b"250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n")
+EHLO_PLAIN = b"250-mx.example.org Hello [192.0.2.1]\r\n250-SIZE 10240000\r\n250 HELP\r\n"
+READY = b"220 2.0.0 Ready to start TLS\r\n"
+BYE = b"221 2.0.0 Bye\r\n"
+
+SMTP_REPLY = {
+    "greeting": b"\x07" + GREETING,
+    "ehlo": b"\x03" + EHLO_TLS,
+    "greeting-ehlo-ready": b"\x00" + GREETING + EHLO_TLS + READY,
+    "multiline-greeting": b"\x05220-mx.example.org ESMTP\r\n220-No UCE\r\n220 Go ahead\r\n",
+    "exim-greeting-lf": b"\x02220 mail.example.net ESMTP Exim 4.96 Tue, 26 Nov 2024 16:04:18 +0100\n",
+    "too-many": b"\x0b421 4.7.0 mx.example.org Error: too many connections from 192.0.2.1\r\n",
+    "bare-code": b"\x01250\r\n354\r\n",
+    "mixed-codes": b"\x04250-first\r\n251 second\r\n",
+    "bad-separator": b"\x09250_x\r\n",
+    "latin1-and-controls": b"\x06220 caf\xe9 \x1b[31mred\x07 \xc3\xa9t\xe9\r\n",
+    "injection": b"\x08" + READY + b"250 2.0.0 injected\r\n",
+    "ssh-banner": b"\x0cSSH-2.0-OpenSSH_9.2p1 Debian-2\r\n",
+    "http": b"\x0dHTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n",
+    "cr-in-code": b"\x0e250\rX\r\n",
+}
+
+SMTP_DIALOGUE = {
+    "ready": b"\x00" + GREETING + EHLO_TLS + READY,
+    "ready-split": b"\x1e" + GREETING + EHLO_TLS + READY,
+    "no-starttls": b"\x00" + GREETING + EHLO_PLAIN + BYE,
+    "no-starttls-silent": b"\x01" + GREETING + EHLO_PLAIN,
+    "ehlo-rejected": b"\x00" + GREETING + b"502 5.5.2 Error: command not recognized\r\n" + BYE,
+    "greeting-421": b"\x00421 4.3.2 mx.example.org Service not available\r\n",
+    "starttls-454": b"\x04" + GREETING + EHLO_TLS + b"454 4.7.0 TLS not available due to local problem\r\n" + BYE,
+    "starttls-421": b"\x02" + GREETING + EHLO_TLS + b"421 4.7.0 closing\r\n",
+    "injection": b"\x00" + GREETING + EHLO_TLS + READY + b"250 2.0.0 injected\r\n",
+    "garbage": b"\x01\xff\xfd\x18\xff\xfd\x20\xff\xfb\x01\x00garbage\x07\r\n",
+    "silent": b"\x01",
+    "closes-after-greeting": b"\x00" + GREETING,
+    "multiline-greeting": b"\x09220-mx.example.org ESMTP\r\n220-Welcome\r\n220 ready\r\n" + EHLO_TLS + READY,
+    "greeting-250": b"\x00250 mx.example.org hello\r\n",
+    "address-literal": b"\x00220 [192.0.2.25] ESMTP\r\n250-[IPv6:2001:db8::25]\r\n250 STARTTLS\r\n" + READY,
+}
+
+DOMAIN_NAME = {
+    "plain": b"example.org",
+    "mixed-case-dot": b"Mail.Example.ORG.",
+    "idn": "Bücher.example".encode(),
+    "a-label": b"xn--mnchen-3ya.de",
+    "service": b"_mta-sts.example.org",
+    "ideographic-stops": "例え。テスト".encode(),
+    "emoji": "💩.la".encode(),
+    "address": b"192.0.2.1",
+    "ipv6-literal": b"[2001:db8::1]",
+    "empty-label": b"a..b",
+    "label-63": b"a" * 63 + b".org",
+    "bad-punycode": b"xn--a.example",
+    "spaces": b" example.org \t",
+    "numeric-tld": b"10.0.0",
+    "at-sign": b"user@example.org",
+}
+
+TARGET_HOST = {
+    "name-port": b"mx.example.org:25",
+    "ipv6-port": b"[2001:db8::1]:2525",
+    "ipv4": b"192.0.2.25",
+    "ipv4-port": b"192.0.2.25:587",
+    "ipv6-bare": b"::1",
+    "idn-port": "Bücher.example:587".encode(),
+    "unclosed": b"[::1",
+    "port-zero": b"x:0",
+    "port-name": b"mx.example.org:smtp",
+    "bracketed-name": b"[mx.example.org]:25",
+}
+
+
+def lines(name):
+    with open(os.path.join(LOGS, name), "rb") as f:
+        return [l for l in f.read().split(b"\n") if l]
+
+
+def pick(seq, n):
+    step = max(1, len(seq) // n)
+    return seq[::step][:n]
+
+
+def write(target, seeds):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    for name, data in seeds.items():
+        with open(os.path.join(d, "seed-" + name), "wb") as f:
+            f.write(data)
+
+
+def main():
+    write("smtp_reply", SMTP_REPLY)
+    write("smtp_dialogue", SMTP_DIALOGUE)
+    write("domain_name", DOMAIN_NAME)
+    write("target_host", TARGET_HOST)
+
+    exim = lines("exim-mainlog") + lines("exim-gnutls-mainlog")
+    write("exim_line", {f"{i:02}": l for i, l in enumerate(pick(exim, 14))})
+
+    postfix = lines("postfix-mail.log")
+    journal = lines("postfix-journal.log")
+    syslog_seeds = {f"postfix-{i:02}": l for i, l in enumerate(pick(postfix, 8))}
+    syslog_seeds.update({f"journal-{i:02}": l for i, l in enumerate(journal)})
+    syslog_seeds["exim-in-syslog"] = (
+        b"Nov 26 16:04:18 mx exim[7]: 1tG0aa-000Abc-1x <= a@b H=mx [192.0.2.1] "
+        b"P=esmtps X=TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256")
+    write("syslog_line", syslog_seeds)
+
+    # postfix_lines: first byte of each line picks the process (bit 0:
+    # smtpd 0 / smtp 1; bits 1-3: PID); the rest is the message.
+    def message(line):
+        return line.split(b"]: ", 1)[1] if b"]: " in line else line
+
+    sessions = {}
+    for line in postfix:
+        tag = line.split(b" ")[4] if len(line.split(b" ")) > 4 else b""
+        pid = tag.split(b"[")[1].split(b"]")[0] if b"[" in tag else b"0"
+        kind = 0 if b"/smtpd[" in tag else 1 if b"/smtp[" in tag else None
+        if kind is None:
+            continue
+        selector = bytes([kind | ((int(pid) % 8) << 1)])
+        sessions.setdefault(kind, []).append(selector + message(line))
+    write("postfix_lines", {
+        "inbound": b"\n".join(sessions.get(0, [])),
+        "outbound": b"\n".join(sessions.get(1, [])),
+    })
+
+    mixed = pick(exim, 4) + pick(postfix, 4) + journal[:2] + [b"", b"-- Boot 0123 --", b"\x00\xff junk"]
+    write("log_stream", {
+        "mixed-3": b"\x03" + b"\n".join(mixed) + b"\n",
+        "mixed-200": b"\xc8" + b"\r\n".join(mixed),
+        "postfix-17": b"\x11" + b"\n".join(postfix) + b"\n",
+    })
+
+    text = b"\n".join(exim[:6]) + b"\n"
+    whole = gzip.compress(text, mtime=0)
+    two = gzip.compress(text[:200], mtime=0) + gzip.compress(text[200:], mtime=0)
+    write("log_gzip", {
+        "exim": whole,
+        "multi-member": two,
+        "truncated": whole[: len(whole) // 2],
+        "bad-crc": whole[:-8] + b"\x00\x00\x00\x00" + whole[-4:],
+        "plain": text,
+        "zstd": b"\x28\xb5\x2f\xfd rest",
+    })
+
+
+def regressions():
+    # Too big to seed libFuzzer with (they inflate to megabytes, and the
+    # fuzzer would spend its time on their variants); replayed by cargo test.
+    exim = lines("exim-mainlog")
+    text = b"\n".join(exim[:6]) + b"\n"
+    # A line longer than the reader's 1 MiB blocks, then a member cut short:
+    # the overlong line must still be counted (it once was not, on threads).
+    overlong = gzip.compress(b"x" * (2 << 20) + b"\n" + exim[1] + b"\n", mtime=0)
+    overlong += gzip.compress(text, mtime=0)[:40]
+    d = os.path.join(HERE, "regressions", "log_gzip")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "overlong-then-truncated"), "wb") as f:
+        f.write(overlong)
+
+
+if __name__ == "__main__":
+    main()
+    regressions()
