@@ -16,8 +16,7 @@ use std::io::BufRead;
 
 use crate::model::Target;
 
-/// Longest line read; longer ones are reported, not buffered further.
-pub const MAX_LINE: usize = 4096;
+pub use crate::limits::DOMAIN_LIST_LINE as MAX_LINE;
 
 /// A line that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

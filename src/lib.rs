@@ -22,7 +22,8 @@
 //! [`scan`] runs the stages for many targets at once, each address probed
 //! once; [`report`] renders reports as text, CSV, JSON or JSON Lines;
 //! [`stats`] summarises a scan; [`logs`] counts the TLS parameters in Exim
-//! and Postfix logs; [`input`] reads domain lists.
+//! and Postfix logs; [`input`] reads domain lists. [`limits`] lists every
+//! cap on what untrusted input can make mxprobe hold in memory.
 //!
 //! # What it does not do
 //!
@@ -58,6 +59,7 @@ pub mod dns;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod input;
+pub mod limits;
 pub mod logs;
 pub mod model;
 pub mod mtasts;

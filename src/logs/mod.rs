@@ -91,12 +91,9 @@ pub use self::summary::{
 pub use self::tally::{Key, KeyStats, Tally, DEFAULT_HOST_CAPACITY};
 
 /// Lines longer than this are counted as [`Malformed::TooLong`] and skipped
-/// without being buffered. Real Exim and Postfix lines stay far below it.
-pub const MAX_LINE: usize = 64 * 1024;
-
-/// Distinct `PROTOCOL:CIPHER:BITS` keys kept; lines with further keys count
-/// as [`Malformed::KeyOverflow`]. A real server has a few dozen.
-pub const MAX_KEYS: usize = 4096;
+/// without being buffered; distinct `PROTOCOL:CIPHER:BITS` keys beyond
+/// `MAX_KEYS` count as [`Malformed::KeyOverflow`] (see [`crate::limits`]).
+pub use crate::limits::{LOG_KEYS as MAX_KEYS, LOG_LINE as MAX_LINE};
 
 /// Which way a message or connection went, seen from the logging server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

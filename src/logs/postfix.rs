@@ -32,10 +32,7 @@ use super::fields::{self, token};
 use super::syslog::Prefix;
 use super::{Direction, Line, Malformed, Peer, Tls};
 
-/// Processes whose state is kept. Postfix runs at most
-/// `default_process_limit` (100) of each service at a time; the margin is
-/// for PIDs of processes whose exit was not logged.
-const MAX_PROCESSES: usize = 4096;
+use crate::limits::LOG_POSTFIX_PROCESSES as MAX_PROCESSES;
 
 /// Correlation state, per Postfix process (tag and PID).
 #[derive(Debug, Default)]

@@ -18,8 +18,8 @@ use flate2::read::MultiGzDecoder;
 use super::scan::Splitter;
 use super::{LogError, Tally};
 
-/// Bytes handed from the reading thread to the parser at a time.
-pub(super) const CHUNK: usize = 1 << 20;
+// Bytes handed from the reading thread to the parser at a time.
+pub(super) use crate::limits::LOG_BLOCK as CHUNK;
 /// Buffers in flight: one being filled, one being parsed, one queued.
 const BUFFERS: usize = 3;
 

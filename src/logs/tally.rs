@@ -15,7 +15,7 @@ use crate::tls::Protocol;
 
 /// Peers kept per weak key and direction unless set otherwise (see
 /// [`HostTable`]).
-pub const DEFAULT_HOST_CAPACITY: usize = 1024;
+pub use crate::limits::LOG_PEERS_PER_KEY as DEFAULT_HOST_CAPACITY;
 
 /// `PROTOCOL:CIPHER:BITS`, the protocol spelling normalised.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

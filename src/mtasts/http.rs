@@ -5,11 +5,7 @@
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-/// Most bytes of status line and headers read.
-pub const MAX_HEAD: usize = 16 * 1024;
-/// Largest policy body accepted (RFC 8461 §3.3 leaves it to the sender;
-/// 64 KiB is far above any real policy).
-pub const MAX_BODY: usize = 64 * 1024;
+pub use crate::limits::{MTA_STS_BODY as MAX_BODY, MTA_STS_HEAD as MAX_HEAD};
 
 /// A response as far as MTA-STS cares.
 #[derive(Debug, Clone, PartialEq, Eq)]

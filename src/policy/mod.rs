@@ -301,7 +301,7 @@ impl Policy {
         if !name_or_path.contains('/') && !name_or_path.ends_with(".toml") && !path.exists() {
             return Err(PolicyError::UnknownBuiltin(name_or_path.to_string()));
         }
-        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+        let text = read_capped(path).map_err(|source| PolicyError::Read {
             path: name_or_path.to_string(),
             source,
         })?;
@@ -386,6 +386,24 @@ impl Policy {
 }
 
 /// ` (line N)` for an error at `span` of `text`.
+/// A policy file's text, refusing files above [`crate::limits::POLICY_FILE_BYTES`]
+/// (a path to a device or a huge file must not fill memory).
+fn read_capped(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let cap = crate::limits::POLICY_FILE_BYTES;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(cap + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > cap {
+        return Err(std::io::Error::other(format!(
+            "larger than {} KiB; a policy is a few KiB",
+            cap / 1024
+        )));
+    }
+    Ok(text)
+}
+
 fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     match span {
         Some(r) => {

@@ -114,7 +114,7 @@ impl Default for ScanConfig {
             mta_sts_port: 443,
             ca_files: Vec::new(),
             dns_concurrency: 32,
-            probe_cache: 20_000,
+            probe_cache: crate::limits::PROBE_CACHE_ENTRIES,
             policy: None,
             trust: TrustConfig::default(),
         }

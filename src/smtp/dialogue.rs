@@ -15,12 +15,12 @@ use super::SmtpInfo;
 /// Longest wait for the 221 after a QUIT the dialogue sends on its own (the
 /// answer is a courtesy; nothing depends on it).
 pub const QUIT_WAIT: Duration = Duration::from_secs(2);
+/// Injected bytes shown in [`SmtpError::Injection`].
+use crate::limits::SMTP_INJECTION_PREVIEW as PREVIEW_BYTES;
 /// Bytes requested per read. Reading ahead is safe: before the TLS handshake
 /// the server has nothing legitimate to send after a reply except the next
 /// reply, and whatever follows the STARTTLS 220 is reported, not dropped.
-const READ_CHUNK: usize = 1024;
-/// Injected bytes shown in [`SmtpError::Injection`].
-const PREVIEW_BYTES: usize = 32;
+use crate::limits::SMTP_READ_CHUNK as READ_CHUNK;
 
 /// The dialogue's settings.
 #[derive(Debug, Clone)]

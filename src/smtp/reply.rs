@@ -14,13 +14,9 @@
 
 use std::fmt;
 
-/// Longest accepted reply line, line ending included. RFC 5321 §4.5.3.1.5
-/// allows 512; real servers exceed that, none by this much.
-pub const MAX_LINE: usize = 4096;
-/// Most lines in one reply (a generous EHLO reply has about 20).
-pub const MAX_LINES: usize = 128;
-/// Most bytes in one reply, line endings included.
-pub const MAX_REPLY_BYTES: usize = 64 * 1024;
+pub use crate::limits::{
+    SMTP_LINE as MAX_LINE, SMTP_LINES as MAX_LINES, SMTP_REPLY_BYTES as MAX_REPLY_BYTES,
+};
 /// Longest text [`Reply`]'s `Display` writes before cutting with `…`.
 const MAX_DISPLAY_CHARS: usize = 300;
 

@@ -6,7 +6,7 @@ use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_long, c_void};
 
 use foreign_types::ForeignTypeRef;
-use openssl::ssl::{SslCipherRef, SslRef};
+use openssl::ssl::{SslCipherRef, SslContextBuilder, SslRef};
 use openssl_sys::{SSL, SSL_CIPHER};
 
 // `STACK_OF(SSL_CIPHER)` is only ever handled through the generic stack calls.
@@ -26,6 +26,24 @@ extern "C" {
 
 /// `SSL_CTRL_GET_NEGOTIATED_GROUP` from ssl.h (`SSL_get_negotiated_group` is a macro).
 const SSL_CTRL_GET_NEGOTIATED_GROUP: c_int = 134;
+/// `SSL_CTRL_SET_MAX_CERT_LIST` from ssl.h (`SSL_CTX_set_max_cert_list` is a macro).
+const SSL_CTRL_SET_MAX_CERT_LIST: c_int = 51;
+
+/// Caps the certificate chain a peer may send at `bytes`
+/// (`SSL_CTX_set_max_cert_list`); a longer one fails the handshake with
+/// "excessive message size".
+pub(crate) fn set_max_cert_list(ctx: &mut SslContextBuilder, bytes: usize) {
+    let bytes = c_long::try_from(bytes).unwrap_or(c_long::MAX);
+    // SAFETY: `ctx` is a live SSL_CTX; this command only stores the number.
+    unsafe {
+        openssl_sys::SSL_CTX_ctrl(
+            ctx.as_ptr(),
+            SSL_CTRL_SET_MAX_CERT_LIST,
+            bytes,
+            std::ptr::null_mut(),
+        );
+    }
+}
 
 /// The ciphers (TLS 1.3 suites first, then the ≤ 1.2 list) this SSL object
 /// will offer, in offer order: what `SSL_get_ciphers` returns.

@@ -373,6 +373,16 @@ mod tests {
 
     /// A bare TLS server (no SMTP) that accepts one connection.
     async fn server(min: SslVersion, max: SslVersion, ciphers: &str) -> std::net::SocketAddr {
+        server_with_chain(min, max, ciphers, 0).await
+    }
+
+    /// The same, sending its certificate `extra` more times as intermediates.
+    async fn server_with_chain(
+        min: SslVersion,
+        max: SslVersion,
+        ciphers: &str,
+        extra: usize,
+    ) -> std::net::SocketAddr {
         settings::load_legacy_provider();
         let (cert, key) = identity();
         let mut b =
@@ -386,6 +396,9 @@ mod tests {
         b.set_options(SslOptions::CIPHER_SERVER_PREFERENCE);
         b.set_certificate(cert).expect("cert");
         b.set_private_key(key).expect("key");
+        for _ in 0..extra {
+            b.add_extra_chain_cert(cert.clone()).expect("extra cert");
+        }
         let acceptor = b.build();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -471,5 +484,26 @@ mod tests {
             panic!("TLS 1.0 accepted")
         };
         assert_eq!(r.alert.as_deref(), Some("protocol version"), "{r:?}");
+    }
+
+    #[tokio::test]
+    async fn an_oversized_chain_is_refused_not_buffered() {
+        let one = identity().0.to_der().expect("der").len();
+        let extra = crate::limits::CERT_CHAIN_BYTES / one + 1;
+        let addr =
+            server_with_chain(SslVersion::TLS1_2, SslVersion::TLS1_2, "DEFAULT", extra).await;
+        let Outcome::Refused(r) = run(addr, &Offer::everything(None)).await else {
+            panic!("a chain over the cap was read")
+        };
+        assert!(r.detail.contains("excessive message size"), "{r:?}");
+
+        // Just under the cap is read whole.
+        let extra = crate::limits::CERT_CHAIN_BYTES / one - 2;
+        let addr =
+            server_with_chain(SslVersion::TLS1_2, SslVersion::TLS1_2, "DEFAULT", extra).await;
+        let Outcome::Chosen(hs) = run(addr, &Offer::everything(None)).await else {
+            panic!("refused")
+        };
+        assert_eq!(hs.chain.len(), extra + 1);
     }
 }

@@ -25,7 +25,7 @@ use openssl::error::ErrorStack;
 use openssl::provider::Provider;
 use openssl::ssl::{SslContextBuilder, SslMethod, SslOptions, SslVerifyMode, SslVersion};
 
-use super::Protocol;
+use super::{ffi, Protocol};
 
 /// The `legacy` and `default` providers, loaded once and kept for the process.
 static PROVIDERS: OnceLock<Option<(Provider, Provider)>> = OnceLock::new();
@@ -95,6 +95,7 @@ pub(crate) fn permissive_client(
     b.set_min_proto_version(Some(ssl_version(min)))?;
     b.set_max_proto_version(Some(ssl_version(max)))?;
     b.set_verify(SslVerifyMode::NONE);
+    ffi::set_max_cert_list(&mut b, crate::limits::CERT_CHAIN_BYTES);
     b.set_cipher_list(ALL_TLS12_CIPHERS)?;
     b.set_ciphersuites(ALL_TLS13_SUITES)?;
     Ok(b)

@@ -20,8 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dns::Resolver;
 
-/// PTR names followed forward, at most.
-pub const MAX_NAMES: usize = 8;
+pub use crate::limits::PTR_NAMES as MAX_NAMES;
 
 /// The reverse DNS of one address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

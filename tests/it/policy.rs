@@ -498,6 +498,23 @@ async fn bad_policies_are_clear_errors_with_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("cannot read policy file /nonexistent/p.toml"));
+    // A file far larger than any policy is refused before it fills memory.
+    let huge =
+        std::env::temp_dir().join(format!("mxprobe-huge-policy-{}.toml", std::process::id()));
+    let len = mxprobe::limits::POLICY_FILE_BYTES + 1;
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len(len))
+        .expect("sparse file");
+    let p = huge.to_str().expect("utf-8 path");
+    let out = mxprobe(&args(&["--policy", p, "clean.test"])).await;
+    let _ = std::fs::remove_file(&huge);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains(p) && stderr.contains("larger than 1024 KiB"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,9 +5,7 @@ use openssl::x509::{X509Ref, X509};
 
 use crate::cert::anchors::{same_name, AnchorKey, Anchors};
 
-/// Longest path built (certificates below the anchor); webpki's limit is
-/// similar, and real chains have two or three.
-const MAX_PATH: usize = 8;
+use crate::limits::CERT_PATH as MAX_PATH;
 
 /// Where a path built from the presented certificates ends.
 pub(super) enum End<'a> {
