@@ -13,6 +13,7 @@ import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOGS = os.path.join(HERE, "..", "testdata", "logs")
+BUILTIN = os.path.join(HERE, "..", "src", "policy", "builtin")
 
 GREETING = b"220 mx.example.org ESMTP Postfix (Debian/GNU)\r\n"
 EHLO_TLS = (b"250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 52428800\r\n"
@@ -89,6 +90,76 @@ TARGET_HOST = {
 }
 
 
+# domain_list: byte 0 cuts the rest into reads; 0x01 stands for 1024 "a"s
+# (so lines around the 4096-byte limit are a few bytes away).
+DOMAIN_LIST = {
+    "plain": b"\x05# my domains\n\nexample.org\n  Example.ORG.  \nm\xc3\xbcnchen.de # comment\r\nbad..name\nexample.net\n",
+    "csv": b"\x11rank,Domain,owner\n1,example.org,\"Example, Inc.\"\n2,,x\n3,EXAMPLE.net,y\n",
+    "csv-quoted-header": b"\x02\"domain\",\"note\"\r\n\"mx.example.org\",\"a,b\"\r\n",
+    "long-line": b"\x07\x01\x01\x01\x01x\nexample.org\n",
+    "exactly-4096-crlf": b"\x09\x01\x01\x01\x01\r\nexample.org\r\n",
+    "exactly-4096-no-newline": b"\x03example.org\n\x01\x01\x01\x01",
+    "binary": b"\x00\x00\xff\nexample.org\n\xff\xfe\nexample.net",
+    "duplicates": b"\x21example.org\nEXAMPLE.ORG.\nxn--mnchen-3ya.de\nm\xc3\xbcnchen.de\n",
+    "addresses": b"\x13192.0.2.1\n[2001:db8::1]\nuser@example.org\n_mta-sts.example.org\n",
+    "cr-only": b"\x04a.example\rb.example\r\n",
+}
+
+# mtasts_policy: a policy body, then optionally a NUL and hosts, one a line.
+MTASTS_HOSTS = b"\x00mx1.example.org\nMX.EXAMPLE.NET.\nexample.net\na.b.example.net\n\n*.example.net"
+MTASTS_POLICY = {
+    "enforce-crlf": b"version: STSv1\r\nmode: enforce\r\nmx: mx1.example.org\r\nmx: *.example.net\r\nmax_age: 604800\r\n" + MTASTS_HOSTS,
+    "testing-lf": b"version: STSv1\nmode: testing\nmx: mail.example.org\nmax_age: 86400\n" + MTASTS_HOSTS,
+    "none": b"version: STSv1\nmode: none\nmax_age: 0\n",
+    "tabs-case-unknown": b"version:\tstsv1\nMode: ENFORCE\nmode:Enforce\nmx:\t*.Example.Net.\nmax_age:31557600\nfuture: thing\n" + MTASTS_HOSTS,
+    "max-age-over": b"version: STSv1\nmode: enforce\nmx: mx.example.org\nmax_age: 31557601\n",
+    "max-age-huge": b"version: STSv1\nmode: enforce\nmx: mx.example.org\nmax_age: 99999999999999999999\n",
+    "bad-pattern": b"version: STSv1\nmode: testing\nmx: *.*.example.org\nmx: a..b\nmax_age: 1\n",
+    "twice": b"version: STSv1\nversion: STSv1\nmode: enforce\nmx: a.example\nmax_age: 1\n",
+    "html": b"<html><body>Not found</body></html>\n",
+    "no-mx": b"version: STSv1\nmode: enforce\nmax_age: 86400\n",
+}
+
+# sts_txt: a TXT record set, records separated by NUL.
+STS_TXT = {
+    "sts": b"v=STSv1; id=20240101T000000",
+    "sts-and-spf": b"v=spf1 -all\x00v=STSv1;id=abc;\x00v=STSv10; id=x",
+    "sts-ext": b"v=STSv1 ;\tid=abc ; ext=x.y",
+    "sts-twice": b"v=STSv1; id=1\x00v=STSv1; id=2",
+    "sts-bad": b"v=STSv1; id=a-b\x00v=STSv1; id=a;; x=y\x00v=STSv1 id=a",
+    "tlsrpt": b"v=TLSRPTv1; rua=mailto:tls@example.org, https://r.example.org/tls",
+    "tlsrpt-bad": b"v=TLSRPTv1; rua=ftp://x.example\x00v=TLSRPTv1;\x00v=TLSRPTv1; rua=mailto:nobody",
+    "both": b"v=TLSRPTv1; rua=mailto:a@b.c\x00v=STSv1; id=1\x00google-site-verification=xyz",
+    "latin1": b"v=STSv1; id=\xe9t\xe9\x00v=TLSRPTv1; rua=mailto:caf\xe9@b.c",
+}
+
+
+def policy_seeds():
+    seeds = {}
+    for name in sorted(os.listdir(BUILTIN)):
+        with open(os.path.join(BUILTIN, name), "rb") as f:
+            seeds["builtin-" + name[:-5]] = f.read()
+    seeds.update({
+        "extends": b'name = "mine"\nextends = "default"\n[versions]\nminimum = "TLSv1.2"\n[severity]\n"no-starttls" = "critical"\n"dh-weak" = "off"\n',
+        "extends-unknown": b'extends = "strict"\n',
+        "unknown-key": b'name = "x"\ncolour = "blue"\n',
+        "unknown-section-key": b'[versions]\nmaximum = "TLSv1.3"\n',
+        "unknown-finding": b'[severity]\n"no-such-thing" = "high"\n',
+        "bad-severity": b'[severity]\n"no-starttls" = "severe"\n',
+        "bad-protocol": b'[versions]\nminimum = "TLSv2"\n',
+        "bad-cipher": b'[ciphers]\nallowed = ["ECDHE-RSA-AES128-GCM-SHA256", "NOPE"]\n',
+        "groups": b'[key_exchange]\nmin_dh_bits = 2048\nmin_ecdh_bits = 256\nallowed_groups = ["X25519", "secp256r1"]\n',
+        "negative-bits": b'[certificate]\nmin_rsa_bits = -1\nexpiring_days = 4294967296\n',
+        "wrong-type": b'name = 1\n[severity]\n"no-mx" = true\n',
+        "duplicate-key": b'name = "a"\nname = "b"\n',
+        "unterminated": b'name = "a\n[versions\n',
+        "multiline-strings": b'description = """\nline one\nline two"""\nname = \'\'\'raw\\name\'\'\'\n',
+        "unlisted": b'unlisted = "off"\n[severity]\n"no-starttls" = "high"\n',
+        "empty": b"",
+    })
+    return seeds
+
+
 def lines(name):
     with open(os.path.join(LOGS, name), "rb") as f:
         return [l for l in f.read().split(b"\n") if l]
@@ -112,6 +183,10 @@ def main():
     write("smtp_dialogue", SMTP_DIALOGUE)
     write("domain_name", DOMAIN_NAME)
     write("target_host", TARGET_HOST)
+    write("domain_list", DOMAIN_LIST)
+    write("policy_toml", policy_seeds())
+    write("mtasts_policy", MTASTS_POLICY)
+    write("sts_txt", STS_TXT)
 
     exim = lines("exim-mainlog") + lines("exim-gnutls-mainlog")
     write("exim_line", {f"{i:02}": l for i, l in enumerate(pick(exim, 14))})

@@ -65,28 +65,32 @@ impl<R: BufRead> DomainList<R> {
         self
     }
 
-    /// Read one line into `buf` (without its end), keeping at most
-    /// [`MAX_LINE`] bytes; `None` at the end of input. Returns whether the
-    /// line was longer.
+    /// Read one line into `buf` (without its end: `\n`, `\r\n`, or the
+    /// end of input after an optional `\r`), keeping at most [`MAX_LINE`]
+    /// bytes of it (and a `\r` that may end it); `None` at the end of input. Returns whether the line was
+    /// longer.
     fn read_line(&mut self) -> std::io::Result<Option<bool>> {
         self.buf.clear();
         let (mut len, mut any) = (0usize, false);
         loop {
             let chunk = self.reader.fill_buf()?;
-            if chunk.is_empty() {
-                return Ok(any.then_some(len > MAX_LINE));
+            if chunk.is_empty() && !any {
+                return Ok(None);
             }
             any = true;
-            let (take, end) = match chunk.iter().position(|b| *b == b'\n') {
-                Some(i) => (i, true),
-                None => (chunk.len(), false),
+            // (bytes of the line, bytes used, whether the line ends here)
+            let (take, used, end) = match chunk.iter().position(|b| *b == b'\n') {
+                Some(i) => (i, i + 1, true),
+                None => (chunk.len(), chunk.len(), chunk.is_empty()),
             };
-            let room = MAX_LINE.saturating_sub(self.buf.len());
+            // One byte more than the limit: a `\r` that turns out to be
+            // part of the line end must not make a full line too long.
+            let room = (MAX_LINE + 1).saturating_sub(self.buf.len());
             self.buf.extend_from_slice(&chunk[..take.min(room)]);
             len = len.saturating_add(take);
-            self.reader.consume(if end { take + 1 } else { take });
+            self.reader.consume(used);
             if end {
-                if len <= MAX_LINE && self.buf.last() == Some(&b'\r') {
+                if len <= MAX_LINE + 1 && self.buf.last() == Some(&b'\r') {
                     self.buf.pop();
                     len -= 1;
                 }
@@ -244,6 +248,35 @@ mod tests {
             Ok("example.net".into()),
             "last line without newline"
         );
+    }
+
+    /// A line of exactly MAX_LINE bytes fits whatever ends it (found by the
+    /// `domain_list` fuzz target: with CRLF it was "longer than 4096 bytes").
+    #[test]
+    fn a_full_line_fits_with_any_line_end() {
+        let full = "a".repeat(MAX_LINE);
+        for end in ["\n", "\r\n", "", "\r"] {
+            let text = format!("{full}{end}");
+            let got: Vec<_> = DomainList::new(text.as_bytes())
+                .map(|r| r.expect("in memory"))
+                .collect();
+            let Item::Invalid(e) = &got[0] else {
+                panic!("{got:?}");
+            };
+            assert!(!e.reason.starts_with("longer"), "{end:?}: {e}");
+            let longer = format!("a{full}{end}");
+            let got: Vec<_> = DomainList::new(longer.as_bytes())
+                .map(|r| r.expect("in memory"))
+                .collect();
+            assert_eq!(
+                got,
+                [Item::Invalid(InputError {
+                    line: 1,
+                    reason: format!("longer than {MAX_LINE} bytes")
+                })],
+                "{end:?}"
+            );
+        }
     }
 
     #[test]

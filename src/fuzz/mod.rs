@@ -16,10 +16,16 @@
 //! Not part of the API: compiled only for tests and with the `fuzzing`
 //! feature (which the fuzz package turns on).
 
+mod input;
+mod mtasts;
 mod names;
+mod policy;
 mod smtp;
 
+pub use self::input::domain_list;
+pub use self::mtasts::{mtasts_policy, sts_txt};
 pub use self::names::{domain_name, target_host};
+pub use self::policy::policy_toml;
 pub use self::smtp::{smtp_dialogue, smtp_reply};
 pub use crate::logs::fuzz::{exim_line, log_gzip, log_stream, postfix_lines, syslog_line};
 
@@ -38,6 +44,10 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("postfix_lines", postfix_lines),
     ("log_stream", log_stream),
     ("log_gzip", log_gzip),
+    ("domain_list", domain_list),
+    ("policy_toml", policy_toml),
+    ("mtasts_policy", mtasts_policy),
+    ("sts_txt", sts_txt),
 ];
 
 /// A small deterministic generator for the read sizes a target splits its

@@ -29,7 +29,7 @@ pub fn domain_name(data: &[u8]) {
     }
 }
 
-fn check_ascii_name(name: &str) {
+pub(super) fn check_ascii_name(name: &str) {
     assert!((1..=253).contains(&name.len()), "{name:?}");
     assert!(name.parse::<IpAddr>().is_err(), "{name:?} is an address");
     for label in name.split('.') {

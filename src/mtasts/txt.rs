@@ -145,12 +145,20 @@ fn extension(key: &str, value: &str) -> Result<(), String> {
     if key_ok && value_ok {
         Ok(())
     } else {
-        Err(format!("malformed field {key}={value}"))
+        // Quoted: the record is the domain owner's text, and may hold
+        // line breaks and terminal escapes.
+        Err(format!("malformed field {:?}", format!("{key}={value}")))
     }
 }
 
-/// `mailto:` with an address, or `https:` with a host.
+/// `mailto:` with an address, or `https:` with a host. A URI has no blanks
+/// or control characters (RFC 3986 §2); reports show these as written.
 fn check_rua(uri: &str) -> Result<(), String> {
+    if uri.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "rua {uri:?}: blanks or control characters in a URI"
+        ));
+    }
     let lower = uri.to_ascii_lowercase();
     if let Some(address) = lower.strip_prefix("mailto:") {
         let address = address.split('?').next().unwrap_or("");
@@ -227,6 +235,11 @@ mod tests {
             ("v=STSv1; id=a;; x=y", "empty field"),
             ("v=STSv1; junk", "not key=value"),
             ("v=STSv1; id=a; =x", "malformed"),
+            // Found by the sts_txt fuzz target: the reason is one line.
+            (
+                "v=STSv1; id=a; x=\u{1}\nb",
+                "malformed field \"x=\\u{1}\\nb\"",
+            ),
         ];
         for (record, why) in bad {
             let err = parse_sts(record).expect_err(record);
@@ -248,6 +261,13 @@ mod tests {
             ("v=TLSRPTv1; rua=mailto:nobody", "not a mail address"),
             ("v=TLSRPTv1; rua=https://", "no host"),
             ("v=TLSRPTv1; rua=mailto:a@b.c; rua=mailto:d@e.f", "twice"),
+            // Found by the sts_txt fuzz target: shown as written in reports.
+            (
+                "v=TLSRPTv1; rua=mailto:a\u{1b}[2Jb@b.c",
+                "control characters",
+            ),
+            ("v=TLSRPTv1; rua=mailto:a b@b.c", "blanks"),
+            ("v=TLSRPTv1; rua=https://r.example/a\tb", "blanks"),
         ] {
             let err = parse_tlsrpt(record).expect_err(record);
             assert!(err.contains(why), "{record}: {err}");

@@ -261,8 +261,9 @@ impl Policy {
         };
         let mut p: Policy = toml::from_str(text).map_err(|e| {
             // toml's message spans several lines with a source excerpt;
-            // one line is what users get from us.
-            invalid(e.message().to_string() + &line_of(text, e.span()))
+            // one line is what users get from us. The message alone can
+            // still quote a key with a line break in it (`"a\nb" = 1`).
+            invalid(one_line(e.message()) + &line_of(text, e.span()))
         })?;
         for id in p.severity.keys() {
             if catalogue::kind(id).is_none() {
@@ -414,7 +415,44 @@ fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     }
 }
 
+/// `message` with its control characters escaped (`\n`), so one line.
+fn one_line(message: &str) -> String {
+    let mut line = String::with_capacity(message.len());
+    for c in message.chars() {
+        if c.is_control() {
+            line.extend(c.escape_default());
+        } else {
+            line.push(c);
+        }
+    }
+    line
+}
+
 /// The worst severity among findings.
 pub fn worst(findings: &[Finding]) -> Option<Severity> {
     findings.iter().map(|f| f.severity).max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `policy_toml` fuzz target: an unknown key with a line
+    /// break in it made a two-line error.
+    #[test]
+    fn errors_stay_on_one_line_whatever_the_keys_hold() {
+        for (text, quoted) in [
+            ("\"x\\ny\" = 1\n", "`x\\ny`"),
+            ("[versions]\n\"a\\u001b[31mb\" = 1\n", "`a\\u{1b}[31mb`"),
+        ] {
+            let e = Policy::from_toml(text, "my.toml").expect_err("an unknown key");
+            let shown = e.to_string();
+            assert!(
+                shown.starts_with("policy my.toml: unknown field "),
+                "{shown}"
+            );
+            assert!(!shown.chars().any(char::is_control), "{shown:?}");
+            assert!(shown.contains(quoted), "{shown}");
+        }
+    }
 }

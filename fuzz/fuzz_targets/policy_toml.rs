@@ -1,0 +1,4 @@
+#![no_main]
+// The checks live in the library (mxprobe::fuzz::policy_toml) so that a crash
+// reproduces there as a plain call, and `cargo test` replays the corpus.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mxprobe::fuzz::policy_toml(data));
