@@ -4,8 +4,9 @@
 //! Lines end in CRLF or LF; each is `key: value` (spaces or tabs around
 //! the value ignored). `version`, `mode` and `max_age` must appear once;
 //! `mx` may repeat and is required unless the mode is `none`. Unknown keys
-//! are ignored (§3.2: "MUST be ignored"). Keywords are compared without
-//! case, as ABNF strings are (RFC 5234 §2.3).
+//! are ignored (§3.2: "MUST be ignored"). Keys and keywords are
+//! case-sensitive: §3.2 writes them as `%s"..."` (RFC 7405), and senders
+//! compare them exactly, so `Mode: Enforce` is an error here too.
 
 use serde::{Deserialize, Serialize};
 
@@ -68,15 +69,29 @@ impl Policy {
             }
         }
         match version.as_deref() {
-            Some(v) if v.eq_ignore_ascii_case("STSv1") => {}
-            Some(v) => return Err(format!("version {v:?}: only STSv1 is defined")),
+            Some("STSv1") => {}
+            Some(v) => {
+                return Err(format!(
+                    "version {v:?}: only STSv1 is defined{}",
+                    case_hint(v, "STSv1")
+                ))
+            }
             None => return Err("no version: STSv1 line".into()),
         }
-        let mode = match mode.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let mode = match mode.as_deref() {
             Some("enforce") => Mode::Enforce,
             Some("testing") => Mode::Testing,
             Some("none") => Mode::None,
-            Some(other) => return Err(format!("mode {other:?}: not enforce, testing or none")),
+            Some(other) => {
+                let hint = ["enforce", "testing", "none"]
+                    .iter()
+                    .map(|k| case_hint(other, k))
+                    .find(|h| !h.is_empty())
+                    .unwrap_or_default();
+                return Err(format!(
+                    "mode {other:?}: not enforce, testing or none{hint}"
+                ));
+            }
             None => return Err("no mode line".into()),
         };
         let max_age = match max_age {
@@ -138,6 +153,15 @@ fn check_pattern(pattern: &str) -> Result<(), String> {
     }
 }
 
+/// `" (keywords are case-sensitive)"` when `got` is `keyword` in other case.
+fn case_hint(got: &str, keyword: &str) -> &'static str {
+    if got.eq_ignore_ascii_case(keyword) {
+        " (keywords are case-sensitive, RFC 8461 §3.2)"
+    } else {
+        ""
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +196,14 @@ mod tests {
             (
                 "version: STSv2\nmode: enforce\nmx: a.example\nmax_age: 1".into(),
                 "only STSv1",
+            ),
+            (
+                "version: stsv1\nmode: enforce\nmx: a.example\nmax_age: 1".into(),
+                "case-sensitive",
+            ),
+            (
+                "version: STSv1\nmode: Enforce\nmx: a.example\nmax_age: 1".into(),
+                "\"Enforce\": not enforce, testing or none (keywords are case-sensitive",
             ),
             (
                 "version: STSv1\nmode: strict\nmx: a.example\nmax_age: 1".into(),
