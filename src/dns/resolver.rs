@@ -348,7 +348,8 @@ fn explicit_config(addrs: &[SocketAddr]) -> (HickoryConfig, ResolverOpts, String
     )
 }
 
-fn describe(noun: &str, addrs: &[SocketAddr]) -> String {
+/// `nameserver 192.0.2.53:53` or `nameservers a, b`, for messages.
+pub(super) fn describe(noun: &str, addrs: &[SocketAddr]) -> String {
     let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
     let plural = if addrs.len() == 1 { "" } else { "s" };
     format!("{noun}{plural} {}", list.join(", "))

@@ -25,7 +25,7 @@
 //! indeterminate. A lookup that gets no answer at all (the stub has already
 //! retried it) is indeterminate at once.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -182,7 +182,7 @@ impl SecureResolver {
         Ok(SecureResolver {
             inner: Arc::new(Inner {
                 stub: Stub {
-                    describe: describe(&servers),
+                    describe: super::resolver::describe("nameserver", &servers),
                     servers,
                     timeout: resolver.timeout,
                     attempts,
@@ -493,12 +493,6 @@ fn anchor_owner(text: &str) -> Option<Name> {
             n.set_fqdn(true);
             n
         })
-}
-
-fn describe(servers: &[SocketAddr]) -> String {
-    let list: Vec<String> = servers.iter().map(SocketAddr::to_string).collect();
-    let plural = if servers.len() == 1 { "" } else { "s" };
-    format!("nameserver{plural} {}", list.join(", "))
 }
 
 #[cfg(test)]
