@@ -239,6 +239,25 @@ pub struct AddressReport {
 }
 
 impl AddressReport {
+    /// A report of `ip`:`port` with `status` and nothing learnt yet: no
+    /// error, no dialogue, no handshake, no connection counted.
+    pub fn new(ip: IpAddr, port: u16, status: ProbeStatus) -> Self {
+        AddressReport {
+            ip,
+            port,
+            status,
+            error: None,
+            smtp_step: None,
+            starttls_injection: false,
+            smtp: None,
+            tls: None,
+            enumeration: None,
+            connections: 0,
+            handshakes: 0,
+            trust: None,
+        }
+    }
+
     /// The leaf certificate of the main handshake, if any.
     pub fn leaf(&self) -> Option<&CertInfo> {
         self.tls.as_ref().and_then(|t| t.chain.first())

@@ -298,19 +298,12 @@ mod tests {
     }
 
     fn probe(ip: [u8; 4], chain: Option<Vec<crate::cert::CertInfo>>) -> AddressReport {
+        let status = if chain.is_some() {
+            ProbeStatus::Ok
+        } else {
+            ProbeStatus::NoStarttls
+        };
         AddressReport {
-            ip: IpAddr::from(ip),
-            port: 25,
-            status: if chain.is_some() {
-                ProbeStatus::Ok
-            } else {
-                ProbeStatus::NoStarttls
-            },
-            error: None,
-            smtp_step: None,
-            starttls_injection: false,
-            trust: None,
-            smtp: None,
             tls: chain.map(|chain| Handshake {
                 protocol: Protocol::Tls1_3,
                 cipher: "TLS_AES_256_GCM_SHA384".into(),
@@ -319,9 +312,9 @@ mod tests {
                 dh_bits: None,
                 chain,
             }),
-            enumeration: None,
             connections: 1,
             handshakes: 1,
+            ..AddressReport::new(IpAddr::from(ip), 25, status)
         }
     }
 

@@ -242,19 +242,12 @@ mod tests {
     use crate::tls::Handshake;
 
     fn address(ip: [u8; 4], protocol: Option<Protocol>, cert: &str) -> AddressReport {
+        let status = if protocol.is_some() {
+            ProbeStatus::Ok
+        } else {
+            ProbeStatus::NoStarttls
+        };
         AddressReport {
-            ip: IpAddr::from(ip),
-            port: 25,
-            status: if protocol.is_some() {
-                ProbeStatus::Ok
-            } else {
-                ProbeStatus::NoStarttls
-            },
-            error: None,
-            smtp_step: None,
-            starttls_injection: false,
-            trust: None,
-            smtp: None,
             tls: protocol.map(|protocol| Handshake {
                 protocol,
                 cipher: "X".into(),
@@ -263,9 +256,9 @@ mod tests {
                 dh_bits: None,
                 chain: chain_from_pem(cert),
             }),
-            enumeration: None,
             connections: 1,
             handshakes: 1,
+            ..AddressReport::new(IpAddr::from(ip), 25, status)
         }
     }
 

@@ -676,18 +676,11 @@ mod tests {
 
     fn address(tls: Option<Handshake>, enumeration: Option<Enumeration>) -> AddressReport {
         AddressReport {
-            ip: [127, 0, 0, 1].into(),
-            port: 25,
-            status: ProbeStatus::Ok,
-            error: None,
-            smtp_step: None,
-            starttls_injection: false,
-            smtp: None,
             tls,
             enumeration,
-            trust: None,
             connections: 1,
             handshakes: 1,
+            ..AddressReport::new([127, 0, 0, 1].into(), 25, ProbeStatus::Ok)
         }
     }
 

@@ -576,20 +576,8 @@ mod tests {
             max_age: 1,
         });
         sts.policy = Some(fetch);
-        let address = |ip: [u8; 4]| AddressReport {
-            ip: IpAddr::from(ip),
-            port: 25,
-            status: crate::model::ProbeStatus::Ok,
-            error: None,
-            smtp_step: None,
-            starttls_injection: false,
-            smtp: None,
-            tls: None,
-            enumeration: None,
-            trust: None,
-            connections: 0,
-            handshakes: 0,
-        };
+        let address =
+            |ip: [u8; 4]| AddressReport::new(IpAddr::from(ip), 25, crate::model::ProbeStatus::Ok);
         let mx = |host: &str| MxReport {
             host: host.into(),
             preference: Some(10),

@@ -96,18 +96,9 @@ mod tests {
 
     fn finished(ip: [u8; 4]) -> SharedProbe {
         let report = AddressReport {
-            ip: ip.into(),
-            port: 25,
-            status: ProbeStatus::Ok,
-            error: None,
-            smtp_step: None,
-            starttls_injection: false,
-            smtp: None,
-            tls: None,
-            enumeration: None,
-            trust: None,
             connections: 1,
             handshakes: 1,
+            ..AddressReport::new(ip.into(), 25, ProbeStatus::Ok)
         };
         let f = async move { report }.boxed().shared();
         // Drive it to completion so it counts as finished.

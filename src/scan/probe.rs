@@ -120,20 +120,7 @@ async fn probe_tls(
     s: &Settings,
     ctx: &Context<'_>,
 ) -> (AddressReport, Option<StrictTls>) {
-    let mut report = AddressReport {
-        ip,
-        port,
-        status: ProbeStatus::Unreachable,
-        error: None,
-        smtp_step: None,
-        starttls_injection: false,
-        smtp: None,
-        tls: None,
-        enumeration: None,
-        connections: 0,
-        handshakes: 0,
-        trust: None,
-    };
+    let mut report = AddressReport::new(ip, port, ProbeStatus::Unreachable);
     let pool = Pool::new(
         PoolConfig {
             addr: SocketAddr::new(ip, port),
