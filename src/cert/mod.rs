@@ -67,6 +67,33 @@ pub struct CertInfo {
     pub der: Vec<u8>,
 }
 
+#[cfg(test)]
+impl CertInfo {
+    /// A certificate for unit tests: these SAN DNS names and CN, a 2048-bit
+    /// RSA key, everything else empty.
+    pub(crate) fn for_names(dns: &[&str], cn: Option<&str>) -> CertInfo {
+        CertInfo {
+            subject: cn.map(|cn| format!("CN={cn}")).unwrap_or_default(),
+            common_name: cn.map(str::to_string),
+            dns_names: dns.iter().map(|s| s.to_string()).collect(),
+            ip_addresses: vec![],
+            issuer: String::new(),
+            serial: String::new(),
+            not_before: String::new(),
+            not_after: String::new(),
+            not_before_unix: 0,
+            not_after_unix: 0,
+            key_type: "RSA".into(),
+            key_bits: 2048,
+            curve: None,
+            signature_algorithm: String::new(),
+            sha256: String::new(),
+            self_issued: false,
+            der: vec![],
+        }
+    }
+}
+
 impl CertInfo {
     /// Read the facts of one certificate.
     pub fn from_x509(cert: &X509Ref) -> CertInfo {

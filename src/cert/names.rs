@@ -138,25 +138,7 @@ mod tests {
     }
 
     fn cert(dns: &[&str], cn: Option<&str>) -> CertInfo {
-        CertInfo {
-            subject: String::new(),
-            common_name: cn.map(str::to_string),
-            dns_names: dns.iter().map(|s| s.to_string()).collect(),
-            ip_addresses: vec![],
-            issuer: String::new(),
-            serial: String::new(),
-            not_before: String::new(),
-            not_after: String::new(),
-            not_before_unix: 0,
-            not_after_unix: 0,
-            key_type: "RSA".into(),
-            key_bits: 2048,
-            curve: None,
-            signature_algorithm: String::new(),
-            sha256: String::new(),
-            self_issued: false,
-            der: vec![],
-        }
+        CertInfo::for_names(dns, cn)
     }
 
     #[test]

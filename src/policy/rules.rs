@@ -632,23 +632,14 @@ mod tests {
 
     fn leaf(not_before: i64, not_after: i64) -> CertInfo {
         CertInfo {
-            subject: "CN=mx.example.test".into(),
-            common_name: Some("mx.example.test".into()),
-            dns_names: vec!["mx.example.test".into()],
-            ip_addresses: vec![],
             issuer: "CN=CA".into(),
             serial: "01".into(),
             not_before: crate::cert::format_rfc3339(not_before),
             not_after: crate::cert::format_rfc3339(not_after),
             not_before_unix: not_before,
             not_after_unix: not_after,
-            key_type: "RSA".into(),
-            key_bits: 2048,
-            curve: None,
             signature_algorithm: "sha256WithRSAEncryption".into(),
-            sha256: String::new(),
-            self_issued: false,
-            der: vec![],
+            ..CertInfo::for_names(&["mx.example.test"], Some("mx.example.test"))
         }
     }
 

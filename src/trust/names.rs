@@ -193,25 +193,7 @@ mod tests {
     use super::*;
 
     fn leaf(dns: &[&str], cn: &str) -> CertInfo {
-        CertInfo {
-            subject: format!("CN={cn}"),
-            common_name: Some(cn.into()),
-            dns_names: dns.iter().map(|s| s.to_string()).collect(),
-            ip_addresses: vec![],
-            issuer: String::new(),
-            serial: String::new(),
-            not_before: String::new(),
-            not_after: String::new(),
-            not_before_unix: 0,
-            not_after_unix: 0,
-            key_type: "RSA".into(),
-            key_bits: 2048,
-            curve: None,
-            signature_algorithm: String::new(),
-            sha256: String::new(),
-            self_issued: false,
-            der: vec![],
-        }
+        CertInfo::for_names(dns, Some(cn))
     }
 
     #[test]
