@@ -12,7 +12,7 @@ use tokio_openssl::SslStream;
 use crate::cert::verify::verify_chain;
 use crate::dns::Resolver;
 use crate::model::{AddressReport, ProbeStatus};
-use crate::smtp::pool::{Pool, PoolConfig, PoolError, Session};
+use crate::smtp::pool::{Ending, Pool, PoolConfig, PoolError, Session};
 use crate::smtp::EhloName;
 use crate::tls::enumerate::{self, NoSession, Sessions};
 use crate::tls::handshake::{handshake, Offer, Outcome};
@@ -49,9 +49,6 @@ struct PoolSessions<'a> {
     timeout: Duration,
 }
 
-/// Longest wait for the server to close its side after we closed ours.
-const LINGER: Duration = Duration::from_secs(2);
-
 impl Sessions for PoolSessions<'_> {
     type Stream = Session;
 
@@ -74,7 +71,12 @@ impl Sessions for PoolSessions<'_> {
                 // The polite end of a session (RFC 5321 §4.1.1.10).
                 let _ = crate::smtp::quit(&mut tls, timeout.min(crate::smtp::QUIT_WAIT)).await;
             }
-            tls.get_mut().linger(timeout.min(LINGER)).await;
+            let ending = if finished {
+                Ending::Quit
+            } else {
+                Ending::Failed
+            };
+            tls.get_mut().end_as(ending);
         });
     }
 }
@@ -248,14 +250,9 @@ async fn strict_handshake(
             ..
         }
     );
-    let linger = s.timeout.min(LINGER);
-    match leftover {
-        Leftover::Tls(mut tls) => {
-            let _ = crate::smtp::quit(&mut *tls, s.timeout.min(crate::smtp::QUIT_WAIT)).await;
-            tls.get_mut().0.linger(linger).await;
-        }
-        Leftover::Plain(mut session) => session.linger(linger).await,
-        Leftover::Gone => {}
+    // Dropping a session closes it and frees its slot once the server has.
+    if let Leftover::Tls(mut tls) = leftover {
+        let _ = crate::smtp::quit(&mut *tls, s.timeout.min(crate::smtp::QUIT_WAIT)).await;
     }
     (result, started)
 }
