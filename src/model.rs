@@ -232,6 +232,14 @@ pub struct AddressReport {
     pub connections: u32,
     /// TLS handshakes started on them.
     pub handshakes: u32,
+    /// Of those, refused by the server (an alert, or a close instead of an
+    /// answer).
+    #[serde(default)]
+    pub refused_handshakes: u32,
+    /// Seconds spent waiting for the server to close after each session,
+    /// summed (a slot is free only once the server has closed).
+    #[serde(default)]
+    pub close_wait_seconds: f64,
     /// What a verifying sender would make of this address: chain, names,
     /// the strict handshake, reverse DNS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -254,6 +262,8 @@ impl AddressReport {
             enumeration: None,
             connections: 0,
             handshakes: 0,
+            refused_handshakes: 0,
+            close_wait_seconds: 0.0,
             trust: None,
         }
     }

@@ -14,7 +14,7 @@ use crate::dns::Resolver;
 use crate::model::{AddressReport, ProbeStatus};
 use crate::smtp::pool::{Ending, Pool, PoolConfig, PoolError, Session};
 use crate::smtp::EhloName;
-use crate::tls::enumerate::{self, NoSession, Sessions};
+use crate::tls::enumerate::{self, NoSession, Sessions, Tally};
 use crate::tls::handshake::{handshake, Offer, Outcome};
 use crate::trust::strict::{self, Leftover, StrictError, StrictTls};
 use crate::trust::{ptr, AddressTrust, TrustConfig};
@@ -59,25 +59,27 @@ impl Sessions for PoolSessions<'_> {
             .map_err(|e| NoSession(format!("no further session: {e}")))
     }
 
-    /// Ends the session in the background: some servers (Exim) take half a
-    /// second to close after an abandoned handshake. The session keeps its
-    /// slot until the server has closed, so the per-address limit holds as
-    /// the server counts; but the next question can go out at once on
-    /// another slot instead of waiting for this close.
-    async fn finish(&self, mut tls: SslStream<Session>, finished: bool) {
+    /// Ends the session in the background: the next question can go out at
+    /// once on another slot, while this one keeps its slot until the server
+    /// has closed (see the pool).
+    fn finish(&self, mut tls: SslStream<Session>, finished: bool) {
+        if !finished {
+            // Nothing to say: closing starts now (and is counted as under
+            // way at once).
+            tls.get_mut().end_as(Ending::Failed);
+            return;
+        }
         let timeout = self.timeout;
         tokio::spawn(async move {
-            if finished {
-                // The polite end of a session (RFC 5321 §4.1.1.10).
-                let _ = crate::smtp::quit(&mut tls, timeout.min(crate::smtp::QUIT_WAIT)).await;
-            }
-            let ending = if finished {
-                Ending::Quit
-            } else {
-                Ending::Failed
-            };
-            tls.get_mut().end_as(ending);
+            // The polite end of a session (RFC 5321 §4.1.1.10), which
+            // servers answer by closing at once.
+            let _ = crate::smtp::quit(&mut tls, timeout.min(crate::smtp::QUIT_WAIT)).await;
+            tls.get_mut().end_as(Ending::Quit);
         });
+    }
+
+    async fn failures_costly(&self) -> Option<bool> {
+        self.pool.failures_costly().await
     }
 }
 
@@ -187,6 +189,7 @@ async fn probe_tls(
         Ok(Outcome::Refused(r)) => {
             report.status = ProbeStatus::TlsError;
             report.error = Some(format!("STARTTLS accepted but {}", r.detail));
+            report.refused_handshakes += 1;
         }
         Err(e) => {
             stalled = e.is_timeout();
@@ -195,7 +198,7 @@ async fn probe_tls(
         }
     }
     if let Some(tls) = attempt.stream {
-        sessions.finish(tls, attempt.finished).await;
+        sessions.finish(tls, attempt.finished);
     }
     if stalled {
         if s.enumerate {
@@ -207,54 +210,117 @@ async fn probe_tls(
                 ..enumerate::Enumeration::default()
             });
         }
-        report.connections = pool.connections();
+        finish_cost(&mut report, &pool).await;
         return (report, None);
     }
-    if s.enumerate {
+    // The enumeration and the strict sender's handshake are independent:
+    // the pool decides how many connections that really means.
+    let enumeration = async {
+        if !s.enumerate {
+            return None;
+        }
         let settings = enumerate::Settings {
             timeout: s.timeout,
             sni: sni.map(str::to_string),
             groups: s.groups,
         };
-        let (e, handshakes) = enumerate::enumerate(&sessions, report.tls.as_ref(), &settings).await;
-        report.handshakes += handshakes;
+        Some(enumerate::enumerate(&sessions, report.tls.as_ref(), &settings).await)
+    };
+    let (enumeration, (strict_tls, strict_cost)) =
+        tokio::join!(enumeration, strict_handshake(&pool, sni, ip, s, ctx.strict));
+    if let Some((e, tally)) = enumeration {
+        report.handshakes += tally.handshakes;
+        report.refused_handshakes += tally.refused;
         report.enumeration = Some(e);
     }
-    let (strict_tls, started) = strict_handshake(&pool, sni, ip, s, ctx.strict).await;
-    report.handshakes += u32::from(started);
-    report.connections = pool.connections();
+    report.handshakes += strict_cost.handshakes;
+    report.refused_handshakes += strict_cost.refused;
+    report.handshakes += goodbye_idle(&pool, sni, s.timeout).await;
+    finish_cost(&mut report, &pool).await;
     (report, Some(strict_tls))
 }
 
-/// The strict modern sender's handshake on a session of its own; whether a
-/// handshake was started.
+/// End the sessions opened ahead of a need that did not come. Closing one
+/// without a word after the STARTTLS 220 is a failed handshake to the
+/// server; where those are costly (Exim on GnuTLS sleeps half a second), a
+/// completed handshake and QUIT is the cheaper goodbye. Returns the
+/// handshakes that took.
+async fn goodbye_idle(pool: &Pool, sni: Option<&str>, timeout: Duration) -> u32 {
+    let idle = pool.take_idle();
+    if idle.is_empty() || pool.cost().failures_costly() != Some(true) {
+        return 0;
+    }
+    let goodbyes = idle.into_iter().map(|session| async move {
+        let attempt = handshake(
+            session,
+            &Offer::everything(sni.map(str::to_string)),
+            timeout,
+        )
+        .await;
+        if let Some(mut tls) = attempt.stream {
+            if attempt.finished {
+                let _ = crate::smtp::quit(&mut tls, timeout.min(crate::smtp::QUIT_WAIT)).await;
+                tls.get_mut().end_as(Ending::Quit);
+            } else {
+                tls.get_mut().end_as(Ending::Failed);
+            }
+        }
+    });
+    let n = futures::future::join_all(goodbyes).await.len();
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Wait until the server has closed every session, then note what the
+/// connections cost.
+async fn finish_cost(report: &mut AddressReport, pool: &Pool) {
+    pool.drain().await;
+    let cost = pool.cost();
+    report.connections = cost.connections;
+    // Milliseconds are all a reader needs.
+    report.close_wait_seconds = (cost.close_wait.as_secs_f64() * 1000.0).round() / 1000.0;
+}
+
+/// The strict modern sender's handshake on a session of its own, and what
+/// it cost (at most one handshake, refused or not).
 async fn strict_handshake(
     pool: &Pool,
     sni: Option<&str>,
     ip: IpAddr,
     s: &Settings,
     client: &strict::Client,
-) -> (StrictTls, bool) {
+) -> (StrictTls, Tally) {
     let session = match pool.session(false).await {
         Ok(session) => session,
         Err(e) => {
             let detail = format!("no session for the strict handshake: {e}");
-            return (StrictTls::failed(StrictError::NoSession, detail), false);
+            return (
+                StrictTls::failed(StrictError::NoSession, detail),
+                Tally::default(),
+            );
         }
     };
     let (result, leftover) = client.handshake(session, sni, ip, s.timeout).await;
-    let started = !matches!(
-        result,
-        StrictTls::Failed {
-            error: StrictError::InvalidName,
-            ..
-        }
-    );
+    let (started, refused) = match &result {
+        StrictTls::Ok { .. } => (true, false),
+        StrictTls::Failed { error, .. } => (
+            !matches!(error, StrictError::InvalidName),
+            matches!(error, StrictError::Alert { .. } | StrictError::Closed),
+        ),
+    };
     // Dropping a session closes it and frees its slot once the server has.
-    if let Leftover::Tls(mut tls) = leftover {
-        let _ = crate::smtp::quit(&mut *tls, s.timeout.min(crate::smtp::QUIT_WAIT)).await;
+    match leftover {
+        Leftover::Tls(mut tls) => {
+            let _ = crate::smtp::quit(&mut *tls, s.timeout.min(crate::smtp::QUIT_WAIT)).await;
+            tls.get_mut().0.end_as(Ending::Quit);
+        }
+        Leftover::Plain(mut session) => session.end_as(Ending::Failed),
+        Leftover::Gone => {}
     }
-    (result, started)
+    let tally = Tally {
+        handshakes: u32::from(started),
+        refused: u32::from(refused),
+    };
+    (result, tally)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod dns;
 pub mod https;
+pub mod mta;
 pub mod net;
 pub mod pki;
 pub mod scenarios;

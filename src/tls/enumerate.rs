@@ -1,57 +1,48 @@
 //! Enumeration: which versions a server accepts, every cipher it accepts per
 //! version in its order of preference (or the fact that it follows the
-//! client's), the key-exchange groups it supports and its DH size.
+//! client's), the key-exchange groups it supports (and its preference among
+//! them) and its DH size.
 //!
-//! Each question is one handshake on a fresh STARTTLS session from a
-//! [`Sessions`] source (in a scan, the SMTP connection pool). Independent
-//! questions (different versions, different groups) are asked concurrently;
-//! the source decides how many connections that really means.
+//! The questions and their order are [`plan`](super::plan)'s; this module
+//! asks them with real handshakes ([`Handshakes`], on sessions from a
+//! [`Sessions`] source, in a scan the SMTP connection pool) and turns the
+//! answers into the report's types.
 //!
-//! Cost, per address: Σ over versions (accepted ciphers + 1) handshakes for
-//! the ciphers, minus one when the broadly compatible handshake already
-//! answered the first question of its version; two per version with at
-//! least two ciphers for the order type; one per group tested. A handshake
-//! whose server closes the connection instead of sending an alert is asked
-//! once more before it counts as a refusal, and timeouts are retried twice.
+//! How a handshake ends depends on what failed handshakes cost the server.
+//! Until that is known, and where they are costly (Exim on GnuTLS sleeps
+//! half a second after each before it closes), every accepted handshake is
+//! completed and the session ended with QUIT over TLS, which such servers
+//! answer at once. Where they are cheap (Postfix and other OpenSSL servers
+//! close at once either way), a handshake is abandoned as soon as the
+//! server's choice is known. The first failed handshake's close tells.
+//!
+//! Cost, per address, in handshakes (each on its own connection): versions
+//! newer than the broadly compatible handshake's are known refused without
+//! a question; each older version the server accepts costs nothing beyond
+//! its cipher chain (its first pick comes from the question that found it),
+//! and the versions below the oldest accepted one one refusal together.
+//! Per accepted version with N ciphers: N + 1 (N when the broadly
+//! compatible handshake gave the first pick, one more for a server order
+//! that looks like the client's, one fewer for a client order where
+//! refusals are costly). Groups: supported + 1 per list, the TLS 1.3 list
+//! sharing handshakes with the TLS 1.3 suites. A handshake whose server
+//! closes the connection instead of sending an alert is asked once more
+//! before it counts as a refusal, and timeouts are retried twice.
 //!
 //! Not tested, because this OpenSSL cannot offer them: SSLv2, EXPORT and
 //! single-DES ciphers, GOST, PSK and SRP suites.
 
-use std::future::Future;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::cipher::{Auth, Catalogue, CipherSpec, Kx};
-use super::handshake::{handshake, Offer, Outcome, TlsError};
-use super::order::{self, Answer, Oracle, OrderType};
+use super::order::OrderType;
+use super::plan::{self, Lists};
 use super::{Handshake, Protocol};
 
-/// A source of fresh sessions positioned for the TLS ClientHello.
-pub trait Sessions: Sync {
-    type Stream: AsyncRead + AsyncWrite + Unpin + Send;
-    /// A new session. `prefetch`: the caller will probably want another one
-    /// right after this, so the source may start opening it now.
-    fn session(
-        &self,
-        prefetch: bool,
-    ) -> impl Future<Output = Result<Self::Stream, NoSession>> + Send;
-    /// End a session after its handshake: say goodbye over TLS when the
-    /// handshake `finished`, then close the connection gracefully.
-    fn finish(
-        &self,
-        tls: tokio_openssl::SslStream<Self::Stream>,
-        finished: bool,
-    ) -> impl Future<Output = ()> + Send;
-}
-
-/// Why no session could be had (the server keeps refusing connections).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct NoSession(pub String);
+pub use super::handshakes::{Handshakes, NoSession, Sessions, Tally};
 
 /// How to enumerate.
 #[derive(Debug, Clone)]
@@ -78,6 +69,13 @@ pub struct Enumeration {
     /// Why the result is incomplete; empty when it is complete.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub incomplete: Vec<String>,
+    /// Whose order the server follows among the groups of the newest
+    /// version tested (TLS 1.3, else TLS ≤ 1.2 curves).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_order: Option<OrderType>,
+    /// Those groups in the server's order of preference, when it enforces one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_preference: Vec<String>,
 }
 
 impl Enumeration {
@@ -183,25 +181,41 @@ const TLS12_CURVES: &[&str] = &[
 const WEAK_CURVES: &[&str] = &["secp224r1", "prime192v1"];
 
 /// Enumerate one address. `main` is the broadly compatible handshake, whose
-/// answer is the first pick of its version. Returns the result and the
-/// number of handshakes it took.
+/// answer is the first pick of its version. Returns the result and what it
+/// cost.
 pub async fn enumerate<S: Sessions>(
     sessions: &S,
     main: Option<&Handshake>,
     settings: &Settings,
-) -> (Enumeration, u32) {
-    let handshakes = AtomicU32::new(0);
-    let chains = Protocol::ALL.map(|p| {
-        let first = main.filter(|m| m.protocol == p).map(|m| m.cipher.clone());
-        version_chain(sessions, p, first, settings, &handshakes)
+) -> (Enumeration, Tally) {
+    let handshakes = Handshakes::new(sessions, settings);
+    let lists = lists();
+    let main_choice = main.map(|m| plan::Main {
+        protocol: m.protocol,
+        cipher: m.cipher.clone(),
+        group: m.group.clone(),
+        cert_curve: m
+            .chain
+            .first()
+            .and_then(|leaf| leaf.curve.as_deref())
+            .map(group_name),
     });
-    let results = futures::future::join_all(chains).await;
-    let mut e = Enumeration::default();
-    for (mut scan, incomplete) in results {
+    let found = plan::run(&handshakes, &lists, main_choice.as_ref(), settings.groups).await;
+    let seen = handshakes.seen();
+    let mut e = Enumeration {
+        incomplete: found.incomplete,
+        ..Enumeration::default()
+    };
+    for v in found.versions {
+        let mut ciphers: Vec<AcceptedCipher> = v
+            .ciphers
+            .iter()
+            .map(|name| accepted(name, seen.get(&(v.protocol, name.clone()))))
+            .collect();
         // The broadly compatible handshake answered this version's first
         // question: what it learnt belongs to that cipher.
-        if let (Some(m), Some(c)) = (main, scan.ciphers.first_mut()) {
-            if m.protocol == scan.protocol && m.cipher == c.name {
+        if let (Some(m), Some(c)) = (main, ciphers.first_mut()) {
+            if m.protocol == v.protocol && m.cipher == c.name {
                 c.dh_bits = c.dh_bits.or(m.dh_bits);
                 c.cert_key = c.cert_key.take().or_else(|| {
                     m.chain
@@ -210,276 +224,103 @@ pub async fn enumerate<S: Sessions>(
                 });
             }
         }
-        e.incomplete.extend(incomplete);
-        e.versions.push(scan);
+        e.versions.push(VersionScan {
+            protocol: v.protocol,
+            supported: v.supported,
+            order: v.order,
+            ciphers,
+            refusal: v.refusal,
+        });
     }
-    if settings.groups {
-        let (groups, incomplete) = group_scan(sessions, &e, settings, &handshakes).await;
-        e.groups = groups;
-        e.incomplete.extend(incomplete);
+    if let Some(newest) = found.groups.first() {
+        e.group_order = newest.order;
+        if newest.order == Some(OrderType::Server) {
+            e.group_preference = newest.groups.clone();
+        }
     }
-    e.dh_bits = e
-        .versions
+    e.groups = found
+        .groups
         .iter()
-        .flat_map(|v| v.ciphers.iter().filter_map(|c| c.dh_bits))
-        .chain(main.and_then(|m| m.dh_bits))
-        .min();
-    (e, handshakes.load(Ordering::Relaxed))
-}
-
-/// Asks one question per handshake, with retries.
-struct Asker<'a, S> {
-    sessions: &'a S,
-    settings: &'a Settings,
-    handshakes: &'a AtomicU32,
-    protocol: Protocol,
-    groups: Option<String>,
-    /// Learn the DH size on the next DHE pick.
-    want_dh: bool,
-    /// What each pick showed besides the cipher.
-    seen: Vec<(String, Option<String>, Option<u32>)>,
-    refusal: Option<String>,
-}
-
-impl<'a, S: Sessions> Asker<'a, S> {
-    fn new(
-        sessions: &'a S,
-        settings: &'a Settings,
-        handshakes: &'a AtomicU32,
-        protocol: Protocol,
-    ) -> Self {
-        Asker {
-            sessions,
-            settings,
-            handshakes,
-            protocol,
-            groups: None,
-            want_dh: true,
-            seen: Vec::new(),
-            refusal: None,
-        }
-    }
-
-    fn offer(&self, offer: &[String]) -> Offer {
-        let list = Some(offer.to_vec());
-        let tls13 = self.protocol == Protocol::Tls1_3;
-        Offer {
-            min: self.protocol,
-            max: self.protocol,
-            ciphers: if tls13 { None } else { list.clone() },
-            suites: if tls13 { list } else { None },
-            groups: self.groups.clone(),
-            sni: self.settings.sni.clone(),
-            complete: false,
-            complete_dhe: self.want_dh,
-        }
-    }
-}
-
-/// Retries: a close without an alert is asked once more; timeouts twice.
-const CLOSED_RETRIES: u32 = 1;
-const TIMEOUT_RETRIES: u32 = 2;
-
-impl<S: Sessions> Oracle<String> for Asker<'_, S> {
-    type Error = String;
-
-    async fn pick(&mut self, offer: &[String]) -> Result<Answer<String>, String> {
-        let request = self.offer(offer);
-        let (mut closed, mut timeouts) = (0, 0);
-        loop {
-            let stream = self
-                .sessions
-                .session(true)
-                .await
-                .map_err(|e| format!("{}: {e}", self.protocol))?;
-            self.handshakes.fetch_add(1, Ordering::Relaxed);
-            let attempt = handshake(stream, &request, self.settings.timeout).await;
-            if let Some(tls) = attempt.stream {
-                self.sessions.finish(tls, attempt.finished).await;
-            }
-            match attempt.result {
-                Ok(Outcome::Chosen(hs)) => {
-                    let key = hs
-                        .chain
-                        .first()
-                        .map(|c| format!("{} {}", c.key_type, c.key_bits));
-                    if hs.dh_bits.is_some() {
-                        self.want_dh = false;
-                    }
-                    self.seen.push((hs.cipher.clone(), key, hs.dh_bits));
-                    return Ok(Answer::Picked(hs.cipher));
-                }
-                Ok(Outcome::Refused(r)) if r.closed && closed < CLOSED_RETRIES => closed += 1,
-                Ok(Outcome::Refused(r)) => {
-                    let closed = r.closed;
-                    self.refusal = Some(r.detail);
-                    return Ok(if closed {
-                        Answer::Dropped
-                    } else {
-                        Answer::Refused
-                    });
-                }
-                Err(TlsError::Timeout(_)) if timeouts < TIMEOUT_RETRIES => timeouts += 1,
-                Err(e) => return Err(format!("{}: {e}", self.protocol)),
-            }
-        }
-    }
-}
-
-/// Elimination and order type for one version.
-async fn version_chain<S: Sessions>(
-    sessions: &S,
-    protocol: Protocol,
-    first: Option<String>,
-    settings: &Settings,
-    handshakes: &AtomicU32,
-) -> (VersionScan, Vec<String>) {
-    let candidates: Vec<String> = Catalogue::get()
-        .for_protocol(protocol)
-        .map(|c| c.name.clone())
-        .collect();
-    let mut asker = Asker::new(sessions, settings, handshakes, protocol);
-    let mut incomplete = Vec::new();
-    let picked = match order::eliminate(&mut asker, &candidates, first.clone()).await {
-        Ok(p) => p,
-        Err(e) => {
-            incomplete.push(e);
-            // What was learnt before the failure still counts.
-            first
-                .into_iter()
-                .chain(asker.seen.iter().map(|s| s.0.clone()))
-                .collect()
-        }
-    };
-    let mut order_type = None;
-    if incomplete.is_empty() {
-        if let Some((a, b)) = order::order_probe_pair(&picked, |c| c.contains("CHACHA20")) {
-            match order::order_type(&mut asker, &a, &b).await {
-                Ok(t) => order_type = Some(t),
-                Err(e) => incomplete.push(e),
-            }
-        }
-    }
-    let ciphers = picked
-        .iter()
-        .map(|name| {
-            let spec = Catalogue::get().find(name);
-            let seen = asker.seen.iter().find(|s| s.0 == *name);
-            AcceptedCipher {
+        .flat_map(|g| {
+            g.groups.iter().map(|name| GroupSupport {
                 name: name.clone(),
-                bits: spec.map_or(0, |s| s.bits),
-                kx: spec.map_or(Kx::Other, |s| s.kx),
-                auth: spec.map_or(Auth::Other, |s| s.auth),
-                aead: spec.is_some_and(|s| s.aead),
-                forward_secret: spec.is_some_and(|s| s.forward_secret),
-                cert_key: seen.and_then(|s| s.1.clone()),
-                dh_bits: seen.and_then(|s| s.2),
-            }
+                protocol: g.protocol,
+            })
         })
-        .collect::<Vec<_>>();
-    let supported = match (ciphers.is_empty(), incomplete.is_empty()) {
-        (false, _) => Some(true),
-        (true, true) => Some(false),
-        (true, false) => None,
-    };
-    let scan = VersionScan {
-        protocol,
-        supported,
-        order: order_type,
-        refusal: if supported == Some(false) {
-            asker.refusal
-        } else {
-            None
-        },
-        ciphers,
-    };
-    (scan, incomplete)
-}
-
-/// One handshake per group: TLS 1.3 groups when TLS 1.3 is accepted, else
-/// ECDHE curves on the newest version with an ECDHE cipher; weak curves on
-/// TLS 1.2 in either case.
-async fn group_scan<S: Sessions>(
-    sessions: &S,
-    e: &Enumeration,
-    settings: &Settings,
-    handshakes: &AtomicU32,
-) -> (Vec<GroupSupport>, Vec<String>) {
-    let ecdhe_version =
-        e.versions.iter().rev().find(|v| {
-            v.protocol != Protocol::Tls1_3 && v.ciphers.iter().any(|c| c.kx == Kx::Ecdhe)
-        });
-    let mut plan: Vec<(Protocol, &str, Vec<String>)> = Vec::new();
-    let ecdhe_ciphers = |v: &VersionScan| {
-        v.ciphers
-            .iter()
-            .filter(|c| c.kx == Kx::Ecdhe)
-            .map(|c| c.name.clone())
-            .collect::<Vec<_>>()
-    };
-    if e.version(Protocol::Tls1_3)
-        .is_some_and(|v| v.supported == Some(true))
-    {
-        let suites: Vec<String> = Catalogue::get()
-            .tls13
-            .iter()
-            .map(|c| c.name.clone())
-            .collect();
-        plan.extend(
-            TLS13_GROUPS
-                .iter()
-                .map(|g| (Protocol::Tls1_3, *g, suites.clone())),
-        );
-        if let Some(v) = ecdhe_version {
-            plan.extend(
-                WEAK_CURVES
-                    .iter()
-                    .map(|g| (v.protocol, *g, ecdhe_ciphers(v))),
-            );
-        }
-    } else if let Some(v) = ecdhe_version {
-        plan.extend(
-            TLS12_CURVES
-                .iter()
-                .map(|g| (v.protocol, *g, ecdhe_ciphers(v))),
-        );
-    }
-    let found = Mutex::new((Vec::new(), Vec::new()));
-    let tests = plan
-        .into_iter()
-        .filter(|(_, g, _)| super::settings::group_available(g))
-        .map(|(protocol, group, offer)| {
-            let found = &found;
-            async move {
-                let mut asker = Asker::new(sessions, settings, handshakes, protocol);
-                asker.groups = Some(group.to_string());
-                asker.want_dh = false;
-                let result = asker.pick(&offer).await;
-                let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
-                match result {
-                    Ok(Answer::Picked(_)) => found.0.push(GroupSupport {
-                        name: group.to_string(),
-                        protocol,
-                    }),
-                    Ok(_) => {}
-                    Err(err) => found.1.push(format!("group {group}: {err}")),
-                }
-            }
-        });
-    futures::future::join_all(tests).await;
-    let (mut groups, incomplete) = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    // Keep the test order (join_all finishes in any order).
+        .collect();
+    // In the order of the lists tested, newest version first.
     let rank = |g: &GroupSupport| {
         let list = if g.protocol == Protocol::Tls1_3 {
             TLS13_GROUPS
         } else {
             TLS12_CURVES
         };
-        (g.protocol, list.iter().position(|n| *n == g.name))
+        (
+            std::cmp::Reverse(g.protocol),
+            list.iter().position(|n| *n == g.name),
+        )
     };
-    groups.sort_by_key(|g| {
-        let (protocol, position) = rank(g);
-        (std::cmp::Reverse(protocol), position)
-    });
-    (groups, incomplete)
+    e.groups.sort_by_key(rank);
+    e.dh_bits = e
+        .versions
+        .iter()
+        .flat_map(|v| v.ciphers.iter().filter_map(|c| c.dh_bits))
+        .chain(main.and_then(|m| m.dh_bits))
+        .min();
+    (e, handshakes.tally())
+}
+
+/// One accepted cipher with its properties and what its handshake showed.
+fn accepted(name: &str, seen: Option<&super::handshakes::Seen>) -> AcceptedCipher {
+    let spec = Catalogue::get().find(name);
+    AcceptedCipher {
+        name: name.to_string(),
+        bits: spec.map_or(0, |s| s.bits),
+        kx: spec.map_or(Kx::Other, |s| s.kx),
+        auth: spec.map_or(Auth::Other, |s| s.auth),
+        aead: spec.is_some_and(|s| s.aead),
+        forward_secret: spec.is_some_and(|s| s.forward_secret),
+        cert_key: seen.and_then(|s| s.cert_key.clone()),
+        dh_bits: seen.and_then(|s| s.dh_bits),
+    }
+}
+
+/// What this OpenSSL can offer, as the plan's lists.
+fn lists() -> Lists {
+    let cat = Catalogue::get();
+    let available = |list: &[&str]| -> Vec<String> {
+        list.iter()
+            .filter(|g| super::settings::group_available(g))
+            .map(|g| g.to_string())
+            .collect()
+    };
+    Lists {
+        ciphers: Protocol::ALL
+            .iter()
+            .map(|&p| (p, cat.for_protocol(p).map(|c| c.name.clone()).collect()))
+            .collect::<BTreeMap<_, _>>(),
+        ecdhe: cat
+            .tls12
+            .iter()
+            .filter(|c| c.kx == Kx::Ecdhe)
+            .map(|c| c.name.clone())
+            .collect(),
+        ecdsa: cat
+            .tls12
+            .iter()
+            .filter(|c| c.kx == Kx::Ecdhe && c.auth == Auth::Ecdsa)
+            .map(|c| c.name.clone())
+            .collect(),
+        tls13_groups: available(TLS13_GROUPS),
+        tls12_curves: available(TLS12_CURVES),
+        weak_curves: available(WEAK_CURVES),
+    }
+}
+
+/// A key's curve (OpenSSL's short name) as the group it is offered as.
+fn group_name(curve: &str) -> String {
+    match curve {
+        "prime256v1" => "secp256r1".to_string(),
+        other => other.to_string(),
+    }
 }

@@ -112,6 +112,9 @@ impl TlsError {
 struct Seen {
     choice: Option<(Protocol, String, u32)>,
     leaf: Option<CertInfo>,
+    /// Known at this point with TLS 1.3 (from the ServerHello); with TLS
+    /// 1.2 only after the key exchange, which comes later.
+    group: Option<String>,
 }
 
 /// One handshake's result, and the stream it ran on (when one was set up),
@@ -152,6 +155,7 @@ where
             if seen.choice.is_none() {
                 seen.choice = pending_choice(ssl);
                 seen.leaf = x509.chain().and_then(|c| c.get(0)).map(CertInfo::from_x509);
+                seen.group = ffi::negotiated_group(ssl);
             }
             // Stop here, the server's choice is known; unless the size of
             // its DH group, sent next, is wanted too.
@@ -175,7 +179,7 @@ where
                         protocol,
                         cipher,
                         bits,
-                        group: None,
+                        group: seen.group,
                         dh_bits: None,
                         chain: seen.leaf.into_iter().collect(),
                     })),

@@ -32,6 +32,12 @@ impl Protocol {
         Protocol::Tls1_3,
     ];
 
+    /// The next older version, if any.
+    pub fn older(self) -> Option<Protocol> {
+        let i = Protocol::ALL.iter().position(|p| *p == self)?;
+        i.checked_sub(1).map(|i| Protocol::ALL[i])
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Ssl3 => "SSLv3",
@@ -93,5 +99,7 @@ pub mod cipher;
 pub mod enumerate;
 mod ffi;
 pub mod handshake;
+pub mod handshakes;
 pub mod order;
+pub mod plan;
 pub mod settings;

@@ -17,6 +17,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{ServerName, UnixTime};
 use rustls::{ClientConfig, RootCertStore};
@@ -89,9 +90,14 @@ impl StrictTls {
         let tls = e
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<rustls::Error>());
-        let Some(tls) = tls else {
-            return StrictTls::failed(StrictError::Closed, format!("connection lost: {e}"));
-        };
+        match tls {
+            Some(tls) => StrictTls::from_rustls(tls),
+            None => StrictTls::failed(StrictError::Closed, format!("connection lost: {e}")),
+        }
+    }
+
+    /// rustls's error as data.
+    pub(crate) fn from_rustls(tls: &rustls::Error) -> StrictTls {
         let error = match tls {
             rustls::Error::InvalidCertificate(c) => StrictError::Certificate {
                 reason: reject_reason(c),
@@ -138,8 +144,10 @@ fn reject_reason(e: &rustls::CertificateError) -> RejectReason {
 /// The rustls client of a scan: built once from the scan's anchors.
 #[derive(Clone)]
 pub(crate) struct Client {
-    named: TlsConnector,
-    chain_only: TlsConnector,
+    /// The configuration and its verifier, with the host name checked…
+    named: (Arc<ClientConfig>, Arc<dyn ServerCertVerifier>),
+    /// …and without (IP-literal targets).
+    chain_only: (Arc<ClientConfig>, Arc<dyn ServerCertVerifier>),
 }
 
 /// What is left of the connection after the handshake, to close it politely.
@@ -172,18 +180,27 @@ impl Client {
         let named = builder()?
             .with_webpki_verifier(Arc::clone(&verifier))
             .with_no_client_auth();
-        let chain_only = builder()?
+        let chain_only: Arc<dyn ServerCertVerifier> =
+            Arc::new(danger::ChainOnly(Arc::clone(&verifier)));
+        let chain_only_config = builder()?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(danger::ChainOnly(verifier)))
+            .with_custom_certificate_verifier(Arc::clone(&chain_only))
             .with_no_client_auth();
         Ok(Client {
-            named: TlsConnector::from(Arc::new(named)),
-            chain_only: TlsConnector::from(Arc::new(chain_only)),
+            named: (Arc::new(named), verifier),
+            chain_only: (Arc::new(chain_only_config), chain_only),
         })
     }
 
     /// One strict handshake on `stream` (positioned after the STARTTLS 220)
     /// for `host` (`None`: an IP-literal target, `ip`).
+    ///
+    /// A certificate the strict sender refuses does not stop the handshake
+    /// here: the verdict is recorded (`danger::Recorded`) and the
+    /// handshake finished, so the session can end with QUIT. Servers that
+    /// sleep after every failed handshake (Exim on GnuTLS, half a second)
+    /// are spared that, and the verdict is the one rustls would have
+    /// stopped with.
     pub async fn handshake<S>(
         &self,
         stream: S,
@@ -194,7 +211,7 @@ impl Client {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let (connector, name) = match host {
+        let (config, name) = match host {
             Some(host) => match ServerName::try_from(host.to_string()) {
                 Ok(name) => (&self.named, name),
                 Err(e) => {
@@ -207,6 +224,17 @@ impl Client {
             },
             None => (&self.chain_only, ServerName::IpAddress(ip.into())),
         };
+        let (config, inner) = config;
+        let verdict = Arc::new(std::sync::Mutex::new(None));
+        let mut config = ClientConfig::clone(config);
+        let inner = Arc::clone(inner);
+        config
+            .dangerous()
+            .set_certificate_verifier(Arc::new(danger::Recorded {
+                inner,
+                verdict: Arc::clone(&verdict),
+            }));
+        let connector = TlsConnector::from(Arc::new(config));
         let connect = connector.connect(name, stream).into_fallible();
         match tokio::time::timeout(timeout, connect).await {
             Err(_) => (
@@ -218,6 +246,10 @@ impl Client {
             ),
             Ok(Err((e, stream))) => (StrictTls::from_io(&e), Leftover::Plain(stream)),
             Ok(Ok(tls)) => {
+                let refused = verdict.lock().unwrap_or_else(|p| p.into_inner()).take();
+                if let Some(e) = refused {
+                    return (StrictTls::from_rustls(&e), Leftover::Tls(Box::new(tls)));
+                }
                 let conn = tls.get_ref().1;
                 let protocol = match conn.protocol_version() {
                     Some(rustls::ProtocolVersion::TLSv1_2) => Protocol::Tls1_2,
@@ -252,7 +284,7 @@ impl rustls::time_provider::TimeProvider for FixedTime {
 
 /// Verification with a part left out, fenced off by name.
 mod danger {
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
 
     use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
     use rustls::client::WebPkiServerVerifier;
@@ -264,6 +296,59 @@ mod danger {
     /// else (chain, validity, purpose, handshake signatures) is webpki's.
     #[derive(Debug)]
     pub(super) struct ChainOnly(pub Arc<WebPkiServerVerifier>);
+
+    /// The inner verifier's verdict on the certificate, recorded instead of
+    /// acted on: the handshake goes on, for a polite end (QUIT), and the
+    /// caller reports the verdict. Handshake signatures are still checked.
+    #[derive(Debug)]
+    pub(super) struct Recorded {
+        pub inner: Arc<dyn ServerCertVerifier>,
+        pub verdict: Arc<Mutex<Option<Error>>>,
+    }
+
+    impl ServerCertVerifier for Recorded {
+        fn verify_server_cert(
+            &self,
+            end_entity: &CertificateDer<'_>,
+            intermediates: &[CertificateDer<'_>],
+            server_name: &ServerName<'_>,
+            ocsp_response: &[u8],
+            now: UnixTime,
+        ) -> Result<ServerCertVerified, Error> {
+            if let Err(e) = self.inner.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ) {
+                *self.verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+            }
+            Ok(ServerCertVerified::assertion())
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            self.inner.verify_tls12_signature(message, cert, dss)
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            self.inner.verify_tls13_signature(message, cert, dss)
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.inner.supported_verify_schemes()
+        }
+    }
 
     impl ServerCertVerifier for ChainOnly {
         fn verify_server_cert(

@@ -1,5 +1,7 @@
 //! Enumeration of versions, ciphers and their order against the test server.
 
+use std::time::Duration;
+
 use mxprobe::testkit::scenarios::{self, LEGACY_FIRST};
 use mxprobe::testkit::smtp::{cert, Misbehaviour, ServerConfig, SmtpServer, TlsConfig};
 use mxprobe::tls::Protocol;
@@ -85,7 +87,9 @@ async fn each_version_alone_is_found_sslv3_included() {
 #[tokio::test(flavor = "multi_thread")]
 async fn legacy_first_server_order_is_reported_exactly() {
     // The kabelmail case: TLS 1.2 negotiated, DHE-RSA-AES256-SHA first.
-    let a = scenario("kabelmail").await;
+    let (a, lab) = probe(scenarios::named("kabelmail").expect("scenario").config, &[]).await;
+    let most = lab.smtp[0].max_concurrent();
+    assert!(most <= 2, "{most} open at once: more than --per-host");
     assert_complete(&a);
     assert_eq!(a["tls"]["protocol"], "TLSv1.2");
     assert_eq!(a["tls"]["cipher"], "DHE-RSA-AES256-SHA");
@@ -102,13 +106,22 @@ async fn legacy_first_server_order_is_reported_exactly() {
     assert_eq!(ciphers(&a, "TLSv1.1"), pre12);
     assert_eq!(supported(&a), ["TLSv1", "TLSv1.1", "TLSv1.2"]);
     assert_eq!(a["enumeration"]["dh_bits"], 2048);
-    // The cost, pinned: 1 broadly compatible handshake; Σ(accepted + 1) − 1
-    // = 1 + 5 + 5 + 7 + 1 − 1 = 18 for the ciphers; 2 × 3 for the order;
-    // 10 TLS 1.2 curves; 1 strict modern sender (the trust checks).
-    assert_eq!(a["handshakes"], 36);
+    // The cost, pinned. The server closes at once after a failed handshake,
+    // so handshakes are abandoned once its choice is known and every chain
+    // ends with a refusal. 1 broadly compatible handshake (TLS 1.2, its
+    // first pick); 3 for the older versions (up to 1.1 and up to 1.0 give
+    // their first picks, up to SSLv3 is refused); TLS 1.2: 5 more picks and
+    // the refusal, its second pick (listed before the first) telling the
+    // server's order for free; TLS 1.1 and 1.0: 3 more picks, the refusal
+    // and the order test (their first two picks come in mxprobe's order);
+    // TLS 1.2 curves: 5 found, the order test and the refusal; 1 strict
+    // modern sender (the trust checks).
+    assert_eq!(a["handshakes"], 1 + 3 + 6 + 5 + 5 + 7 + 1);
+    assert_eq!(a["refused_handshakes"], 5);
     let connections = a["connections"].as_u64().expect("connections");
+    // One more when the session opened ahead of a need that did not come.
     assert!(
-        (36..=38).contains(&connections),
+        (28..=29).contains(&connections),
         "{connections} connections"
     );
 }
@@ -131,6 +144,46 @@ async fn client_ordered_server_is_reported_as_client() {
             "ECDHE-RSA-AES256-GCM-SHA384"
         ]
     );
+}
+
+/// The client-ordered scenario, with failed handshakes cheap (the server
+/// closes at once, as Postfix) or costly (it pauses before closing, as
+/// Exim on GnuTLS does for half a second): the same result, and the cost of
+/// each pinned, with the server's own count of connections open at once
+/// never above `--per-host`.
+#[tokio::test(flavor = "multi_thread")]
+async fn client_order_costs_are_pinned_where_failures_are_cheap_and_costly() {
+    let mut results = Vec::new();
+    // (pause, handshakes, refused): where failures are cheap, every chain
+    // ends with a refusal (the versions below TLS 1.2, TLS 1.2's ciphers,
+    // the TLS 1.3 suites and groups, the weak curves); where they are
+    // costly, the client-ordered chains end on an accepted cipher listed
+    // last instead, and only the versions below TLS 1.2, the groups (which
+    // this server orders itself) and the weak curves end with a refusal.
+    for (pause, handshakes, refused) in
+        [(Duration::ZERO, 20, 5), (Duration::from_millis(300), 19, 3)]
+    {
+        let mut config = scenarios::named("client-order").expect("scenario").config;
+        if let Some(tls) = config.tls.as_mut() {
+            tls.pause_after_failure = pause;
+        }
+        let (a, lab) = probe(config, &[]).await;
+        assert_complete(&a);
+        assert_eq!(a["handshakes"], handshakes, "pause {pause:?}");
+        assert_eq!(a["refused_handshakes"], refused, "pause {pause:?}");
+        let connections = a["connections"].as_u64().expect("connections");
+        assert!(
+            (handshakes..=handshakes + 1).contains(&connections),
+            "pause {pause:?}: {connections} connections"
+        );
+        let most = lab.smtp[0].max_concurrent();
+        assert!(most <= 2, "pause {pause:?}: {most} open at once");
+        results.push(a);
+    }
+    assert_eq!(results[0]["enumeration"], results[1]["enumeration"]);
+    for p in ["TLSv1.2", "TLSv1.3"] {
+        assert_eq!(version(&results[1], p)["order"], "client", "{p}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -34,8 +34,6 @@ pub(crate) const RETRIES: u32 = 1;
 const BACKOFF_MS: u64 = 100;
 /// `--per-host` (the default): handshakes to one address at a time.
 const PER_HOST: u32 = 2;
-/// Versions enumerated (SSLv3 to TLS 1.3), each a chain of questions.
-const VERSIONS: u32 = 5;
 /// The work that does not wait on a timeout: process start, the good
 /// server's whole enumeration (75 handshakes), handshakes answered at
 /// once; generous, since the tests run in parallel on two shared cores.
@@ -211,8 +209,10 @@ async fn a_server_that_never_answers() {
         &error,
         Bound::first_session(),
     );
-    // One attempt and RETRIES retries.
-    assert_eq!(r.hostile["connections"], (RETRIES + 1).to_string());
+    // One attempt and RETRIES retries, and a second session opened alongside
+    // the first once its greeting was slow in coming (a pause before the
+    // greeting is what slow servers do; a silent one looks the same).
+    assert_eq!(r.hostile["connections"], (RETRIES + 2).to_string());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -347,9 +347,9 @@ async fn a_tls_alert_for_every_offer() {
         "STARTTLS accepted but server sent alert: handshake failure",
         bound,
     );
-    // The broadly compatible handshake, one question per version, and the
-    // strict sender's handshake.
-    assert_eq!(r.hostile["handshakes"], (1 + VERSIONS + 1).to_string());
+    // The broadly compatible handshake, one question for every version
+    // ("up to TLS 1.3"), and the strict sender's handshake.
+    assert_eq!(r.hostile["handshakes"], (1 + 1 + 1).to_string());
     for v in ["sslv3", "tlsv1", "tlsv1_1", "tlsv1_2", "tlsv1_3"] {
         assert_eq!(r.hostile[v], "no", "{v}: {:?}", r.hostile);
     }

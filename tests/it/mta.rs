@@ -13,17 +13,14 @@ use serde_json::Value;
 
 use crate::common::{args, mxprobe};
 
-mod daemon;
 mod expect;
-mod install;
 mod s_client;
-mod servers;
 
 mod exim;
 mod postfix;
 
-use daemon::Daemon;
 use expect::{summary, Expect};
+use mxprobe::testkit::mta::Daemon;
 
 /// Which server wrote a log, to read the commands it was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

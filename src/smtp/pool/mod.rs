@@ -40,8 +40,8 @@ pub mod retry;
 mod session;
 
 use retry::{Retry, RetryPolicy};
-use session::Permits;
 pub use session::{Cost, Ending, Session};
+use session::{Ledger, OnFree, Permits};
 
 /// Opens the TCP (or, in tests, in-memory) connection a session runs on.
 pub trait Connect: Send + Sync + 'static {
@@ -69,6 +69,10 @@ impl Connect for Tcp {
         Ok((tcp, local))
     }
 }
+
+/// A first session not ready after this long means a slow server: the next
+/// one is opened alongside.
+const SLOW_GREETING: Duration = Duration::from_millis(250);
 
 /// Longest wait for a server to close after our goodbye before the slot is
 /// given back anyway.
@@ -129,7 +133,7 @@ struct Inner<C: Connect> {
     global: Option<Arc<Semaphore>>,
     state: Mutex<State<C>>,
     /// Shared with every session: what the connections cost.
-    cost: Arc<Mutex<Cost>>,
+    ledger: Arc<Ledger>,
     /// A session became ready, a prefetch ended, or the pool gave up.
     changed: Notify,
 }
@@ -146,6 +150,10 @@ struct State<C: Connect> {
     info: Option<SmtpInfo>,
     fatal: Option<PoolError>,
     closed: bool,
+    /// Sessions are asked for one after another: each freed slot opens the
+    /// next session at once, so that servers slow to greet never keep a
+    /// question waiting for its connection.
+    warm: bool,
     last_attempt: Option<tokio::time::Instant>,
     /// Transient failures since the last success.
     failures_in_a_row: u32,
@@ -193,10 +201,11 @@ impl<C: Connect> Pool<C> {
                     info: None,
                     fatal: None,
                     closed: false,
+                    warm: false,
                     last_attempt: None,
                     failures_in_a_row: 0,
                 }),
-                cost: Arc::default(),
+                ledger: Arc::default(),
                 changed: Notify::new(),
             }),
         }
@@ -205,6 +214,12 @@ impl<C: Connect> Pool<C> {
     /// A session. `prefetch`: another will probably be wanted right after
     /// this one, so start opening it now if there is room.
     pub async fn session(&self, prefetch: bool) -> Result<Session<C>, PoolError> {
+        if prefetch && !self.inner.lock().warm {
+            // The first such request: open the next session alongside.
+            self.inner.lock().warm = true;
+            let session = Inner::acquire_alongside(&self.inner).await?;
+            return Ok(session);
+        }
         let session = Inner::acquire(&self.inner).await?;
         if prefetch {
             Inner::prefetch(&self.inner);
@@ -224,12 +239,37 @@ impl<C: Connect> Pool<C> {
 
     /// What the sessions cost so far (closes still under way not counted).
     pub fn cost(&self) -> Cost {
-        *self.inner.cost.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner.ledger.cost()
+    }
+
+    /// Whether failed handshakes are costly at this address, as soon as a
+    /// failed handshake's close tells (see [`Cost::failures_costly`]);
+    /// `None` when none has failed yet.
+    pub async fn failures_costly(&self) -> Option<bool> {
+        self.inner.ledger.failures_costly(LINGER).await
     }
 
     /// The per-address limit now in force (lowered by "too many connections").
     pub fn limit(&self) -> usize {
         self.inner.lock().limit
+    }
+
+    /// Stop opening sessions and hand over the idle ones (opened ahead of a
+    /// need that did not come), for the caller to end as it sees fit.
+    pub fn take_idle(&self) -> Vec<Session<C>> {
+        let tasks = {
+            let mut st = self.inner.lock();
+            st.closed = true;
+            std::mem::take(&mut st.tasks)
+        };
+        for task in tasks {
+            task.abort();
+        }
+        let mut st = self.inner.lock();
+        let mut idle: Vec<Session<C>> = st.ready.drain(..).collect();
+        drop(st);
+        idle.retain_mut(Session::alive);
+        idle
     }
 
     /// Stop opening sessions, close the idle ones, and wait (at most the
@@ -277,6 +317,30 @@ impl<C: Connect> Inner<C> {
         self.changed.notify_waiters();
     }
 
+    /// The first session of a pool that will want more: when the server is
+    /// slow to get there (a pause before its greeting), the next session is
+    /// opened alongside instead of after it. A server that answers quickly
+    /// is not asked twice before it showed it is worth it.
+    async fn acquire_alongside(this: &Arc<Self>) -> Result<Session<C>, PoolError> {
+        let request = Inner::acquire(this);
+        tokio::pin!(request);
+        tokio::select! {
+            result = request.as_mut() => {
+                if result.is_ok() {
+                    Inner::prefetch(this);
+                }
+                return result;
+            }
+            () = tokio::time::sleep(SLOW_GREETING) => {}
+        }
+        // Only while the first attempt is under way, not while it backs off
+        // after a refusal.
+        if this.lock().failures_in_a_row == 0 {
+            Inner::prefetch(this);
+        }
+        request.await
+    }
+
     async fn acquire(this: &Arc<Self>) -> Result<Session<C>, PoolError> {
         enum Next<C: Connect> {
             Take(Session<C>),
@@ -314,6 +378,9 @@ impl<C: Connect> Inner<C> {
                     if s.alive() {
                         return Ok(s);
                     }
+                    // Closed by the server: its slot needs no refill, this
+                    // request opens the next session itself.
+                    s.forget_pool();
                 }
                 Next::Fail(e) => return Err(e),
                 Next::Wait => notified.await,
@@ -412,7 +479,10 @@ impl<C: Connect> Inner<C> {
     /// Open a session ahead of need, if a slot is free right now.
     fn prefetch(this: &Arc<Self>) {
         let mut st = this.lock();
-        if st.closed || st.fatal.is_some() || !st.ready.is_empty() {
+        // One session ahead of need is enough: ready, or being opened for
+        // no request in particular.
+        let ahead = st.ready.len() + st.prefetching.saturating_sub(st.claimed);
+        if st.closed || st.fatal.is_some() || ahead > 0 {
             return;
         }
         let Ok(slot) = Arc::clone(&this.slots).try_acquire_owned() else {
@@ -459,10 +529,7 @@ impl<C: Connect> Inner<C> {
         let cfg = &this.config;
         this.pace().await;
         let had_success = this.lock().info.is_some();
-        this.cost
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .connections += 1;
+        this.ledger.lock().connections += 1;
         let start = tokio::time::Instant::now();
         let connect = tokio::time::timeout(cfg.timeout, this.connector.connect(cfg.addr)).await;
         // Reached before: a failure now is the server being busy or
@@ -493,10 +560,7 @@ impl<C: Connect> Inner<C> {
                 return Err(failed(error, false, false, permits));
             }
         };
-        this.cost
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .connected(start.elapsed());
+        this.ledger.lock().connected(start.elapsed());
         let dialogue = Dialogue {
             ehlo_name: cfg.ehlo.for_connection(local),
             timeout: cfg.timeout,
@@ -507,11 +571,20 @@ impl<C: Connect> Inner<C> {
                 st.info.get_or_insert(info);
                 st.failures_in_a_row = 0;
                 let linger = cfg.timeout.min(LINGER);
+                let pool = Arc::downgrade(this);
+                let on_free: OnFree = Arc::new(move || {
+                    if let Some(inner) = pool.upgrade() {
+                        if inner.lock().warm {
+                            Inner::prefetch(&inner);
+                        }
+                    }
+                });
                 Ok(Session::new(
                     stream,
                     permits,
-                    Arc::clone(&this.cost),
+                    Arc::clone(&this.ledger),
                     linger,
+                    on_free,
                 ))
             }
             // Offered before: a flapping server or a load balancer mixing

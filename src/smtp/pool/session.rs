@@ -11,12 +11,13 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{Notify, OwnedSemaphorePermit};
 
 use super::{Connect, Tcp};
 
@@ -79,12 +80,77 @@ impl Cost {
     /// until a failed handshake's close has been measured. The margin
     /// allows for the round trips a close over the network takes anyway.
     pub fn failures_costly(&self) -> Option<bool> {
-        let failed = self.close_after_failure?;
+        Some(self.close_after_failure? > self.costly_beyond())
+    }
+
+    /// A close after a failed handshake that takes longer than this is
+    /// costly.
+    fn costly_beyond(&self) -> Duration {
         let rtt = self.round_trip.unwrap_or_default();
         let quit = self.close_after_quit.unwrap_or_default();
-        Some(failed > quit.max(rtt * 2) + COSTLY_MARGIN)
+        quit.max(rtt * 2) + COSTLY_MARGIN
     }
 }
+
+/// What the sessions of a pool cost, and the closes under way.
+#[derive(Default)]
+pub(super) struct Ledger {
+    cost: Mutex<Cost>,
+    closing: AtomicUsize,
+    closed: Notify,
+    /// When the oldest close after a failed handshake still under way began.
+    failed_closing_since: Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Ledger {
+    pub(super) fn cost(&self) -> Cost {
+        *self.lock()
+    }
+
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Cost> {
+        self.cost.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether failed handshakes are costly, as soon as that can be told:
+    /// once a failed handshake's close was measured, or once one has taken
+    /// longer than any cheap close could (no need to wait out Exim's half
+    /// second to know it is costly). Waits at most `limit`.
+    pub(super) async fn failures_costly(&self, limit: Duration) -> Option<bool> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let closed = self.closed.notified();
+            tokio::pin!(closed);
+            closed.as_mut().enable();
+            let cost = self.cost();
+            if let Some(known) = cost.failures_costly() {
+                return Some(known);
+            }
+            let since = *self
+                .failed_closing_since
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let Some(since) = since else {
+                // No failed handshake to measure.
+                return None;
+            };
+            let costly_after = since + cost.costly_beyond();
+            let now = tokio::time::Instant::now();
+            if now >= costly_after {
+                return Some(true);
+            }
+            if now >= deadline {
+                return None;
+            }
+            tokio::select! {
+                () = closed => {}
+                () = tokio::time::sleep_until(costly_after.min(deadline)) => {}
+            }
+        }
+    }
+}
+
+/// How much longer a slot stays taken after the server closed.
+pub(super) const AFTER_CLOSE: Duration = Duration::from_millis(10);
 
 /// A close this much slower after a failed handshake than the round trips
 /// explain is "costly". Servers that close at once take well under 10 ms on
@@ -98,26 +164,39 @@ pub struct Session<C: Connect = Tcp> {
     /// `None` only while being dropped.
     stream: Option<C::Stream>,
     permits: Option<Permits>,
-    cost: Arc<Mutex<Cost>>,
+    ledger: Arc<Ledger>,
     /// Longest wait for the server's close.
     linger: Duration,
     ending: Ending,
+    /// Called once the slot is free again (the pool opens the next session
+    /// ahead of need).
+    on_free: Option<OnFree>,
 }
+
+/// What to do when a session's slot is free again.
+pub(super) type OnFree = Arc<dyn Fn() + Send + Sync>;
 
 impl<C: Connect> Session<C> {
     pub(super) fn new(
         stream: C::Stream,
         permits: Permits,
-        cost: Arc<Mutex<Cost>>,
+        ledger: Arc<Ledger>,
         linger: Duration,
+        on_free: OnFree,
     ) -> Self {
         Session {
             stream: Some(stream),
             permits: Some(permits),
-            cost,
+            ledger,
             linger,
             ending: Ending::Unused,
+            on_free: Some(on_free),
         }
+    }
+
+    /// Free the slot without asking the pool to open the next session.
+    pub(super) fn forget_pool(&mut self) {
+        self.on_free = None;
     }
 
     /// Say how the session ended before dropping it, for the statistics.
@@ -172,15 +251,32 @@ impl<C: Connect> Drop for Session<C> {
             // No runtime to wait on: close abruptly, freeing the slot now.
             return;
         };
-        let (cost, linger, ending) = (Arc::clone(&self.cost), self.linger, self.ending);
+        let (ledger, linger, ending) = (Arc::clone(&self.ledger), self.linger, self.ending);
+        let on_free = self.on_free.take();
+        ledger.closing.fetch_add(1, Ordering::SeqCst);
+        let start = tokio::time::Instant::now();
+        if ending == Ending::Failed {
+            let mut since = ledger
+                .failed_closing_since
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            since.get_or_insert(start);
+        }
         runtime.spawn(async move {
-            let start = tokio::time::Instant::now();
             close(stream, linger).await;
             let took = start.elapsed();
-            cost.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .closed(ending, took);
+            // The server may still count the connection for a moment after
+            // closing it: Exim counts it until its daemon has reaped the
+            // child, and without this grace a new connection sometimes
+            // made its count one more than ours.
+            tokio::time::sleep(AFTER_CLOSE).await;
+            ledger.lock().closed(ending, took);
             drop(permits);
+            ledger.closing.fetch_sub(1, Ordering::SeqCst);
+            ledger.closed.notify_waiters();
+            if let Some(on_free) = on_free {
+                on_free();
+            }
         });
     }
 }

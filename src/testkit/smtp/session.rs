@@ -220,6 +220,9 @@ async fn serve(open: &Open, mut tcp: TcpStream, number: u64, active: usize) -> i
         }
         Ok(Err(e)) => {
             record_tls(open, Err(e.to_string()));
+            if let Some(tls) = &config.tls {
+                tokio::time::sleep(tls.pause_after_failure).await;
+            }
             return Ok(());
         }
         Err(_) => {

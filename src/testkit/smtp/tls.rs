@@ -9,6 +9,7 @@
 //! IDEA live there; see [`legacy_provider`]).
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use openssl::dh::Dh;
 use openssl::error::ErrorStack;
@@ -59,6 +60,10 @@ pub struct TlsConfig {
     /// PEM DH parameters for DHE (e.g. [`dh_params(1024)`](crate::testkit::pki::dh_params));
     /// `None`: OpenSSL chooses by the certificate's strength.
     pub dh_params: Option<Vec<u8>>,
+    /// Pause before closing after a failed handshake (refused, abandoned by
+    /// the client, or never started), as Exim on GnuTLS does (500 ms);
+    /// a completed handshake ended with QUIT closes at once.
+    pub pause_after_failure: Duration,
 }
 
 impl Default for TlsConfig {
@@ -76,6 +81,7 @@ impl Default for TlsConfig {
             groups: None,
             certs: vec![cert("mx-rsa")],
             dh_params: None,
+            pause_after_failure: Duration::ZERO,
         }
     }
 }

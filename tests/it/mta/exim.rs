@@ -9,8 +9,8 @@
 //! answered only after a pause of about half a second.
 
 use super::expect::{groups_at, Expect, Version, MX_RSA};
-use super::servers::exim;
 use super::{verify, Kind};
+use mxprobe::testkit::mta::exim;
 
 /// Refusals are slow (see above): more connections at once keep the
 /// enumeration short. Exim accepts 20 at a time by default.

@@ -8,10 +8,10 @@
 //! key, but 1024 bits for the 128-bit anonymous ciphers.
 
 use super::expect::{groups_at, Cert, Expect, Version, MX_RSA};
-use super::install::repo_path;
 use super::s_client::resolve;
-use super::servers::postfix;
 use super::{verify, Kind};
+use mxprobe::testkit::mta::postfix;
+use mxprobe::testkit::mta::repo_path;
 
 /// OpenSSL's default TLS 1.3 suites, in its order (Postfix leaves them be).
 const TLS13_OPENSSL_ORDER: &[&str] = &[

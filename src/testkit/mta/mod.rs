@@ -1,10 +1,17 @@
-//! Starting Postfix and Exim instances from `testdata/mta/`.
+//! Real mail servers for tests and benchmarks: Debian's Postfix (on the
+//! system OpenSSL) and Exim (on GnuTLS), installed by `tests/mta/setup.sh`
+//! and started on loopback with the configurations in `testdata/mta/`.
+//! Starting them needs root (they drop to their own users).
 
 use std::fs;
+use std::net::SocketAddr;
 use std::process::Command;
 
-use super::daemon::{Daemon, Instance};
-use super::install::{binaries, repo_path};
+mod daemon;
+mod install;
+
+pub use daemon::{Daemon, Instance};
+pub use install::{binaries, repo_path, Binaries};
 
 fn template(relative: &str) -> String {
     let path = repo_path("testdata/mta").join(relative);
@@ -22,14 +29,23 @@ fn chown(user: &str, dir: &std::path::Path) {
 
 /// Postfix with `postfix/main.cf` + `postfix/<variant>.cf`: `postfix -c DIR
 /// start-fg`, whose master runs in a session of its own until stopped.
+/// `variant` may join several files with `+` (`modern+slow`), later ones
+/// winning.
 pub async fn postfix(variant: &str) -> Daemon {
+    postfix_at(variant, None).await
+}
+
+/// The same on a given address (a port of our own otherwise).
+pub async fn postfix_at(variant: &str, addr: Option<SocketAddr>) -> Daemon {
     let bin = binaries();
-    let instance = Instance::new(&format!("postfix-{variant}"));
-    let main = format!(
-        "{}\n# --- {variant}.cf\n{}",
-        template("postfix/main.cf"),
-        template(&format!("postfix/{variant}.cf"))
-    );
+    let instance = Instance::new(&format!("postfix-{variant}"), addr);
+    let mut main = template("postfix/main.cf");
+    for part in variant.split('+') {
+        main.push_str(&format!(
+            "\n# --- {part}.cf\n{}",
+            template(&format!("postfix/{part}.cf"))
+        ));
+    }
     fs::create_dir(instance.dir.join("etc")).expect("mkdir etc");
     instance.write("etc/main.cf", &instance.render(&main, &bin.exim));
     instance.write(
@@ -55,8 +71,13 @@ pub async fn postfix(variant: &str) -> Daemon {
 /// ACL section): `exim4 -bdf -C FILE`, a daemon in the foreground, forking
 /// one child per connection.
 pub async fn exim(variant: &str) -> Daemon {
+    exim_at(variant, None).await
+}
+
+/// The same on a given address (a port of our own otherwise).
+pub async fn exim_at(variant: &str, addr: Option<SocketAddr>) -> Daemon {
     let bin = binaries();
-    let instance = Instance::new(&format!("exim-{variant}"));
+    let instance = Instance::new(&format!("exim-{variant}"), addr);
     let conf = format!(
         "{}\n# --- base.conf\n{}",
         template(&format!("exim/{variant}.conf")),

@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use mxprobe::testkit::net;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use super::install::repo_path;
+use crate::testkit::net;
 
 /// Every instance directory lives here, named `<test pid>-<n>-<name>`.
 fn base_dir() -> PathBuf {
@@ -41,9 +41,9 @@ pub struct Instance {
 
 impl Instance {
     /// A fresh directory (with a copy of `testdata/certs/` in `certs/`,
-    /// readable by the servers' unprivileged users) and a fresh loopback
-    /// address with a free port.
-    pub fn new(name: &str) -> Instance {
+    /// readable by the servers' unprivileged users) and `addr`, or a fresh
+    /// loopback address with a free port.
+    pub fn new(name: &str, addr: Option<SocketAddr>) -> Instance {
         static SWEEP: Once = Once::new();
         SWEEP.call_once(sweep_leftovers);
         static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -62,7 +62,7 @@ impl Instance {
         Instance {
             name: name.to_string(),
             dir,
-            addr: free_addr(net::loopback()),
+            addr: addr.unwrap_or_else(|| free_addr(net::loopback())),
         }
     }
 
@@ -100,6 +100,7 @@ fn unfilled(text: &str) -> Option<&str> {
         .map(|(i, _)| &text[i..])
 }
 
+#[cfg(test)]
 #[test]
 fn unfilled_placeholders_are_found() {
     assert_eq!(unfilled("a = @PORT@\n"), Some("@PORT@\n"));
