@@ -1,10 +1,7 @@
 //! Benchmark: full enumeration of one realistic server (TLS 1.0–1.3, about
 //! 30 ciphers in server order, RSA and ECDSA certificates) on loopback.
-//! Prints handshakes, connections and wall time per `--per-host` setting,
-//! next to the handshake budget of the design:
-//!
-//!   Σ over versions (accepted ciphers + 1) + 2 per version with ≥ 2 ciphers
-//!   + 1 per group tested + 1 strict modern sender (trust checks)
+//! Prints handshakes, refusals, connections and wall time per `--per-host`
+//! setting, next to the handshake budget of the design (see `budget`).
 //!
 //! Run by hand (not part of the tests): `cargo bench --bench enumerate`.
 //! Optional `--rounds N` (default 5) for the best and median of N rounds.
@@ -32,8 +29,15 @@ fn main() {
         let target = Target::host(&server.addr().to_string()).expect("target");
         println!("realistic server: {}", scenario.description);
         println!(
-            "{:>9} {:>7} {:>10} {:>11} {:>8} {:>10} {:>10}",
-            "per-host", "groups", "handshakes", "connections", "budget", "best", "median"
+            "{:>9} {:>7} {:>10} {:>8} {:>11} {:>8} {:>10} {:>10}",
+            "per-host",
+            "groups",
+            "handshakes",
+            "refused",
+            "connections",
+            "budget",
+            "best",
+            "median"
         );
         for (per_host, groups) in [(1, true), (2, true), (4, true), (2, false)] {
             let mut times = Vec::new();
@@ -58,9 +62,10 @@ fn main() {
             let a = last.expect("an address was probed");
             times.sort();
             println!(
-                "{per_host:>9} {:>7} {:>10} {:>11} {:>8} {:>9.0}ms {:>9.0}ms",
+                "{per_host:>9} {:>7} {:>10} {:>8} {:>11} {:>8} {:>9.0}ms {:>9.0}ms",
                 if groups { "yes" } else { "no" },
                 a.handshakes,
+                a.refused_handshakes,
                 a.connections,
                 budget(&a, groups),
                 times[0].as_secs_f64() * 1e3,
@@ -70,55 +75,43 @@ fn main() {
     });
 }
 
-/// The design's handshake budget for what was found.
+/// The design's handshake budget for what was found (an upper bound: a
+/// server order whose top two picks are out of mxprobe's order, and a
+/// client order where failures are costly, each save one).
+///
+///   1 broadly compatible handshake
+///   + one question per accepted version older than its, + 1 refusal
+///     below the oldest (none when SSLv3 is accepted)
+///   + per accepted version: N more picks... N + 1 in all (its first pick
+///     already counted above), the end and the order test
+///   + per group list: found + 2 (the order test and the end)
+///   + 1 strict modern sender (trust checks)
 fn budget(a: &AddressReport, groups: bool) -> usize {
     let Some(e) = &a.enumeration else { return 0 };
-    let ciphers: usize = e.versions.iter().map(|v| v.ciphers.len() + 1).sum();
-    let order: usize = 2 * e.versions.iter().filter(|v| v.ciphers.len() >= 2).count();
-    // Groups tested: the TLS 1.3 list (or TLS 1.2 curves) this build offers;
-    // counted from what the enumeration module tests, not what was found.
-    let tested = if groups { groups_tested(a) } else { 0 };
-    // The trust checks' strict handshake (rustls), one per address.
-    let strict = 1;
-    ciphers + order + tested + strict
-}
-
-fn groups_tested(a: &AddressReport) -> usize {
-    // The same rule as the enumeration: 19 TLS 1.3 groups (those this
-    // OpenSSL knows) plus 2 weak TLS 1.2 curves when TLS 1.3 is accepted.
-    let tls13 = [
-        "X25519MLKEM768",
-        "SecP256r1MLKEM768",
-        "SecP384r1MLKEM1024",
-        "MLKEM512",
-        "MLKEM768",
-        "MLKEM1024",
-        "x25519",
-        "x448",
-        "secp256r1",
-        "secp384r1",
-        "secp521r1",
-        "brainpoolP256r1tls13",
-        "brainpoolP384r1tls13",
-        "brainpoolP512r1tls13",
-        "ffdhe2048",
-        "ffdhe3072",
-        "ffdhe4096",
-        "ffdhe6144",
-        "ffdhe8192",
-    ];
-    let has13 = a
-        .enumeration
-        .as_ref()
-        .and_then(|e| e.version(mxprobe::tls::Protocol::Tls1_3))
-        .is_some_and(|v| v.supported == Some(true));
-    if has13 {
-        tls13
+    let accepted: Vec<_> = e
+        .versions
+        .iter()
+        .filter(|v| v.supported == Some(true))
+        .collect();
+    let top = usize::from(!accepted.is_empty());
+    let below = accepted.len().saturating_sub(top)
+        + usize::from(
+            e.version(mxprobe::tls::Protocol::Ssl3)
+                .and_then(|v| v.supported)
+                != Some(true),
+        );
+    let chains: usize = accepted.iter().map(|v| v.ciphers.len() + 1).sum();
+    let group_lists = if groups {
+        let lists = e
+            .groups
             .iter()
-            .filter(|g| mxprobe::tls::settings::group_available(g))
-            .count()
-            + 2
+            .map(|g| g.protocol)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            .max(1);
+        e.groups.len() + 2 * lists
     } else {
-        10
-    }
+        0
+    };
+    1 + below + chains + group_lists + 1
 }

@@ -170,8 +170,8 @@ pub struct Args {
     #[arg(long)]
     pub quick: bool,
 
-    /// Do not test key-exchange groups (saves about 20 handshakes per
-    /// address with TLS 1.3).
+    /// Do not test key-exchange groups (saves one handshake per supported
+    /// group and one or two more, about 10 per address).
     #[arg(long)]
     pub no_groups: bool,
 

@@ -252,8 +252,12 @@ fn verbose_lines(r: &DomainReport, level: u8) -> Vec<String> {
                     .or_else(|| a.error.clone())
                     .unwrap_or_default();
                 lines.push(format!(
-                    "  {} {}:{} {} {detail} ({} connections, {} handshakes)",
-                    mx.host, a.ip, a.port, a.status, a.connections, a.handshakes
+                    "  {} {}:{} {} {detail} ({})",
+                    mx.host,
+                    a.ip,
+                    a.port,
+                    a.status,
+                    mxprobe::report::cost_summary(a)
                 ));
             }
         }

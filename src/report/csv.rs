@@ -25,6 +25,8 @@
 //! | `cert_sha256` | SHA-256 fingerprint of the leaf |
 //! | `chain_length` | certificates presented |
 //! | `connections`, `handshakes` | what probing this address cost |
+//! | `refused_handshakes` | of those handshakes, the ones the server refused |
+//! | `close_wait_seconds` | time spent waiting for the server to close each session, summed |
 //! | `sslv3`, `tlsv1`, `tlsv1_1`, `tlsv1_2`, `tlsv1_3` | `yes`/`no` per protocol version (empty: not enumerated, or undetermined) |
 //! | `cipher_order` | `server`, `client` or `mixed`: whose order the newest version with two or more ciphers follows |
 //! | `preferred_sslv3` … `preferred_tlsv1_3` | the server's first choice per version (empty where it follows the client's order) |
@@ -94,6 +96,8 @@ pub const COLUMNS: &[&str] = &[
     "chain_length",
     "connections",
     "handshakes",
+    "refused_handshakes",
+    "close_wait_seconds",
     "sslv3",
     "tlsv1",
     "tlsv1_1",
@@ -204,6 +208,8 @@ struct Row<'a> {
     chain_length: Option<usize>,
     connections: Option<u32>,
     handshakes: Option<u32>,
+    refused_handshakes: Option<u32>,
+    close_wait_seconds: Option<f64>,
     sslv3: &'static str,
     tlsv1: &'static str,
     tlsv1_1: &'static str,
@@ -268,6 +274,8 @@ fn address_row<'a>(domain: &'a str, mx: &'a MxReport, a: &'a AddressReport) -> R
         error: a.error.as_deref().unwrap_or(""),
         connections: Some(a.connections),
         handshakes: Some(a.handshakes),
+        refused_handshakes: Some(a.refused_handshakes),
+        close_wait_seconds: Some(a.close_wait_seconds),
         ..Row::default()
     };
     if let Some(smtp) = &a.smtp {

@@ -17,7 +17,7 @@ mod text;
 pub use self::ciphers::CiphersWriter;
 pub use self::csv::{CsvWriter, COLUMNS as CSV_COLUMNS};
 pub use self::json::{JsonLinesWriter, JsonWriter};
-pub use self::text::TextWriter;
+pub use self::text::{cost_summary, TextWriter};
 
 /// An output format (`-f`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -166,14 +166,7 @@ impl<W: Write> Render<W> {
             trust(w, t)?;
         }
         if a.connections > 0 {
-            writeln!(
-                w,
-                "      cost      {} connection{}, {} handshake{}",
-                a.connections,
-                if a.connections == 1 { "" } else { "s" },
-                a.handshakes,
-                if a.handshakes == 1 { "" } else { "s" }
-            )?;
+            writeln!(w, "      cost      {}", cost_summary(a))?;
         }
         Ok(())
     }
@@ -473,4 +466,16 @@ impl<W: Write> Render<W> {
         domain_trust(&mut self.out, report)?;
         self.findings(report)
     }
+}
+
+/// What probing an address cost, as one phrase.
+pub fn cost_summary(a: &AddressReport) -> String {
+    let plural = |n: u32, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {} ({} refused), {:.2}s waiting for the server to close",
+        plural(a.connections, "connection"),
+        plural(a.handshakes, "handshake"),
+        a.refused_handshakes,
+        a.close_wait_seconds
+    )
 }

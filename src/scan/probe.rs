@@ -79,7 +79,12 @@ impl Sessions for PoolSessions<'_> {
     }
 
     async fn failures_costly(&self) -> Option<bool> {
-        self.pool.failures_costly().await
+        let costly = self.pool.failures_costly().await;
+        // Servers that sleep after failed handshakes are Exim on GnuTLS,
+        // which also counts a connection until its child is reaped: keep
+        // the grace after each close for them, and for servers not known.
+        self.pool.set_close_grace(costly != Some(false));
+        costly
     }
 }
 
@@ -246,7 +251,7 @@ async fn probe_tls(
 /// completed handshake and QUIT is the cheaper goodbye. Returns the
 /// handshakes that took.
 async fn goodbye_idle(pool: &Pool, sni: Option<&str>, timeout: Duration) -> u32 {
-    let idle = pool.take_idle();
+    let idle = pool.take_idle().await;
     if idle.is_empty() || pool.cost().failures_costly() != Some(true) {
         return 0;
     }

@@ -288,6 +288,9 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
+                    // As MTAs do: their replies are small and each waits
+                    // for the client.
+                    let _ = tcp.set_nodelay(true);
                     sessions.spawn(session::run(Arc::clone(&shared), tcp, peer));
                 }
                 // Out of file descriptors or similar: let some sessions end.

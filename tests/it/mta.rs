@@ -52,6 +52,7 @@ async fn probe(addr: SocketAddr, extra: &[&str]) -> Value {
 async fn verify(server: &Daemon, kind: Kind, expect: Expect, extra: &[&str]) -> Value {
     let domain = probe(server.addr(), extra).await;
     let mut failed = expect.mismatches(&domain);
+    failed.extend(politeness_mismatches(kind, &server.log(), extra));
     let address = domain["mx"][0]["addresses"][0].clone();
     let (crossed, held) = s_client::cross_check(server.addr(), &address).await;
     failed.extend(crossed);
@@ -71,6 +72,32 @@ async fn verify(server: &Daemon, kind: Kind, expect: Expect, extra: &[&str]) -> 
         server.diagnostics()
     );
     address
+}
+
+/// Exim's own count of our connections open at once (it logs it with
+/// every connection) never went above `--per-host`.
+fn politeness_mismatches(kind: Kind, log: &str, extra: &[&str]) -> Vec<String> {
+    if kind != Kind::Exim {
+        return Vec::new();
+    }
+    let per_host: u64 = extra
+        .iter()
+        .position(|a| *a == "--per-host")
+        .and_then(|i| extra.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2);
+    let most = log
+        .lines()
+        .filter_map(|l| l.split_once("TCP/IP connection count = "))
+        .filter_map(|(_, n)| n.trim_end_matches(')').trim().parse::<u64>().ok())
+        .max();
+    match most {
+        None => vec!["Exim logged no connection count".into()],
+        Some(n) if n > per_host => vec![format!(
+            "Exim counted {n} of our connections open at once; --per-host is {per_host}"
+        )],
+        Some(_) => Vec::new(),
+    }
 }
 
 /// SMTP commands mxprobe may send: nothing that could start a delivery.

@@ -162,12 +162,9 @@ struct State<C: Connect> {
 /// What one attempt to open a session ran into.
 enum Failure {
     /// Might work later; `crowded`: the server limits our connections.
-    /// The attempt's permits come back with it: forgotten when the limit is
-    /// lowered, given back otherwise.
     Transient {
         error: PoolError,
         crowded: bool,
-        permits: Permits,
     },
     Final(PoolError),
 }
@@ -242,6 +239,13 @@ impl<C: Connect> Pool<C> {
         self.inner.ledger.cost()
     }
 
+    /// Keep a slot a moment after the server closed (the default), for
+    /// servers that count a connection a little longer than it lasts (Exim
+    /// counts it until its daemon reaped the child), or not.
+    pub fn set_close_grace(&self, grace: bool) {
+        self.inner.ledger.set_grace(grace);
+    }
+
     /// Whether failed handshakes are costly at this address, as soon as a
     /// failed handshake's close tells (see [`Cost::failures_costly`]);
     /// `None` when none has failed yet.
@@ -255,15 +259,23 @@ impl<C: Connect> Pool<C> {
     }
 
     /// Stop opening sessions and hand over the idle ones (opened ahead of a
-    /// need that did not come), for the caller to end as it sees fit.
-    pub fn take_idle(&self) -> Vec<Session<C>> {
+    /// need that did not come), for the caller to end as it sees fit. A
+    /// session still being opened is waited for a moment (it is usually
+    /// milliseconds from ready); one that takes longer (a server pausing
+    /// before its greeting) is given up and closed.
+    pub async fn take_idle(&self) -> Vec<Session<C>> {
         let tasks = {
             let mut st = self.inner.lock();
             st.closed = true;
             std::mem::take(&mut st.tasks)
         };
-        for task in tasks {
-            task.abort();
+        for mut task in tasks {
+            if tokio::time::timeout(SLOW_GREETING, &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
         }
         let mut st = self.inner.lock();
         let mut idle: Vec<Session<C>> = st.ready.drain(..).collect();
@@ -393,12 +405,8 @@ impl<C: Connect> Inner<C> {
                     match Inner::open(this, permits).await {
                         Ok(s) => return Ok(s),
                         Err(Failure::Final(e)) => return Err(this.give_up(e)),
-                        Err(Failure::Transient {
-                            error,
-                            crowded,
-                            permits,
-                        }) => {
-                            this.after_transient(error, crowded, permits).await?;
+                        Err(Failure::Transient { error, crowded }) => {
+                            this.after_transient(error, crowded).await?;
                         }
                     }
                 }
@@ -422,23 +430,22 @@ impl<C: Connect> Inner<C> {
                 () = changed => return None,
             },
         };
-        Some(Permits { slot, global })
+        Some(Permits {
+            _slot: slot,
+            _global: global,
+        })
     }
 
     /// Count a transient failure and do what [`RetryPolicy::decide`] says:
-    /// give up, narrow the limit (the failed attempt's slot is forgotten),
-    /// or pause before the caller tries again.
-    async fn after_transient(
-        &self,
-        error: PoolError,
-        crowded: bool,
-        permits: Permits,
-    ) -> Result<(), PoolError> {
+    /// give up, narrow the limit (a slot is forgotten as soon as one is
+    /// free), or pause before the caller tries again.
+    async fn after_transient(&self, error: PoolError, crowded: bool) -> Result<(), PoolError> {
         let decision = {
             let mut st = self.lock();
             st.failures_in_a_row += 1;
             // Sessions of ours the server still counts (open, opening, or
-            // closing), besides the attempt that failed.
+            // closing), besides the attempt that failed (which may still
+            // be closing).
             let held = st.limit - self.slots.available_permits().min(st.limit);
             let others = held.saturating_sub(1);
             let decision = self
@@ -449,13 +456,11 @@ impl<C: Connect> Inner<C> {
             }
             decision
         };
-        let Permits { slot, global } = permits;
-        if decision == Retry::Narrow {
-            slot.forget();
-        } else {
-            drop(slot);
+        if decision == Retry::Narrow && self.slots.forget_permits(1) == 0 {
+            // Every slot is taken (the refused attempt's too, while it
+            // closes): the next one given back is forgotten.
+            self.ledger.owe_slot();
         }
-        drop(global);
         match decision {
             Retry::GiveUp => Err(self.give_up(error)),
             Retry::Narrow => Ok(()),
@@ -498,16 +503,22 @@ impl<C: Connect> Inner<C> {
             };
             let opened = match (&inner.global, global) {
                 (Some(_), None) => None,
-                (_, global) => Some(Inner::open(&inner, Permits { slot, global }).await),
+                (_, global) => {
+                    let permits = Permits {
+                        _slot: slot,
+                        _global: global,
+                    };
+                    Some(Inner::open(&inner, permits).await)
+                }
             };
             let mut st = inner.lock();
             st.prefetching -= 1;
             let unused = match opened {
-                Some(Ok(session)) if !st.closed => {
+                // Kept even once the pool is closed: `take_idle` collects it.
+                Some(Ok(session)) => {
                     st.ready.push_back(session);
-                    None
+                    None::<Session<C>>
                 }
-                Some(Ok(session)) => Some(session),
                 // A transient failure of a prefetch is left to the next
                 // request to run into and count.
                 Some(Err(Failure::Transient { .. })) => None,
@@ -523,8 +534,10 @@ impl<C: Connect> Inner<C> {
         }));
     }
 
-    /// Open one session on `permits`, which the session keeps (or which go
-    /// back at once when it fails).
+    /// Open one session on `permits`. From the TCP connection on, they
+    /// belong to a [`Session`], which gives them back only once the server
+    /// has closed, whatever happens: a failed dialogue, a prefetch stopped
+    /// half way, or the end of a handshake.
     async fn open(this: &Arc<Self>, permits: Permits) -> Result<Session<C>, Failure> {
         let cfg = &this.config;
         this.pace().await;
@@ -534,12 +547,11 @@ impl<C: Connect> Inner<C> {
         let connect = tokio::time::timeout(cfg.timeout, this.connector.connect(cfg.addr)).await;
         // Reached before: a failure now is the server being busy or
         // flapping, worth another try; the first time, it is the answer.
-        let failed = |error: PoolError, crowded: bool, transient: bool, permits: Permits| {
-            if had_success || transient {
+        let failed = |error: PoolError| {
+            if had_success {
                 Failure::Transient {
                     error,
-                    crowded,
-                    permits,
+                    crowded: false,
                 }
             } else {
                 Failure::Final(error)
@@ -549,7 +561,7 @@ impl<C: Connect> Inner<C> {
             Ok(Ok(tcp)) => tcp,
             Ok(Err(e)) => {
                 let error = PoolError::Unreachable(format!("connect to {}: {e}", cfg.addr));
-                return Err(failed(error, false, false, permits));
+                return Err(failed(error));
             }
             Err(_) => {
                 let error = PoolError::Unreachable(format!(
@@ -557,7 +569,7 @@ impl<C: Connect> Inner<C> {
                     cfg.addr,
                     cfg.timeout.as_secs_f32()
                 ));
-                return Err(failed(error, false, false, permits));
+                return Err(failed(error));
             }
         };
         this.ledger.lock().connected(start.elapsed());
@@ -565,12 +577,13 @@ impl<C: Connect> Inner<C> {
             ehlo_name: cfg.ehlo.for_connection(local),
             timeout: cfg.timeout,
         };
-        match dialogue.starttls(tcp).await {
-            Ok(Negotiated::Ready { stream, info }) => {
+        let linger = cfg.timeout.min(LINGER);
+        let conn = Session::new(tcp, permits, Arc::clone(&this.ledger), linger);
+        match dialogue.starttls(conn).await {
+            Ok(Negotiated::Ready { mut stream, info }) => {
                 let mut st = this.lock();
                 st.info.get_or_insert(info);
                 st.failures_in_a_row = 0;
-                let linger = cfg.timeout.min(LINGER);
                 let pool = Arc::downgrade(this);
                 let on_free: OnFree = Arc::new(move || {
                     if let Some(inner) = pool.upgrade() {
@@ -579,22 +592,14 @@ impl<C: Connect> Inner<C> {
                         }
                     }
                 });
-                Ok(Session::new(
-                    stream,
-                    permits,
-                    Arc::clone(&this.ledger),
-                    linger,
-                    on_free,
-                ))
+                stream.on_free(on_free);
+                Ok(stream)
             }
             // Offered before: a flapping server or a load balancer mixing
             // back ends.
-            Ok(Negotiated::NoStartTls { info }) => Err(failed(
-                PoolError::NoStartTls(Box::new(info)),
-                false,
-                false,
-                permits,
-            )),
+            Ok(Negotiated::NoStartTls { info }) => {
+                Err(failed(PoolError::NoStartTls(Box::new(info))))
+            }
             Err(failure) => {
                 let transient = failure.error.is_transient();
                 let crowded = failure.error.is_too_many_connections();
@@ -612,11 +617,7 @@ impl<C: Connect> Inner<C> {
                 // A dialogue that failed for good is final even after
                 // earlier successes, as before.
                 if transient || crowded {
-                    Err(Failure::Transient {
-                        error,
-                        crowded,
-                        permits,
-                    })
+                    Err(Failure::Transient { error, crowded })
                 } else {
                     Err(Failure::Final(error))
                 }

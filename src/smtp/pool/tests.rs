@@ -205,7 +205,7 @@ async fn prefetch_opens_the_next_session_while_this_one_is_used() {
     drop(second);
     settle().await;
     assert_eq!(fake.attempts(), 3, "never more than one ahead");
-    let idle = pool.take_idle();
+    let idle = pool.take_idle().await;
     assert_eq!(idle.len(), 0, "still in its greeting pause: aborted");
     tokio::time::sleep(Duration::from_secs(10)).await;
     assert_eq!(
@@ -442,7 +442,7 @@ async fn the_scan_wide_limit_is_shared_without_deadlock() {
             tokio::time::sleep(Duration::from_millis(10)).await;
             drop(s);
         }
-        drop(pool.take_idle());
+        drop(pool.take_idle().await);
         pool.drain().await;
     }
     let done = tokio::time::timeout(

@@ -220,8 +220,10 @@ async fn serve(open: &Open, mut tcp: TcpStream, number: u64, active: usize) -> i
         }
         Ok(Err(e)) => {
             record_tls(open, Err(e.to_string()));
-            if let Some(tls) = &config.tls {
-                tokio::time::sleep(tls.pause_after_failure).await;
+            if let Some(pause) = config.tls.as_ref().map(|t| t.pause_after_failure) {
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
+                }
             }
             return Ok(());
         }
