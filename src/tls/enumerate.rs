@@ -33,7 +33,6 @@
 //! single-DES ciphers, GOST, PSK and SRP suites.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -42,18 +41,7 @@ use super::order::OrderType;
 use super::plan::{self, Lists};
 use super::{Handshake, Protocol};
 
-pub use super::handshakes::{Handshakes, NoSession, Sessions, Tally};
-
-/// How to enumerate.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Timeout of one handshake.
-    pub timeout: Duration,
-    /// Server name sent in every handshake (the MX host name).
-    pub sni: Option<String>,
-    /// Test key-exchange groups too.
-    pub groups: bool,
-}
+pub use super::handshakes::{Handshakes, NoSession, Sessions, Settings, Tally};
 
 /// Everything enumeration found for one address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,12 +11,12 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_openssl::SslStream;
 
 use super::cipher::{Catalogue, Kx};
-use super::enumerate::Settings;
 use super::handshake::{handshake, Offer, Outcome, TlsError};
 use super::plan::{Question, Reply, Server};
 use super::Protocol;
@@ -38,6 +38,17 @@ pub trait Sessions: Sync {
     /// completed ones, as soon as a failed handshake's close tells (waiting
     /// for it if one is under way); `None` when none has failed.
     fn failures_costly(&self) -> impl Future<Output = Option<bool>> + Send;
+}
+
+/// How to enumerate.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Timeout of one handshake.
+    pub timeout: Duration,
+    /// Server name sent in every handshake (the MX host name).
+    pub sni: Option<String>,
+    /// Test key-exchange groups too.
+    pub groups: bool,
 }
 
 /// Why no session could be had (the server keeps refusing connections).
