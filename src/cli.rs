@@ -389,7 +389,6 @@ impl Args {
             },
             mta_sts: !self.no_mta_sts,
             mta_sts_port: self.mta_sts_port,
-            ca_files: self.ca_files,
             ..ScanConfig::default()
         };
         Ok(Plan {

@@ -67,6 +67,17 @@ pub struct CertInfo {
     pub der: Vec<u8>,
 }
 
+/// The chain one address presented in its broadly compatible handshake,
+/// or why it presented none: what checks of presented chains (DANE) need
+/// of a probe, and nothing more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbedChain<'a> {
+    pub ip: std::net::IpAddr,
+    pub port: u16,
+    /// The chain, leaf first; or why there is none (the probe's error).
+    pub chain: Result<&'a [CertInfo], Option<&'a str>>,
+}
+
 #[cfg(test)]
 impl CertInfo {
     /// A certificate for unit tests: these SAN DNS names and CN, a 2048-bit

@@ -28,8 +28,8 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cert::ProbedChain;
 use crate::dns::{DnssecStatus, SecureAnswer, TlsaRecord};
-use crate::model::{AddressReport, ProbeStatus};
 
 pub mod matching;
 pub mod names;
@@ -164,16 +164,27 @@ pub fn tlsa_name(host: &str, port: u16) -> String {
     format!("_{port}._tcp.{}", host.trim_end_matches('.'))
 }
 
-/// Decide the DANE result of an MX host from its lookups and probes.
-pub fn evaluate(
-    tlsa_name: String,
-    mx: &SecureAnswer<impl Sized>,
-    address: &SecureAnswer<Vec<IpAddr>>,
-    tlsa: &SecureAnswer<Vec<TlsaRecord>>,
-    sni: Option<&str>,
+/// The DNSSEC-checked lookups DANE rests on, for one MX host.
+pub struct Lookups<'a, M> {
+    /// The domain's MX RRset.
+    pub mx: &'a SecureAnswer<M>,
+    /// The host's addresses.
+    pub addresses: &'a SecureAnswer<Vec<IpAddr>>,
+    /// Its TLSA records at `_PORT._tcp.HOST`.
+    pub tlsa: &'a SecureAnswer<Vec<TlsaRecord>>,
+}
+
+/// Decide the DANE result of the MX host `host` (port `port`, probed with
+/// SNI `sni`) from its lookups and the chains its addresses presented.
+pub fn evaluate<M>(
     host: &str,
-    probes: &[AddressReport],
+    port: u16,
+    sni: Option<&str>,
+    lookups: &Lookups<'_, M>,
+    probes: &[ProbedChain<'_>],
 ) -> DaneCheck {
+    let (mx, address, tlsa) = (lookups.mx, lookups.addresses, lookups.tlsa);
+    let tlsa_name = tlsa_name(host, port);
     let records: Vec<TlsaInfo> = tlsa
         .records
         .iter()
@@ -229,16 +240,16 @@ pub fn evaluate(
     }
 }
 
-fn address_result(probe: &AddressReport, records: &[TlsaRecord], names: &[&str]) -> DaneAddress {
-    let chain = match (&probe.status, &probe.tls) {
-        (ProbeStatus::Ok, Some(tls)) if !tls.chain.is_empty() => &tls.chain,
-        _ => {
+fn address_result(probe: &ProbedChain<'_>, records: &[TlsaRecord], names: &[&str]) -> DaneAddress {
+    let chain = match probe.chain {
+        Ok(chain) if !chain.is_empty() => chain,
+        Ok(_) | Err(_) => {
             return DaneAddress {
                 ip: probe.ip,
                 port: probe.port,
                 outcome: DaneOutcome::NoTls,
                 matched: Vec::new(),
-                detail: probe.error.clone(),
+                detail: probe.chain.err().flatten().map(str::to_owned),
             }
         }
     };
@@ -285,7 +296,6 @@ pub(crate) mod test_certs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tls::{Handshake, Protocol};
 
     fn answer<T>(status: DnssecStatus, records: T) -> SecureAnswer<T> {
         SecureAnswer {
@@ -297,24 +307,11 @@ mod tests {
         }
     }
 
-    fn probe(ip: [u8; 4], chain: Option<Vec<crate::cert::CertInfo>>) -> AddressReport {
-        let status = if chain.is_some() {
-            ProbeStatus::Ok
-        } else {
-            ProbeStatus::NoStarttls
-        };
-        AddressReport {
-            tls: chain.map(|chain| Handshake {
-                protocol: Protocol::Tls1_3,
-                cipher: "TLS_AES_256_GCM_SHA384".into(),
-                bits: 256,
-                group: None,
-                dh_bits: None,
-                chain,
-            }),
-            connections: 1,
-            handshakes: 1,
-            ..AddressReport::new(IpAddr::from(ip), 25, status)
+    fn probe(ip: [u8; 4], chain: Option<&[crate::cert::CertInfo]>) -> ProbedChain<'_> {
+        ProbedChain {
+            ip: IpAddr::from(ip),
+            port: 25,
+            chain: chain.ok_or(Some("no-starttls")),
         }
     }
 
@@ -340,15 +337,18 @@ mod tests {
             usage: 1,
             ..good[0].clone()
         }];
-        let probes = [probe([127, 0, 0, 1], Some(chain.clone()))];
+        let probes = [probe([127, 0, 0, 1], Some(&chain))];
         let case = |mx, addr, tlsa_status, records: &Vec<TlsaRecord>| {
+            let lookups = Lookups {
+                mx: &answer(mx, ()),
+                addresses: &answer(addr, vec![]),
+                tlsa: &answer(tlsa_status, records.clone()),
+            };
             evaluate(
-                tlsa_name("mx.example.test", 25),
-                &answer(mx, ()),
-                &answer(addr, vec![]),
-                &answer(tlsa_status, records.clone()),
-                Some("mx.example.test"),
                 "mx.example.test",
+                25,
+                Some("mx.example.test"),
+                &lookups,
                 &probes,
             )
             .state
@@ -375,17 +375,20 @@ mod tests {
         let other = test_certs::chain_from_pem("mx-ecdsa.chain.pem");
         let records = vec![ee_record(&chain)];
         let probes = [
-            probe([127, 0, 0, 1], Some(chain.clone())),
-            probe([127, 0, 0, 2], Some(other)),
+            probe([127, 0, 0, 1], Some(&chain)),
+            probe([127, 0, 0, 2], Some(&other)),
             probe([127, 0, 0, 3], None),
         ];
+        let lookups = Lookups {
+            mx: &answer(Secure, ()),
+            addresses: &answer(Secure, vec![]),
+            tlsa: &answer(Secure, records),
+        };
         let check = evaluate(
-            tlsa_name("mx.example.test.", 25),
-            &answer(Secure, ()),
-            &answer(Secure, vec![]),
-            &answer(Secure, records),
+            "mx.example.test.",
+            25,
             Some("mx.example.test"),
-            "mx.example.test",
+            &lookups,
             &probes,
         );
         assert_eq!(check.tlsa_name, "_25._tcp.mx.example.test");

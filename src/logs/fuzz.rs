@@ -6,9 +6,10 @@ use std::io::Read;
 use flate2::read::MultiGzDecoder;
 
 use super::counts::{Counts, LineCounts};
+use super::decode::Failure;
 use super::parallel;
 use super::postfix::Correlation;
-use super::read::{pump_sequential, Failure};
+use super::read::pump_sequential;
 use super::scan::Splitter;
 use super::syslog::{self, Prefix};
 use super::tally::{Key, Tally};

@@ -66,6 +66,7 @@ use crate::tls::Protocol;
 
 mod classify;
 mod counts;
+mod decode;
 mod exim;
 mod fields;
 #[cfg(any(test, feature = "fuzzing"))]

@@ -17,7 +17,7 @@ use std::io::Read;
 use std::ops::Range;
 use std::sync::mpsc;
 
-use super::read::{decoder, Failure, CHUNK};
+use super::decode::{decoder, Failure, CHUNK};
 use super::scan::needs_order;
 use super::{Malformed, Tally, MAX_LINE};
 

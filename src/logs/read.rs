@@ -13,21 +13,13 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use flate2::read::MultiGzDecoder;
-
 use super::scan::Splitter;
 use super::{LogError, Tally};
 
-// Bytes handed from the reading thread to the parser at a time.
-pub(super) use crate::limits::LOG_BLOCK as CHUNK;
+use super::decode::{decoder, Failure, CHUNK};
+
 /// Buffers in flight: one being filled, one being parsed, one queued.
 const BUFFERS: usize = 3;
-
-/// Why a stream could not be read to its end.
-pub(super) enum Failure {
-    Io(io::Error),
-    Unsupported(&'static str),
-}
 
 /// Counts every line of `path` (`-`: standard input) into `tally`.
 ///
@@ -111,34 +103,6 @@ pub(super) fn pump_sequential<R: Read + Send>(reader: R, tally: &mut Tally) -> R
         reading
             .join()
             .unwrap_or_else(|_| Err(Failure::Io(io::Error::other("the reading thread failed"))))
-    })
-}
-
-/// `reader` as plain text, or decompressed if it starts with gzip's magic
-/// number. Other compressors are recognised to say so, not read.
-pub(super) fn decoder<'a, R: Read + Send + 'a>(
-    mut reader: R,
-) -> Result<Box<dyn Read + Send + 'a>, Failure> {
-    let mut head = Vec::with_capacity(6);
-    (&mut reader)
-        .take(6)
-        .read_to_end(&mut head)
-        .map_err(Failure::Io)?;
-    let magic: &[(&[u8], &str)] = &[
-        (b"BZh", "bzip2"),
-        (b"\xfd7zXZ\x00", "xz"),
-        (b"\x28\xb5\x2f\xfd", "zstd"),
-        (b"\x04\x22\x4d\x18", "lz4"),
-    ];
-    if let Some((_, kind)) = magic.iter().find(|(m, _)| head.starts_with(m)) {
-        return Err(Failure::Unsupported(kind));
-    }
-    let gzip = head.starts_with(b"\x1f\x8b");
-    let whole = io::Cursor::new(head).chain(reader);
-    Ok(if gzip {
-        Box::new(MultiGzDecoder::new(whole))
-    } else {
-        Box::new(whole)
     })
 }
 

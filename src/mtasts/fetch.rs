@@ -15,9 +15,9 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::http;
-use super::pkix::Trust;
 use super::policy::Policy;
 use crate::dns::Resolver;
+use crate::trust::Trust;
 
 /// Where the policy lives below the policy host.
 pub const WELL_KNOWN: &str = "/.well-known/mta-sts.txt";
@@ -164,7 +164,7 @@ async fn get(
                 continue;
             }
         };
-        let connector = TlsConnector::from(trust.client());
+        let connector = TlsConnector::from(trust.https());
         let mut tls = connector
             .connect(name.clone(), tcp)
             .await

@@ -7,7 +7,9 @@
 //! [`evaluate`] checks every MX host against the policy's `mx:` patterns
 //! and, in `enforce` mode, every probed address the way a sender would
 //! (RFC 8461 §4.2, §5): TLS 1.2 or later, a certificate chain valid for
-//! the MX host name from a trusted root ([`pkix`]).
+//! the MX host name from a trusted root. That last verdict is the address's
+//! own (the trust checks', on the scan's one set of anchors and clock):
+//! this module takes it as given ([`Tried`]), it does not verify again.
 //!
 //! Not done: caching policies between scans (a sender's policy cache and
 //! its `id` comparison), fetching a policy when the TXT record is missing,
@@ -19,17 +21,15 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::dns::Resolver;
-use crate::model::{MxReport, ProbeStatus};
 use crate::tls::Protocol;
+use crate::trust::Trust;
 
 pub mod fetch;
 pub mod http;
-pub mod pkix;
 pub mod policy;
 pub mod txt;
 
 pub use fetch::{FetchStatus, PolicyFetch};
-pub use pkix::Trust;
 pub use policy::{Mode, Policy};
 pub use txt::TxtStatus;
 
@@ -184,49 +184,68 @@ async fn txt_check<T>(
     }
 }
 
-/// Check the probed MX hosts against the policy (see the module doc).
-pub fn evaluate(mut sts: MtaSts, mx: &[MxReport], trust: &Trust) -> MtaSts {
+/// What a sender learnt trying one address of an MX host: a TLS session or
+/// why not (one line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tried<'a> {
+    pub mx: &'a str,
+    pub ip: IpAddr,
+    pub port: u16,
+    pub session: Result<Session, String>,
+}
+
+/// A TLS session as MTA-STS judges it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub protocol: Protocol,
+    /// The certificate's PKIX verdict for the MX host name (trusted chain,
+    /// name covered), as the trust checks found it; why not, one line.
+    pub certificate: Result<(), String>,
+}
+
+/// Check the MX hosts (`mx`, by name) and what was learnt trying their
+/// addresses against the policy (see the module doc).
+pub fn evaluate(mut sts: MtaSts, mx: &[&str], tried: &[Tried<'_>]) -> MtaSts {
     let Some(policy) = sts.policy().cloned() else {
         return sts;
     };
     for host in mx {
-        if policy.matching_pattern(&host.host).is_none() {
-            sts.mx_mismatch.push(host.host.clone());
+        if policy.matching_pattern(host).is_none() {
+            sts.mx_mismatch.push((*host).to_string());
             continue;
         }
         if policy.mode != Mode::Enforce {
             continue;
         }
-        for a in &host.addresses {
+        for t in tried.iter().filter(|t| t.mx == *host) {
             let violation = |kind, reason: String| Violation {
-                mx: host.host.clone(),
-                ip: a.ip,
-                port: a.port,
+                mx: (*host).to_string(),
+                ip: t.ip,
+                port: t.port,
                 kind,
                 reason,
             };
-            let tls = match (&a.status, &a.tls) {
-                (ProbeStatus::Ok, Some(tls)) => tls,
-                (status, _) => {
-                    let why = a.error.as_deref().unwrap_or("no TLS session");
+            let session = match &t.session {
+                Ok(session) => session,
+                Err(why) => {
                     sts.violations
-                        .push(violation(ViolationKind::NoTls, format!("{status}: {why}")));
+                        .push(violation(ViolationKind::NoTls, why.clone()));
                     continue;
                 }
             };
-            if tls.protocol < Protocol::Tls1_2 {
+            if session.protocol < Protocol::Tls1_2 {
                 sts.violations.push(violation(
                     ViolationKind::OldTls,
                     format!(
                         "negotiated {}; MTA-STS needs TLS 1.2 or later",
-                        tls.protocol
+                        session.protocol
                     ),
                 ));
             }
-            if let Err(e) = trust.verify_chain(&tls.chain, &host.host) {
+            if let Err(e) = &session.certificate {
                 sts.violations.push(violation(
                     ViolationKind::Certificate,
-                    format!("certificate not valid for {}: {e}", host.host),
+                    format!("certificate not valid for {host}: {e}"),
                 ));
             }
         }
@@ -237,40 +256,21 @@ pub fn evaluate(mut sts: MtaSts, mx: &[MxReport], trust: &Trust) -> MtaSts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dane::test_certs::chain_from_pem;
-    use crate::model::AddressReport;
-    use crate::tls::Handshake;
 
-    fn address(ip: [u8; 4], protocol: Option<Protocol>, cert: &str) -> AddressReport {
-        let status = if protocol.is_some() {
-            ProbeStatus::Ok
-        } else {
-            ProbeStatus::NoStarttls
-        };
-        AddressReport {
-            tls: protocol.map(|protocol| Handshake {
-                protocol,
-                cipher: "X".into(),
-                bits: 256,
-                group: None,
-                dh_bits: None,
-                chain: chain_from_pem(cert),
-            }),
-            connections: 1,
-            handshakes: 1,
-            ..AddressReport::new(IpAddr::from(ip), 25, status)
+    fn tried(ip: u8, session: Result<Session, String>) -> Tried<'static> {
+        Tried {
+            mx: "mx.example.test",
+            ip: IpAddr::from([127, 0, 0, ip]),
+            port: 25,
+            session,
         }
     }
 
-    fn mx(host: &str, addresses: Vec<AddressReport>) -> MxReport {
-        MxReport {
-            host: host.into(),
-            preference: Some(10),
-            implicit: false,
-            error: None,
-            addresses,
-            dane: None,
-        }
+    fn tls(protocol: Protocol, certificate: Result<(), String>) -> Result<Session, String> {
+        Ok(Session {
+            protocol,
+            certificate,
+        })
     }
 
     fn with_policy(mode: Mode, patterns: &[&str]) -> MtaSts {
@@ -297,34 +297,22 @@ mod tests {
         }
     }
 
-    fn trust() -> Trust {
-        let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/certs/ca.crt");
-        Trust::new(&[ca]).expect("trust")
-    }
-
     #[test]
     fn enforce_mode_checks_every_address_of_matching_hosts() {
-        let hosts = vec![
-            mx(
-                "mx.example.test",
-                vec![
-                    address([127, 0, 0, 1], Some(Protocol::Tls1_3), "mx-rsa.chain.pem"),
-                    address([127, 0, 0, 2], Some(Protocol::Tls1_1), "mx-rsa.chain.pem"),
-                    address(
-                        [127, 0, 0, 3],
-                        Some(Protocol::Tls1_2),
-                        "wrong-name.chain.pem",
-                    ),
-                    address([127, 0, 0, 4], None, "mx-rsa.chain.pem"),
-                ],
+        let mx = ["mx.example.test", "backup.elsewhere.test"];
+        let tried = [
+            tried(1, tls(Protocol::Tls1_3, Ok(()))),
+            tried(2, tls(Protocol::Tls1_1, Ok(()))),
+            tried(
+                3,
+                tls(
+                    Protocol::Tls1_2,
+                    Err("certificate not valid for mx.example.test (mismatch)".into()),
+                ),
             ),
-            mx("backup.elsewhere.test", vec![]),
+            tried(4, Err("no-starttls: server does not offer STARTTLS".into())),
         ];
-        let sts = evaluate(
-            with_policy(Mode::Enforce, &["*.example.test"]),
-            &hosts,
-            &trust(),
-        );
+        let sts = evaluate(with_policy(Mode::Enforce, &["*.example.test"]), &mx, &tried);
         assert_eq!(sts.mx_mismatch, ["backup.elsewhere.test"]);
         let kinds: Vec<(u8, ViolationKind)> = sts
             .violations
@@ -345,8 +333,8 @@ mod tests {
         // Testing mode: patterns are checked, addresses are not.
         let sts = evaluate(
             with_policy(Mode::Testing, &["mx.example.test"]),
-            &hosts,
-            &trust(),
+            &mx,
+            &tried,
         );
         assert_eq!(sts.mx_mismatch, ["backup.elsewhere.test"]);
         assert!(sts.violations.is_empty());

@@ -14,7 +14,6 @@
 //! anything (report).
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,10 +26,10 @@ use crate::dns::{
     DnsError, DnssecConfig, MxAnswer, Resolver, ResolverConfig, SecureAnswer, SecureResolver,
     TlsaRecord,
 };
-use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, Target};
-use crate::mtasts::{self, MtaSts, TlsRpt, Trust};
+use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, ProbeStatus, Target};
+use crate::mtasts::{self, MtaSts, TlsRpt};
 use crate::policy::Policy;
-use crate::trust::{self, TrustConfig};
+use crate::trust::{self, Trust, TrustConfig};
 
 mod cache;
 mod probe;
@@ -74,17 +73,15 @@ pub struct ScanConfig {
     pub mta_sts: bool,
     /// Port of the MTA-STS policy host: 443; others only for tests.
     pub mta_sts_port: u16,
-    /// Extra trust anchors (PEM files) on top of Mozilla's roots, for the
-    /// MTA-STS policy host and enforce-mode certificate checks (the SMTP
-    /// certificates are verified with `trust`, built from the same files).
-    pub ca_files: Vec<PathBuf>,
     /// DNS lookups at the same time.
     pub dns_concurrency: usize,
     /// Probe results kept for reuse (see `scan::cache`).
     pub probe_cache: usize,
     /// Judge each report by this policy (its findings go into the report).
     pub policy: Option<Arc<Policy>>,
-    /// Trust anchors and verification time of the certificate checks.
+    /// Trust anchors and verification time of every certificate check: the
+    /// chain verdicts, the strict sender, the MTA-STS policy fetch and
+    /// enforce checks, and the policy's "expires soon".
     pub trust: TrustConfig,
 }
 
@@ -112,7 +109,6 @@ impl Default for ScanConfig {
             dnssec: DnssecConfig::default(),
             mta_sts: true,
             mta_sts_port: 443,
-            ca_files: Vec::new(),
             dns_concurrency: 32,
             probe_cache: crate::limits::PROBE_CACHE_ENTRIES,
             policy: None,
@@ -126,10 +122,8 @@ impl Default for ScanConfig {
 pub enum SetupError {
     #[error("cannot set up the resolver: {0}")]
     Resolver(#[from] DnsError),
-    #[error("cannot set up MTA-STS: {0}")]
-    Trust(String),
-    #[error("cannot set up the strict TLS client: {0}")]
-    StrictTls(#[from] rustls::Error),
+    #[error("cannot set up certificate verification: {0}")]
+    Trust(#[from] rustls::Error),
 }
 
 /// The DANE lookups of one MX host: its addresses and TLSA records with
@@ -154,11 +148,11 @@ pub struct Scanner {
 
 struct Inner {
     resolver: Resolver,
+    /// Anchors and clock of every certificate check.
+    trust: Trust,
     strict: trust::strict::Client,
     /// For DANE, when on.
     secure: Option<SecureResolver>,
-    /// For MTA-STS, when on.
-    trust: Option<Trust>,
     config: ScanConfig,
     connections: Arc<Semaphore>,
     probes: Mutex<ProbeCache>,
@@ -168,14 +162,10 @@ struct Inner {
 impl Scanner {
     pub fn new(config: ScanConfig) -> Result<Scanner, SetupError> {
         let resolver = Resolver::new(&config.resolver)?;
-        let strict = trust::strict::Client::new(&config.trust)?;
+        let trust = Trust::new(&config.trust)?;
+        let strict = trust::strict::Client::new(&trust)?;
         let secure = if config.dane {
             Some(SecureResolver::new(&config.resolver, &config.dnssec)?)
-        } else {
-            None
-        };
-        let trust = if config.mta_sts {
-            Some(Trust::new(&config.ca_files).map_err(SetupError::Trust)?)
         } else {
             None
         };
@@ -222,7 +212,7 @@ impl Scanner {
     pub async fn scan(&self, target: Target) -> DomainReport {
         let mut report = self.scan_facts(target).await;
         if let Some(policy) = &self.inner.config.policy {
-            report.findings = policy.evaluate(&report);
+            report.findings = policy.evaluate_at(&report, self.inner.trust.now());
         }
         report
     }
@@ -334,19 +324,17 @@ impl Scanner {
             }
         };
         let sts = async {
-            match &inner.trust {
-                Some(trust) => Some(
-                    mtasts::lookup(
-                        &inner.resolver,
-                        trust,
-                        domain,
-                        config.mta_sts_port,
-                        config.timeout,
-                    )
-                    .await,
-                ),
-                None => None,
+            if !config.mta_sts {
+                return None;
             }
+            let lookups = mtasts::lookup(
+                &inner.resolver,
+                &inner.trust,
+                domain,
+                config.mta_sts_port,
+                config.timeout,
+            );
+            Some(lookups.await)
         };
         let probes =
             futures::future::join_all(hosts.into_iter().map(|h| self.exchange(h, domain, port)));
@@ -360,25 +348,31 @@ impl Scanner {
                         .parse::<IpAddr>()
                         .is_err()
                         .then_some(&report.host);
-                    report.dane = Some(dane::evaluate(
-                        dane::tlsa_name(&report.host, port),
-                        mx_secure,
-                        &addresses,
-                        &tlsa,
-                        sni.map(String::as_str),
-                        &report.host,
-                        &report.addresses,
-                    ));
+                    let chains: Vec<_> = report
+                        .addresses
+                        .iter()
+                        .map(AddressReport::probed_chain)
+                        .collect();
+                    let lookups = dane::Lookups {
+                        mx: mx_secure,
+                        addresses: &addresses,
+                        tlsa: &tlsa,
+                    };
+                    let sni = sni.map(String::as_str);
+                    report.dane = Some(dane::evaluate(&report.host, port, sni, &lookups, &chains));
                 }
                 report
             })
             .collect();
-        let checks = match (sts, &inner.trust) {
-            (Some(found), Some(trust)) => (
-                Some(mtasts::evaluate(found.mta_sts, &mx, trust)),
-                Some(found.tls_rpt),
-            ),
-            _ => (None, None),
+        let checks = match sts {
+            Some(found) => {
+                let tried: Vec<mtasts::Tried> = mx.iter().flat_map(tried).collect();
+                (
+                    Some(mtasts::evaluate(found.mta_sts, &mx_names(&mx), &tried)),
+                    Some(found.tls_rpt),
+                )
+            }
+            None => (None, None),
         };
         (mx, checks)
     }
@@ -516,7 +510,7 @@ impl Scanner {
                 let ctx = probe::Context {
                     connections: Arc::clone(&inner.connections),
                     resolver: &inner.resolver,
-                    trust: &c.trust,
+                    trust: &inner.trust,
                     strict: &inner.strict,
                 };
                 probe::probe(ip, port, sni.as_deref(), &settings, &ctx).await
@@ -581,4 +575,42 @@ fn check_names(a: &mut AddressReport, mx: &str, domain: Option<&str>) {
         trust.names = Some(trust::names::check(leaf, mx, domain, banner, &ptr));
         trust.for_name(mx, a.tls.as_ref());
     }
+}
+
+/// The MX host names of a domain, in order.
+fn mx_names(mx: &[MxReport]) -> Vec<&str> {
+    mx.iter().map(|m| m.host.as_str()).collect()
+}
+
+/// What MTA-STS needs of each probed address of an MX host: whether TLS
+/// was reached, with which version, and the address's own certificate
+/// verdict for that host name (RFC 8461 §4.2: a trusted chain, valid for
+/// the MX host).
+fn tried(mx: &MxReport) -> Vec<mtasts::Tried<'_>> {
+    mx.addresses
+        .iter()
+        .map(|a| {
+            let session = match (&a.status, &a.tls) {
+                (ProbeStatus::Ok, Some(tls)) => Ok(mtasts::Session {
+                    protocol: tls.protocol,
+                    certificate: a
+                        .trust
+                        .as_ref()
+                        .map_or(Err("no certificate verdict".to_string()), |t| {
+                            t.pkix_verdict()
+                        }),
+                }),
+                (status, _) => Err(format!(
+                    "{status}: {}",
+                    a.error.as_deref().unwrap_or("no TLS session")
+                )),
+            };
+            mtasts::Tried {
+                mx: &mx.host,
+                ip: a.ip,
+                port: a.port,
+                session,
+            }
+        })
+        .collect()
 }

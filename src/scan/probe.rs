@@ -9,7 +9,6 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_openssl::SslStream;
 
-use crate::cert::verify::verify_chain;
 use crate::dns::Resolver;
 use crate::model::{AddressReport, ProbeStatus};
 use crate::smtp::pool::{Ending, Pool, PoolConfig, PoolError, Session};
@@ -17,7 +16,7 @@ use crate::smtp::EhloName;
 use crate::tls::enumerate::{self, NoSession, Sessions, Tally};
 use crate::tls::handshake::{handshake, Offer, Outcome};
 use crate::trust::strict::{self, Leftover, StrictError, StrictTls};
-use crate::trust::{ptr, AddressTrust, TrustConfig};
+use crate::trust::{ptr, AddressTrust, Trust};
 
 /// What a probe needs from the scan's configuration.
 #[derive(Debug, Clone)]
@@ -38,7 +37,7 @@ pub(crate) struct Context<'a> {
     pub connections: Arc<Semaphore>,
     /// For the reverse DNS of the address.
     pub resolver: &'a Resolver,
-    pub trust: &'a TrustConfig,
+    pub trust: &'a Trust,
     /// The strict modern sender.
     pub strict: &'a strict::Client,
 }
@@ -109,7 +108,7 @@ pub(crate) async fn probe(
     let chain = report
         .tls
         .as_ref()
-        .and_then(|t| verify_chain(&t.chain, &ctx.trust.anchors, ctx.trust.now()));
+        .and_then(|t| ctx.trust.verify_chain(&t.chain));
     report.trust = Some(AddressTrust {
         chain,
         names: None,
@@ -229,7 +228,10 @@ async fn probe_tls(
             sni: sni.map(str::to_string),
             groups: s.groups,
         };
-        Some(enumerate::enumerate(&sessions, report.tls.as_ref(), &settings).await)
+        pool.set_warm(true);
+        let found = enumerate::enumerate(&sessions, report.tls.as_ref(), &settings).await;
+        pool.set_warm(false);
+        Some(found)
     };
     let (enumeration, (strict_tls, strict_cost)) =
         tokio::join!(enumeration, strict_handshake(&pool, sni, ip, s, ctx.strict));
@@ -352,7 +354,7 @@ mod tests {
             ..Default::default()
         })
         .expect("resolver");
-        let trust = TrustConfig::default();
+        let trust = Trust::new(&crate::trust::TrustConfig::default()).expect("trust");
         let strict = strict::Client::new(&trust).expect("rustls client");
         assert_send(async move {
             let ctx = Context {

@@ -27,10 +27,12 @@ pub use crate::cert::verify::ChainCheck;
 pub mod names;
 pub mod ptr;
 pub mod strict;
+mod verifier;
 
 pub use names::{MatchResult, NameCheck, NameHint, NameMatch};
 pub use ptr::{PtrCheck, PtrName, PtrStatus};
 pub use strict::{StrictError, StrictTls};
+pub use verifier::Trust;
 
 /// What a verifying sender would make of one address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +58,31 @@ pub struct AddressTrust {
 }
 
 impl AddressTrust {
+    /// What a sender that insists on PKIX (MTA-STS in enforce mode, RFC 8461
+    /// §4.2) makes of the certificate for the MX host this trust is fitted
+    /// to (see [`AddressTrust::for_name`] and the names check): a chain from
+    /// a trusted root, valid for that name. The error is one line.
+    pub fn pkix_verdict(&self) -> Result<(), String> {
+        let chain = self
+            .chain
+            .as_ref()
+            .ok_or_else(|| "no certificate presented".to_string())?;
+        if !chain.trusted {
+            return Err(chain
+                .rejection
+                .as_ref()
+                .map_or_else(|| "chain not trusted".to_string(), ToString::to_string));
+        }
+        match &self.names {
+            Some(names) if names.mx.result == MatchResult::Match => Ok(()),
+            Some(names) => Err(format!(
+                "certificate not valid for {} ({})",
+                names.mx.name, names.mx.result
+            )),
+            None => Err("names not checked".to_string()),
+        }
+    }
+
     /// Fit the strict verdict to `mx` when the address was probed under
     /// another name: the chain is the same, only the name differs. A
     /// verdict that failed only on the name becomes `ok` for a name the

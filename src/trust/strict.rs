@@ -18,15 +18,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::client::danger::ServerCertVerifier;
-use rustls::client::WebPkiServerVerifier;
-use rustls::pki_types::{ServerName, UnixTime};
-use rustls::{ClientConfig, RootCertStore};
+use rustls::pki_types::ServerName;
+use rustls::ClientConfig;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use super::TrustConfig;
+use super::Trust;
 use crate::cert::verify::RejectReason;
 use crate::tls::Protocol;
 
@@ -161,27 +160,21 @@ pub(crate) enum Leftover<S> {
 }
 
 impl Client {
-    pub fn new(trust: &TrustConfig) -> Result<Client, rustls::Error> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let roots = Arc::new(RootCertStore {
-            roots: trust.anchors.webpki().to_vec(),
-        });
-        let verifier = WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&provider))
-            .build()
-            .map_err(|e| rustls::Error::General(e.to_string()))?;
-        let time: Arc<dyn rustls::time_provider::TimeProvider> = match trust.at {
-            Some(at) => Arc::new(FixedTime(at)),
-            None => Arc::new(rustls::time_provider::DefaultTimeProvider),
-        };
+    /// The strict sender of a scan, on the scan's one trust (its anchors,
+    /// its clock, its verifier).
+    pub fn new(trust: &Trust) -> Result<Client, rustls::Error> {
         let builder = || {
-            ClientConfig::builder_with_details(Arc::clone(&provider), Arc::clone(&time))
-                .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            ClientConfig::builder_with_details(
+                Arc::clone(trust.provider()),
+                Arc::clone(trust.time()),
+            )
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         };
+        let verifier = Arc::clone(trust.verifier());
         let named = builder()?
             .with_webpki_verifier(Arc::clone(&verifier))
             .with_no_client_auth();
-        let chain_only: Arc<dyn ServerCertVerifier> =
-            Arc::new(danger::ChainOnly(Arc::clone(&verifier)));
+        let chain_only: Arc<dyn ServerCertVerifier> = Arc::new(danger::ChainOnly(verifier.clone()));
         let chain_only_config = builder()?
             .dangerous()
             .with_custom_certificate_verifier(Arc::clone(&chain_only))
@@ -267,18 +260,6 @@ impl Client {
                 (ok, Leftover::Tls(Box::new(tls)))
             }
         }
-    }
-}
-
-/// The verification time when it is fixed (tests, reproducing a report).
-#[derive(Debug)]
-struct FixedTime(i64);
-
-impl rustls::time_provider::TimeProvider for FixedTime {
-    fn current_time(&self) -> Option<UnixTime> {
-        Some(UnixTime::since_unix_epoch(Duration::from_secs(
-            self.0.max(0).unsigned_abs(),
-        )))
     }
 }
 

@@ -71,8 +71,9 @@ impl Connect for Tcp {
 }
 
 /// A first session not ready after this long means a slow server: the next
-/// one is opened alongside.
-const SLOW_GREETING: Duration = Duration::from_millis(250);
+/// one is opened alongside. Long enough that a busy machine's ordinary
+/// server is not taken for one.
+const SLOW_GREETING: Duration = Duration::from_secs(1);
 
 /// Longest wait for a server to close after our goodbye before the slot is
 /// given back anyway.
@@ -150,9 +151,7 @@ struct State<C: Connect> {
     info: Option<SmtpInfo>,
     fatal: Option<PoolError>,
     closed: bool,
-    /// Sessions are asked for one after another: each freed slot opens the
-    /// next session at once, so that servers slow to greet never keep a
-    /// question waiting for its connection.
+    /// Sessions are asked for one after another (see [`Pool::set_warm`]).
     warm: bool,
     last_attempt: Option<tokio::time::Instant>,
     /// Transient failures since the last success.
@@ -211,11 +210,9 @@ impl<C: Connect> Pool<C> {
     /// A session. `prefetch`: another will probably be wanted right after
     /// this one, so start opening it now if there is room.
     pub async fn session(&self, prefetch: bool) -> Result<Session<C>, PoolError> {
-        if prefetch && !self.inner.lock().warm {
-            // The first such request: open the next session alongside.
-            self.inner.lock().warm = true;
-            let session = Inner::acquire_alongside(&self.inner).await?;
-            return Ok(session);
+        if prefetch && self.connections() == 0 {
+            // The first request: open the next session alongside.
+            return Inner::acquire_alongside(&self.inner).await;
         }
         let session = Inner::acquire(&self.inner).await?;
         if prefetch {
@@ -237,6 +234,18 @@ impl<C: Connect> Pool<C> {
     /// What the sessions cost so far (closes still under way not counted).
     pub fn cost(&self) -> Cost {
         self.inner.ledger.cost()
+    }
+
+    /// Keep the pool warm (`true`) while sessions will be asked for one
+    /// after another: a slot given back opens the next session at once
+    /// (one ahead of need), so that servers slow to greet keep a question
+    /// waiting for its connection as little as possible. Off (`false`, the
+    /// default) when the need is ending: no more sessions than asked for.
+    pub fn set_warm(&self, warm: bool) {
+        self.inner.lock().warm = warm;
+        if warm {
+            Inner::prefetch(&self.inner);
+        }
     }
 
     /// Keep a slot a moment after the server closed (the default), for

@@ -18,12 +18,15 @@ use serde::{Deserialize, Serialize};
 use crate::cert::CertInfo;
 use crate::dane::DaneCheck;
 use crate::dns::{normalize_domain, NameError};
+
+mod finding;
+
 use crate::mtasts::{MtaSts, TlsRpt};
-use crate::policy::Finding;
 use crate::smtp::SmtpInfo;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::Handshake;
 use crate::trust::AddressTrust;
+pub use finding::{Finding, Severity};
 
 /// What a scan is asked to look at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -265,6 +268,19 @@ impl AddressReport {
             refused_handshakes: 0,
             close_wait_seconds: 0.0,
             trust: None,
+        }
+    }
+
+    /// The chain this address presented, for checks of presented chains.
+    pub fn probed_chain(&self) -> crate::cert::ProbedChain<'_> {
+        let chain = match (&self.status, &self.tls) {
+            (ProbeStatus::Ok, Some(tls)) => Ok(tls.chain.as_slice()),
+            _ => Err(self.error.as_deref()),
+        };
+        crate::cert::ProbedChain {
+            ip: self.ip,
+            port: self.port,
+            chain,
         }
     }
 
