@@ -32,7 +32,7 @@ pub fn mtasts_policy(data: &[u8]) {
     let policy = match Policy::parse(text) {
         Ok(policy) => policy,
         Err(e) => {
-            check_line(&e);
+            check_line(&e.to_string());
             return;
         }
     };
@@ -150,7 +150,7 @@ pub fn sts_txt(data: &[u8]) {
                 assert!(sts.id.bytes().all(|b| b.is_ascii_alphanumeric()));
                 assert!(record.contains(&format!("id={}", sts.id)));
             }
-            Err(e) => check_line(&e),
+            Err(e) => check_line(&e.to_string()),
         }
         match txt::parse_tlsrpt(record) {
             Ok(rpt) => {
@@ -169,7 +169,7 @@ pub fn sts_txt(data: &[u8]) {
                     assert!(!uri.contains([',', ';']), "{uri:?}");
                 }
             }
-            Err(e) => check_line(&e),
+            Err(e) => check_line(&e.to_string()),
         }
     }
     let (status, parsed, why) = txt::judge(&records, "v=STSv1", txt::parse_sts);
@@ -179,7 +179,7 @@ pub fn sts_txt(data: &[u8]) {
         TxtStatus::Missing => assert!(ours == 0 && parsed.is_none() && why.is_none()),
         TxtStatus::Invalid => {
             assert!(ours >= 1 && parsed.is_none());
-            check_line(&why.expect("a reason"));
+            check_line(&why.expect("a reason").to_string());
         }
         TxtStatus::DnsError => panic!("no lookup, no DNS error"),
     }

@@ -16,6 +16,7 @@ use tokio_rustls::TlsConnector;
 
 use super::http;
 use super::policy::Policy;
+use super::MtaStsError;
 use crate::dns::Resolver;
 use crate::trust::Trust;
 
@@ -80,11 +81,17 @@ pub async fn fetch(
     let fetched = tokio::time::timeout(timeout, get(resolver, trust, &host, port, timeout)).await;
     let (ip, response) = match fetched {
         Err(_) => {
-            result.error = Some(format!("no policy from {host} within {timeout:?}"));
+            result.error = Some(
+                MtaStsError::Timeout {
+                    host,
+                    after: timeout,
+                }
+                .to_string(),
+            );
             return result;
         }
         Ok(Err(e)) => {
-            result.error = Some(e);
+            result.error = Some(e.to_string());
             return result;
         }
         Ok(Ok(got)) => got,
@@ -96,14 +103,15 @@ pub async fn fetch(
         200 => {}
         300..=399 => {
             let to = response.location.as_deref().unwrap_or("nowhere");
-            result.error = Some(format!(
-                "HTTP {} redirect to {to}: RFC 8461 §3.3 forbids following redirects",
-                response.status
-            ));
+            let error = MtaStsError::Redirect {
+                status: response.status,
+                to: to.to_owned(),
+            };
+            result.error = Some(error.to_string());
             return result;
         }
-        other => {
-            result.error = Some(format!("HTTP {other}"));
+        status => {
+            result.error = Some(MtaStsError::Status { status }.to_string());
             return result;
         }
     }
@@ -111,16 +119,17 @@ pub async fn fetch(
     match response.content_type.as_deref() {
         Some(ct) if http::is_text_plain(ct) => {}
         Some(ct) => {
-            result.error = Some(format!("Content-Type {ct:?} is not text/plain"));
+            let error = MtaStsError::ContentType { got: ct.to_owned() };
+            result.error = Some(error.to_string());
             return result;
         }
         None => {
-            result.error = Some("no Content-Type; text/plain is required".into());
+            result.error = Some(MtaStsError::NoContentType.to_string());
             return result;
         }
     }
     let Ok(text) = String::from_utf8(response.body) else {
-        result.error = Some("policy is not UTF-8 text".into());
+        result.error = Some(MtaStsError::NotUtf8.to_string());
         return result;
     };
     match Policy::parse(&text) {
@@ -128,7 +137,7 @@ pub async fn fetch(
             result.status = FetchStatus::Ok;
             result.policy = Some(policy);
         }
-        Err(e) => result.error = Some(e),
+        Err(e) => result.error = Some(e.to_string()),
     }
     result
 }
@@ -140,27 +149,35 @@ async fn get(
     host: &str,
     port: u16,
     timeout: Duration,
-) -> Result<(IpAddr, http::Response), String> {
+) -> Result<(IpAddr, http::Response), MtaStsError> {
     let addrs = resolver
         .addresses(host)
         .await
-        .map_err(|e| format!("cannot resolve the policy host: {e}"))?;
-    if addrs.is_empty() {
-        return Err(format!("{host} has no address"));
-    }
-    let name = ServerName::try_from(host.to_owned())
-        .map_err(|_| format!("{host:?} is not a valid server name"))?;
-    let mut last = String::new();
+        .map_err(|e| MtaStsError::Resolve {
+            reason: e.to_string(),
+        })?;
+    let name = ServerName::try_from(host.to_owned()).map_err(|_| MtaStsError::InvalidHost {
+        host: host.to_owned(),
+    })?;
+    let mut last = MtaStsError::NoAddress {
+        host: host.to_owned(),
+    };
     for ip in addrs {
         let addr = SocketAddr::new(ip, port);
         let tcp = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
             Ok(Ok(tcp)) => tcp,
             Ok(Err(e)) => {
-                last = format!("connect to {addr}: {e}");
+                last = MtaStsError::Connect {
+                    addr,
+                    reason: e.to_string(),
+                };
                 continue;
             }
             Err(_) => {
-                last = format!("connect to {addr}: timed out");
+                last = MtaStsError::Connect {
+                    addr,
+                    reason: "timed out".into(),
+                };
                 continue;
             }
         };
@@ -168,14 +185,33 @@ async fn get(
         let mut tls = connector
             .connect(name.clone(), tcp)
             .await
-            .map_err(|e| format!("TLS with {host} at {addr}: {e}"))?;
+            .map_err(|e| MtaStsError::Tls {
+                host: host.to_owned(),
+                addr,
+                certificate: is_certificate_error(&e),
+                reason: e.to_string(),
+            })?;
         tls.write_all(http::request(host, super::fetch::WELL_KNOWN).as_bytes())
             .await
-            .map_err(|e| format!("sending the request to {addr}: {e}"))?;
+            .map_err(|e| MtaStsError::Send {
+                addr,
+                reason: e.to_string(),
+            })?;
         let response = http::read_response(&mut tls)
             .await
-            .map_err(|e| format!("{host} at {addr}: {e}"))?;
+            .map_err(|e| MtaStsError::Response {
+                host: host.to_owned(),
+                addr,
+                source: Box::new(e),
+            })?;
         return Ok((ip, response));
     }
     Err(last)
+}
+
+/// Whether a failed handshake failed on the policy host's certificate.
+fn is_certificate_error(e: &std::io::Error) -> bool {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|e| matches!(e, rustls::Error::InvalidCertificate(_)))
 }

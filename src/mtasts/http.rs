@@ -5,6 +5,8 @@
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use super::MtaStsError;
+
 pub use crate::limits::{MTA_STS_BODY as MAX_BODY, MTA_STS_HEAD as MAX_HEAD};
 
 /// A response as far as MTA-STS cares.
@@ -28,17 +30,17 @@ pub fn request(host: &str, path: &str) -> String {
 }
 
 /// Read a response. The body is read only for status 200.
-pub async fn read_response<R: AsyncRead + Unpin>(mut reader: R) -> Result<Response, String> {
+pub async fn read_response<R: AsyncRead + Unpin>(mut reader: R) -> Result<Response, MtaStsError> {
     let mut buf = Vec::with_capacity(4096);
     let head_end = loop {
         if let Some(i) = find(&buf, b"\r\n\r\n") {
             break i + 4;
         }
         if buf.len() > MAX_HEAD {
-            return Err(format!("response headers exceed {MAX_HEAD} bytes"));
+            return Err(MtaStsError::HeadTooLarge { limit: MAX_HEAD });
         }
         if read_some(&mut reader, &mut buf, MAX_HEAD + 4).await? == 0 {
-            return Err("connection closed before the response headers ended".into());
+            return Err(MtaStsError::ClosedInHead);
         }
     };
     let head = parse_head(&buf[..head_end])?;
@@ -64,10 +66,10 @@ pub async fn read_response<R: AsyncRead + Unpin>(mut reader: R) -> Result<Respon
                 return Ok(response);
             }
             if body.len() > raw_cap {
-                return Err(format!("policy exceeds {MAX_BODY} bytes"));
+                return Err(MtaStsError::BodyTooLarge { limit: MAX_BODY });
             }
             if read_some(&mut reader, &mut body, raw_cap + 1).await? == 0 {
-                return Err("connection closed inside a chunked body".into());
+                return Err(MtaStsError::ClosedInChunk);
             }
         }
     }
@@ -75,16 +77,21 @@ pub async fn read_response<R: AsyncRead + Unpin>(mut reader: R) -> Result<Respon
         let length: usize = length
             .trim()
             .parse()
-            .map_err(|_| format!("invalid Content-Length {length:?}"))?;
+            .map_err(|_| MtaStsError::BadContentLength {
+                value: length.to_owned(),
+            })?;
         if length > MAX_BODY {
-            return Err(format!("policy of {length} bytes exceeds {MAX_BODY}"));
+            return Err(MtaStsError::DeclaredTooLarge {
+                length,
+                limit: MAX_BODY,
+            });
         }
         while body.len() < length {
             if read_some(&mut reader, &mut body, length).await? == 0 {
-                return Err(format!(
-                    "connection closed after {} of {length} body bytes",
-                    body.len()
-                ));
+                return Err(MtaStsError::ClosedInBody {
+                    got: body.len(),
+                    length,
+                });
             }
         }
         body.truncate(length);
@@ -94,7 +101,7 @@ pub async fn read_response<R: AsyncRead + Unpin>(mut reader: R) -> Result<Respon
     // Delimited by the end of the connection.
     loop {
         if body.len() > MAX_BODY {
-            return Err(format!("policy exceeds {MAX_BODY} bytes"));
+            return Err(MtaStsError::BodyTooLarge { limit: MAX_BODY });
         }
         if read_some(&mut reader, &mut body, MAX_BODY + 1).await? == 0 {
             response.body = body;
@@ -108,13 +115,15 @@ async fn read_some<R: AsyncRead + Unpin>(
     reader: &mut R,
     buf: &mut Vec<u8>,
     cap: usize,
-) -> Result<usize, String> {
+) -> Result<usize, MtaStsError> {
     let room = cap.saturating_sub(buf.len()).clamp(1, 16 * 1024);
     let mut chunk = vec![0u8; room];
     let n = reader
         .read(&mut chunk)
         .await
-        .map_err(|e| format!("reading the response: {e}"))?;
+        .map_err(|e| MtaStsError::Read {
+            reason: e.to_string(),
+        })?;
     buf.extend_from_slice(&chunk[..n]);
     Ok(n)
 }
@@ -133,56 +142,64 @@ impl Head {
     }
 }
 
-fn parse_head(bytes: &[u8]) -> Result<Head, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| "response headers are not text")?;
+fn parse_head(bytes: &[u8]) -> Result<Head, MtaStsError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| MtaStsError::HeadNotText)?;
     let mut lines = text.split("\r\n");
     let status_line = lines.next().unwrap_or("");
     let mut parts = status_line.splitn(3, ' ');
     let (version, code) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     if !version.starts_with("HTTP/1.") {
-        return Err(format!("not an HTTP/1.x response: {status_line:?}"));
+        return Err(MtaStsError::NotHttp {
+            line: status_line.to_owned(),
+        });
     }
     let status = code
         .parse::<u16>()
         .ok()
         .filter(|c| (100..=999).contains(c))
-        .ok_or_else(|| format!("invalid status line {status_line:?}"))?;
+        .ok_or_else(|| MtaStsError::BadStatusLine {
+            line: status_line.to_owned(),
+        })?;
     let mut headers = Vec::new();
     for line in lines.filter(|l| !l.is_empty()) {
         let (k, v) = line
             .split_once(':')
-            .ok_or_else(|| format!("malformed header line {line:?}"))?;
+            .ok_or_else(|| MtaStsError::MalformedHeader {
+                line: line.to_owned(),
+            })?;
         headers.push((k.trim().to_owned(), v.trim().to_owned()));
     }
     Ok(Head { status, headers })
 }
 
 /// Decode a complete chunked body; `Ok(None)` while more bytes are needed.
-fn dechunk(raw: &[u8]) -> Result<Option<Vec<u8>>, String> {
+fn dechunk(raw: &[u8]) -> Result<Option<Vec<u8>>, MtaStsError> {
     let mut out = Vec::new();
     let mut pos = 0;
     loop {
         let Some(eol) = find(&raw[pos..], b"\r\n") else {
             return Ok(None);
         };
-        let size_line = std::str::from_utf8(&raw[pos..pos + eol]).map_err(|_| "bad chunk size")?;
+        let size_line =
+            std::str::from_utf8(&raw[pos..pos + eol]).map_err(|_| MtaStsError::ChunkSizeNotText)?;
         let size_hex = size_line.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_hex, 16)
-            .map_err(|_| format!("bad chunk size {size_hex:?}"))?;
+        let size = usize::from_str_radix(size_hex, 16).map_err(|_| MtaStsError::BadChunkSize {
+            size: size_hex.to_owned(),
+        })?;
         pos += eol + 2;
         if size == 0 {
             // Trailers (ignored) end with an empty line.
             return Ok(find(&raw[pos..], b"\r\n").map(|_| out));
         }
         if out.len() + size > MAX_BODY {
-            return Err(format!("policy exceeds {MAX_BODY} bytes"));
+            return Err(MtaStsError::BodyTooLarge { limit: MAX_BODY });
         }
         if raw.len() < pos + size + 2 {
             return Ok(None);
         }
         out.extend_from_slice(&raw[pos..pos + size]);
         if &raw[pos + size..pos + size + 2] != b"\r\n" {
-            return Err("chunk not followed by CRLF".into());
+            return Err(MtaStsError::ChunkWithoutCrlf);
         }
         pos += size + 2;
     }
@@ -204,7 +221,7 @@ pub fn is_text_plain(content_type: &str) -> bool {
 mod tests {
     use super::*;
 
-    async fn read(bytes: &[u8]) -> Result<Response, String> {
+    async fn read(bytes: &[u8]) -> Result<Response, MtaStsError> {
         read_response(bytes).await
     }
 
@@ -238,23 +255,27 @@ mod tests {
         );
         assert!(read(big.as_bytes())
             .await
-            .is_err_and(|e| e.contains("exceeds")));
+            .is_err_and(|e| e.to_string().contains("exceeds")));
         let mut endless = b"HTTP/1.1 200 OK\r\n\r\n".to_vec();
         endless.extend(vec![b'a'; MAX_BODY + 10]);
-        assert!(read(&endless).await.is_err_and(|e| e.contains("exceeds")));
+        assert!(read(&endless)
+            .await
+            .is_err_and(|e| e.to_string().contains("exceeds")));
         let mut chunks = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
         for _ in 0..40 {
             chunks.extend(format!("800\r\n{}\r\n", "a".repeat(0x800)).as_bytes());
         }
-        assert!(read(&chunks).await.is_err_and(|e| e.contains("exceeds")));
+        assert!(read(&chunks)
+            .await
+            .is_err_and(|e| e.to_string().contains("exceeds")));
         let mut headers = b"HTTP/1.1 200 OK\r\n".to_vec();
         headers.extend(vec![b'x'; MAX_HEAD + 10]);
         assert!(read(&headers)
             .await
-            .is_err_and(|e| e.contains("headers exceed")));
+            .is_err_and(|e| e.to_string().contains("headers exceed")));
         assert!(read(b"SSH-2.0-OpenSSH\r\n\r\n")
             .await
-            .is_err_and(|e| e.contains("not an HTTP")));
+            .is_err_and(|e| e.to_string().contains("not an HTTP")));
         assert!(read(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort")
             .await
             .is_err());

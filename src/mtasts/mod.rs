@@ -24,11 +24,13 @@ use crate::dns::Resolver;
 use crate::tls::Protocol;
 use crate::trust::Trust;
 
+mod error;
 pub mod fetch;
 pub mod http;
 pub mod policy;
 pub mod txt;
 
+pub use error::MtaStsError;
 pub use fetch::{FetchStatus, PolicyFetch};
 pub use policy::{Mode, Policy};
 pub use txt::TxtStatus;
@@ -168,7 +170,7 @@ async fn txt_check<T>(
     resolver: &Resolver,
     name: &str,
     tag: &str,
-    parse: impl Fn(&str) -> Result<T, String>,
+    parse: impl Fn(&str) -> Result<T, MtaStsError>,
 ) -> (TxtStatus, Vec<String>, Option<T>, Option<String>) {
     match resolver.txt(name).await {
         Ok(all) => {
@@ -177,7 +179,7 @@ async fn txt_check<T>(
                 .into_iter()
                 .map(str::to_owned)
                 .collect();
-            (status, ours, parsed, error)
+            (status, ours, parsed, error.map(|e| e.to_string()))
         }
         Err(e) if e.is_nx_domain() => (TxtStatus::Missing, Vec::new(), None, None),
         Err(e) => (TxtStatus::DnsError, Vec::new(), None, Some(e.to_string())),

@@ -10,6 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::MtaStsError;
+
 /// Longest `max_age` allowed: 31557600 s, about one year.
 pub const MAX_AGE_LIMIT: u64 = 31_557_600;
 
@@ -38,7 +40,7 @@ pub struct Policy {
 
 impl Policy {
     /// Parse a policy body.
-    pub fn parse(text: &str) -> Result<Policy, String> {
+    pub fn parse(text: &str) -> Result<Policy, MtaStsError> {
         let (mut version, mut mode, mut max_age) = (None, None, None);
         let mut mx = Vec::new();
         for (n, raw) in text.split('\n').enumerate() {
@@ -48,11 +50,17 @@ impl Policy {
             }
             let (key, value) = line
                 .split_once(':')
-                .ok_or_else(|| format!("line {}: {line:?} is not 'key: value'", n + 1))?;
+                .ok_or_else(|| MtaStsError::PolicyLine {
+                    line: n + 1,
+                    text: line.to_owned(),
+                })?;
             let value = value.trim_matches([' ', '\t']);
-            let once = |slot: &Option<String>, name: &str| {
+            let once = |slot: &Option<String>, name: &'static str| {
                 if slot.is_some() {
-                    Err(format!("line {}: {name} given twice", n + 1))
+                    Err(MtaStsError::PolicyTwice {
+                        line: n + 1,
+                        key: name,
+                    })
                 } else {
                     Ok(Some(value.to_owned()))
                 }
@@ -62,7 +70,12 @@ impl Policy {
                 "mode" => mode = once(&mode, "mode")?,
                 "max_age" => max_age = once(&max_age, "max_age")?,
                 "mx" => {
-                    check_pattern(value).map_err(|e| format!("line {}: {e}", n + 1))?;
+                    if !valid_pattern(value) {
+                        return Err(MtaStsError::PolicyPattern {
+                            line: n + 1,
+                            pattern: value.to_owned(),
+                        });
+                    }
                     mx.push(value.trim_end_matches('.').to_ascii_lowercase());
                 }
                 _ => {}
@@ -71,12 +84,12 @@ impl Policy {
         match version.as_deref() {
             Some("STSv1") => {}
             Some(v) => {
-                return Err(format!(
-                    "version {v:?}: only STSv1 is defined{}",
-                    case_hint(v, "STSv1")
-                ))
+                return Err(MtaStsError::PolicyVersion {
+                    got: v.to_owned(),
+                    hint: case_hint(v, "STSv1"),
+                })
             }
-            None => return Err("no version: STSv1 line".into()),
+            None => return Err(MtaStsError::PolicyNoVersion),
         }
         let mode = match mode.as_deref() {
             Some("enforce") => Mode::Enforce,
@@ -88,28 +101,32 @@ impl Policy {
                     .map(|k| case_hint(other, k))
                     .find(|h| !h.is_empty())
                     .unwrap_or_default();
-                return Err(format!(
-                    "mode {other:?}: not enforce, testing or none{hint}"
-                ));
+                return Err(MtaStsError::PolicyMode {
+                    got: other.to_owned(),
+                    hint,
+                });
             }
-            None => return Err("no mode line".into()),
+            None => return Err(MtaStsError::PolicyNoMode),
         };
         let max_age = match max_age {
-            None => return Err("no max_age line".into()),
+            None => return Err(MtaStsError::PolicyNoMaxAge),
             Some(v) => {
                 let n: u64 =
                     (!v.is_empty() && v.len() <= 10 && v.bytes().all(|b| b.is_ascii_digit()))
                         .then(|| v.parse().ok())
                         .flatten()
-                        .ok_or_else(|| format!("max_age {v:?}: not a number of seconds"))?;
+                        .ok_or_else(|| MtaStsError::PolicyMaxAge { got: v.clone() })?;
                 if n > MAX_AGE_LIMIT {
-                    return Err(format!("max_age {n} exceeds {MAX_AGE_LIMIT} (one year)"));
+                    return Err(MtaStsError::PolicyMaxAgeTooLong {
+                        got: n,
+                        limit: MAX_AGE_LIMIT,
+                    });
                 }
                 n
             }
         };
         if mx.is_empty() && mode != Mode::None {
-            return Err("no mx line: enforce and testing need at least one".into());
+            return Err(MtaStsError::PolicyNoMx);
         }
         Ok(Policy { mode, mx, max_age })
     }
@@ -136,21 +153,16 @@ pub fn mx_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-fn check_pattern(pattern: &str) -> Result<(), String> {
+fn valid_pattern(pattern: &str) -> bool {
     let name = pattern.strip_prefix("*.").unwrap_or(pattern);
     let name = name.strip_suffix('.').unwrap_or(name);
-    let labels_ok = !name.is_empty()
+    !name.is_empty()
         && name.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
                 && l.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
-    if labels_ok {
-        Ok(())
-    } else {
-        Err(format!("mx {pattern:?} is not a host name or *.domain"))
-    }
+        })
 }
 
 /// `" (keywords are case-sensitive)"` when `got` is `keyword` in other case.
@@ -222,7 +234,7 @@ mod tests {
         ];
         for (text, why) in cases {
             let err = Policy::parse(&text).expect_err(&text);
-            assert!(err.contains(why), "{text:?}: {err}");
+            assert!(err.to_string().contains(why), "{text:?}: {err}");
         }
     }
 

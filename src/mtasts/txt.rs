@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::MtaStsError;
+
 /// The state of a TXT record that must exist exactly once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -51,19 +53,21 @@ pub fn tagged<'a>(records: &'a [String], tag: &str) -> Vec<&'a str> {
 }
 
 /// Parse one `v=STSv1` record (RFC 8461 §3.1 ABNF).
-pub fn parse_sts(record: &str) -> Result<StsRecord, String> {
+pub fn parse_sts(record: &str) -> Result<StsRecord, MtaStsError> {
     let fields = fields(record, "v=STSv1")?;
     let mut id = None;
     for (key, value) in fields {
         if key == "id" {
             if id.is_some() {
-                return Err("id= given twice".into());
+                return Err(MtaStsError::RecordTwice { key: "id" });
             }
             if value.is_empty()
                 || value.len() > 32
                 || !value.bytes().all(|b| b.is_ascii_alphanumeric())
             {
-                return Err(format!("id={value:?} must be 1 to 32 letters and digits"));
+                return Err(MtaStsError::RecordBadId {
+                    value: value.to_owned(),
+                });
             }
             id = Some(value.to_owned());
         } else {
@@ -71,17 +75,17 @@ pub fn parse_sts(record: &str) -> Result<StsRecord, String> {
         }
     }
     id.map(|id| StsRecord { id })
-        .ok_or_else(|| "no id= field".into())
+        .ok_or(MtaStsError::RecordMissing { key: "id" })
 }
 
 /// Parse one `v=TLSRPTv1` record (RFC 8460 §3 ABNF).
-pub fn parse_tlsrpt(record: &str) -> Result<TlsRptRecord, String> {
+pub fn parse_tlsrpt(record: &str) -> Result<TlsRptRecord, MtaStsError> {
     let fields = fields(record, "v=TLSRPTv1")?;
     let mut rua = None;
     for (key, value) in fields {
         if key == "rua" {
             if rua.is_some() {
-                return Err("rua= given twice".into());
+                return Err(MtaStsError::RecordTwice { key: "rua" });
             }
             let uris: Vec<String> = value.split(',').map(|u| u.trim().to_owned()).collect();
             for uri in &uris {
@@ -93,20 +97,24 @@ pub fn parse_tlsrpt(record: &str) -> Result<TlsRptRecord, String> {
         }
     }
     rua.map(|rua| TlsRptRecord { rua })
-        .ok_or_else(|| "no rua= field".into())
+        .ok_or(MtaStsError::RecordMissing { key: "rua" })
 }
 
 /// The `key=value` fields after the version tag.
-fn fields<'a>(record: &'a str, tag: &str) -> Result<Vec<(&'a str, &'a str)>, String> {
+fn fields<'a>(record: &'a str, tag: &str) -> Result<Vec<(&'a str, &'a str)>, MtaStsError> {
     let rest = record
         .strip_prefix(tag)
-        .ok_or_else(|| format!("does not start with {tag}"))?;
+        .ok_or_else(|| MtaStsError::RecordTag {
+            tag: tag.to_owned(),
+        })?;
     let mut out = Vec::new();
     let mut parts = rest.split(';').peekable();
     // The first part is what follows the tag: only blanks.
     if let Some(first) = parts.next() {
         if !first.trim_matches([' ', '\t']).is_empty() {
-            return Err(format!("expected ';' after {tag}"));
+            return Err(MtaStsError::RecordSeparator {
+                tag: tag.to_owned(),
+            });
         }
     }
     while let Some(part) = parts.next() {
@@ -116,11 +124,13 @@ fn fields<'a>(record: &'a str, tag: &str) -> Result<Vec<(&'a str, &'a str)>, Str
             if parts.peek().is_none() {
                 break;
             }
-            return Err("empty field between ';'".into());
+            return Err(MtaStsError::RecordEmptyField);
         }
         let (key, value) = field
             .split_once('=')
-            .ok_or_else(|| format!("field {field:?} is not key=value"))?;
+            .ok_or_else(|| MtaStsError::RecordNotKeyValue {
+                field: field.to_owned(),
+            })?;
         out.push((key, value));
     }
     Ok(out)
@@ -128,7 +138,7 @@ fn fields<'a>(record: &'a str, tag: &str) -> Result<Vec<(&'a str, &'a str)>, Str
 
 /// An extension field: a name of letters, digits, `_`, `-`, `.` (32 at
 /// most) and a value of printable characters other than `;` and `=`.
-fn extension(key: &str, value: &str) -> Result<(), String> {
+fn extension(key: &str, value: &str) -> Result<(), MtaStsError> {
     let key_ok = !key.is_empty()
         && key.len() <= 32
         && key
@@ -145,36 +155,41 @@ fn extension(key: &str, value: &str) -> Result<(), String> {
     if key_ok && value_ok {
         Ok(())
     } else {
-        // Quoted: the record is the domain owner's text, and may hold
-        // line breaks and terminal escapes.
-        Err(format!("malformed field {:?}", format!("{key}={value}")))
+        Err(MtaStsError::RecordMalformedField {
+            field: format!("{key}={value}"),
+        })
     }
 }
 
 /// `mailto:` with an address, or `https:` with a host. A URI has no blanks
 /// or control characters (RFC 3986 §2); reports show these as written.
-fn check_rua(uri: &str) -> Result<(), String> {
+fn check_rua(uri: &str) -> Result<(), MtaStsError> {
     if uri.contains(|c: char| c.is_whitespace() || c.is_control()) {
-        return Err(format!(
-            "rua {uri:?}: blanks or control characters in a URI"
-        ));
+        return Err(bad_rua(uri, "blanks or control characters in a URI"));
     }
     let lower = uri.to_ascii_lowercase();
     if let Some(address) = lower.strip_prefix("mailto:") {
         let address = address.split('?').next().unwrap_or("");
         match address.split_once('@') {
             Some((local, domain)) if !local.is_empty() && domain.contains('.') => Ok(()),
-            _ => Err(format!("rua {uri:?}: not a mail address")),
+            _ => Err(bad_rua(uri, "not a mail address")),
         }
     } else if let Some(rest) = lower.strip_prefix("https://") {
         let host = rest.split(['/', '?', '#']).next().unwrap_or("");
         if host.is_empty() || host.contains(char::is_whitespace) {
-            Err(format!("rua {uri:?}: no host"))
+            Err(bad_rua(uri, "no host"))
         } else {
             Ok(())
         }
     } else {
-        Err(format!("rua {uri:?}: only mailto: and https: are allowed"))
+        Err(bad_rua(uri, "only mailto: and https: are allowed"))
+    }
+}
+
+fn bad_rua(uri: &str, why: &'static str) -> MtaStsError {
+    MtaStsError::RecordBadRua {
+        uri: uri.to_owned(),
+        why,
     }
 }
 
@@ -183,8 +198,8 @@ fn check_rua(uri: &str) -> Result<(), String> {
 pub fn judge<T>(
     records: &[String],
     tag: &str,
-    parse: impl Fn(&str) -> Result<T, String>,
-) -> (TxtStatus, Option<T>, Option<String>) {
+    parse: impl Fn(&str) -> Result<T, MtaStsError>,
+) -> (TxtStatus, Option<T>, Option<MtaStsError>) {
     let ours = tagged(records, tag);
     match ours.as_slice() {
         [] => (TxtStatus::Missing, None, None),
@@ -195,10 +210,10 @@ pub fn judge<T>(
         several => (
             TxtStatus::Invalid,
             None,
-            Some(format!(
-                "{} records start with {tag}; exactly one is allowed",
-                several.len()
-            )),
+            Some(MtaStsError::RecordSeveral {
+                count: several.len(),
+                tag: tag.to_owned(),
+            }),
         ),
     }
 }
@@ -243,7 +258,7 @@ mod tests {
         ];
         for (record, why) in bad {
             let err = parse_sts(record).expect_err(record);
-            assert!(err.contains(why), "{record}: {err}");
+            assert!(err.to_string().contains(why), "{record}: {err}");
         }
     }
 
@@ -270,7 +285,7 @@ mod tests {
             ("v=TLSRPTv1; rua=https://r.example/a\tb", "blanks"),
         ] {
             let err = parse_tlsrpt(record).expect_err(record);
-            assert!(err.contains(why), "{record}: {err}");
+            assert!(err.to_string().contains(why), "{record}: {err}");
         }
     }
 
@@ -287,7 +302,7 @@ mod tests {
         );
         let (status, _, why) = j(&["v=STSv1; id=1", "v=STSv1; id=2"]);
         assert_eq!(status, TxtStatus::Invalid);
-        assert!(why.is_some_and(|w| w.contains("2 records")));
+        assert!(why.is_some_and(|w| w.to_string().contains("2 records")));
         assert_eq!(j(&["v=STSv1; nope"]).0, TxtStatus::Invalid);
     }
 }

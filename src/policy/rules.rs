@@ -370,7 +370,7 @@ fn protocol_id(p: Protocol) -> &'static str {
 
 fn enumeration_findings(sink: &mut Sink, e: &Enumeration) {
     if !e.incomplete.is_empty() {
-        sink.add("enumeration-incomplete", e.incomplete.join("; "));
+        sink.add("enumeration-incomplete", e.incomplete_text());
     }
     let supported = |p: Protocol| e.version(p).and_then(|v| v.supported);
     if let Some(min) = sink.policy.versions.minimum {
@@ -628,6 +628,7 @@ mod tests {
     use super::*;
     use crate::model::{AddressReport, Target};
     use crate::policy::builtin;
+    use crate::tls::incomplete::{Incomplete, Part, Reason};
     use crate::tls::Handshake;
 
     fn leaf(not_before: i64, not_after: i64) -> CertInfo {
@@ -706,7 +707,10 @@ mod tests {
     #[test]
     fn an_incomplete_enumeration_says_so() {
         let e = Enumeration {
-            incomplete: vec!["TLSv1.2: no further session: greeting rejected: 421".into()],
+            incomplete: vec![Incomplete::new(
+                Part::Version(Protocol::Tls1_2),
+                Reason::NoSession("greeting rejected: 421".into()),
+            )],
             ..Enumeration::default()
         };
         let r = report(address(None, Some(e)));

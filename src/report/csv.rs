@@ -412,7 +412,7 @@ fn enumeration_columns<'a>(row: &mut Row<'a>, e: &'a Enumeration) {
         .collect::<Vec<_>>()
         .join(" ");
     row.min_dh_bits = e.dh_bits;
-    row.incomplete = e.incomplete.join("; ");
+    row.incomplete = e.incomplete_text();
 }
 
 fn with_findings<'a>(

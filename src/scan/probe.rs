@@ -15,6 +15,7 @@ use crate::smtp::pool::{Ending, Pool, PoolConfig, PoolError, Session};
 use crate::smtp::EhloName;
 use crate::tls::enumerate::{self, NoSession, Sessions, Tally};
 use crate::tls::handshake::{handshake, Offer, Outcome};
+use crate::tls::incomplete::{Incomplete, Part, Reason};
 use crate::trust::strict::{self, Leftover, StrictError, StrictTls};
 use crate::trust::{ptr, AddressTrust, Trust};
 
@@ -55,7 +56,7 @@ impl Sessions for PoolSessions<'_> {
         self.pool
             .session(prefetch)
             .await
-            .map_err(|e| NoSession(format!("no further session: {e}")))
+            .map_err(|e| NoSession(e.to_string()))
     }
 
     /// Ends the session in the background: the next question can go out at
@@ -207,10 +208,7 @@ async fn probe_tls(
     if stalled {
         if s.enumerate {
             report.enumeration = Some(enumerate::Enumeration {
-                incomplete: vec![
-                    "not enumerated: the broadly compatible handshake timed out, so would every other"
-                        .into(),
-                ],
+                incomplete: vec![Incomplete::new(Part::All, Reason::Stalled)],
                 ..enumerate::Enumeration::default()
             });
         }

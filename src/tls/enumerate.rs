@@ -37,6 +37,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::cipher::{Auth, Catalogue, CipherSpec, Kx};
+use super::incomplete::Incomplete;
 use super::order::OrderType;
 use super::plan::{self, Lists};
 use super::{Handshake, Protocol};
@@ -56,7 +57,7 @@ pub struct Enumeration {
     pub dh_bits: Option<u32>,
     /// Why the result is incomplete; empty when it is complete.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub incomplete: Vec<String>,
+    pub incomplete: Vec<Incomplete>,
     /// Whose order the server follows among the groups of the newest
     /// version tested (TLS 1.3, else TLS ≤ 1.2 curves).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,6 +68,13 @@ pub struct Enumeration {
 }
 
 impl Enumeration {
+    /// Why it is incomplete, as one line (`; ` between reasons); empty
+    /// when it is complete.
+    pub fn incomplete_text(&self) -> String {
+        let lines: Vec<String> = self.incomplete.iter().map(ToString::to_string).collect();
+        lines.join("; ")
+    }
+
     pub fn version(&self, p: Protocol) -> Option<&VersionScan> {
         self.versions.iter().find(|v| v.protocol == p)
     }

@@ -18,6 +18,7 @@ use tokio_openssl::SslStream;
 
 use super::cipher::{Catalogue, Kx};
 use super::handshake::{handshake, Offer, Outcome, TlsError};
+use super::incomplete::Reason;
 use super::plan::{Question, Reply, Server};
 use super::Protocol;
 
@@ -146,28 +147,21 @@ impl<'a, S: Sessions> Handshakes<'a, S> {
 }
 
 impl<S: Sessions> Server for Handshakes<'_, S> {
-    type Error = String;
-
     async fn failures_costly(&self) -> bool {
         let costly = self.sessions.failures_costly().await != Some(false);
         self.complete.store(costly, Ordering::Relaxed);
         costly
     }
 
-    async fn ask(&self, q: Question) -> Result<Reply, String> {
+    async fn ask(&self, q: Question) -> Result<Reply, Reason> {
         let offer = self.offer(&q);
-        let range = if q.min == q.max {
-            q.max.to_string()
-        } else {
-            format!("up to {}", q.max)
-        };
         let (mut closed, mut timeouts) = (0, 0);
         loop {
             let stream = self
                 .sessions
                 .session(true)
                 .await
-                .map_err(|e| format!("{range}: {e}"))?;
+                .map_err(|e| Reason::NoSession(e.0))?;
             self.handshakes.fetch_add(1, Ordering::Relaxed);
             let attempt = handshake(stream, &offer, self.settings.timeout).await;
             if let Some(tls) = attempt.stream {
@@ -211,7 +205,8 @@ impl<S: Sessions> Server for Handshakes<'_, S> {
                     });
                 }
                 Err(TlsError::Timeout(_)) if timeouts < TIMEOUT_RETRIES => timeouts += 1,
-                Err(e) => return Err(format!("{range}: {e}")),
+                Err(TlsError::Timeout(after)) => return Err(Reason::Timeout(after)),
+                Err(e) => return Err(Reason::Handshake(e.to_string())),
             }
         }
     }

@@ -100,6 +100,7 @@ pub mod enumerate;
 mod ffi;
 pub mod handshake;
 pub mod handshakes;
+pub mod incomplete;
 pub mod order;
 pub mod plan;
 pub mod settings;

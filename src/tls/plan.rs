@@ -27,12 +27,12 @@
 //! server decides how many connections that really means.
 
 use std::collections::BTreeMap;
-use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 
+use super::incomplete::{Incomplete, Part, Reason};
 use super::order::{Answer, Chain, OrderType};
 use super::Protocol;
 
@@ -68,10 +68,10 @@ pub enum Reply {
     Dropped(String),
 }
 
-/// Answers questions, one handshake each.
+/// Answers questions, one handshake each; a failure says why no answer
+/// could be had.
 pub trait Server: Sync {
-    type Error: Display + Send;
-    fn ask(&self, q: Question) -> impl Future<Output = Result<Reply, Self::Error>> + Send;
+    fn ask(&self, q: Question) -> impl Future<Output = Result<Reply, Reason>> + Send;
     /// Whether failed handshakes cost this server more than completed ones
     /// (true while unknown: the careful choice), once the failed handshakes
     /// so far have been measured.
@@ -121,7 +121,7 @@ pub struct Found {
     /// Supported groups per version tested, each list in the order picked.
     pub groups: Vec<GroupsFound>,
     /// Why the result is incomplete; empty when it is complete.
-    pub incomplete: Vec<String>,
+    pub incomplete: Vec<Incomplete>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,8 +208,11 @@ pub async fn run<S: Server>(server: &S, lists: &Lists, main: Option<&Main>, grou
                 firsts.push((protocol, cipher, group));
                 next = protocol.older();
             }
-            Ok(Reply::Chose { protocol, .. }) => plan.incomplete.push(format!(
-                "up to {max}: the server chose {protocol}, which was not offered"
+            Ok(Reply::Chose { protocol, .. }) => plan.incomplete.push(Incomplete::new(
+                Part::VersionsUpTo(max),
+                Reason::Inconsistent(format!(
+                    "the server chose {protocol}, which was not offered"
+                )),
             )),
             Ok(Reply::Refused(why) | Reply::Dropped(why)) => {
                 for v in plan.versions.iter_mut().filter(|v| v.protocol <= max) {
@@ -217,7 +220,9 @@ pub async fn run<S: Server>(server: &S, lists: &Lists, main: Option<&Main>, grou
                     v.refusal = Some(why.clone());
                 }
             }
-            Err(e) => plan.incomplete.push(format!("up to {max}: {e}")),
+            Err(e) => plan
+                .incomplete
+                .push(Incomplete::new(Part::VersionsUpTo(max), e)),
         }
     }
     // One decision for every chain, taken once the refusal that ended the
@@ -241,7 +246,7 @@ enum Event {
     Chain {
         protocol: Protocol,
         chain: Chain,
-        error: Option<String>,
+        error: Option<Reason>,
         refusal: Option<String>,
         /// Groups the replies named (completed TLS ≤ 1.2 handshakes).
         groups: Vec<String>,
@@ -249,7 +254,7 @@ enum Event {
     Tls13 {
         suites: Chain,
         groups: Option<Chain>,
-        error: Option<String>,
+        error: Option<Reason>,
         refusal: Option<String>,
     },
     Curves {
@@ -257,7 +262,7 @@ enum Event {
         chain: Chain,
         /// Only these are reported (the known curve added as a sentinel is not).
         report: Vec<String>,
-        error: Option<String>,
+        error: Option<Reason>,
     },
 }
 
@@ -267,7 +272,7 @@ struct Plan<'a, S> {
     groups: bool,
     versions: Vec<VersionFound>,
     found_groups: Vec<GroupsFound>,
-    incomplete: Vec<String>,
+    incomplete: Vec<Incomplete>,
     /// Versions whose cipher chain is still running.
     chains_open: Vec<Protocol>,
     curves_started: bool,
@@ -340,7 +345,8 @@ impl<'a, S: Server> Plan<'a, S> {
                         order: g.order(),
                     });
                     if let (Some(e), false) = (error, g.is_done()) {
-                        self.incomplete.push(format!("TLSv1.3 groups: {e}"));
+                        self.incomplete
+                            .push(Incomplete::new(Part::Groups(Protocol::Tls1_3), e));
                     }
                 }
             }
@@ -361,7 +367,8 @@ impl<'a, S: Server> Plan<'a, S> {
                     order: chain.order(),
                 });
                 if let Some(e) = error {
-                    self.incomplete.push(format!("{protocol} groups: {e}"));
+                    self.incomplete
+                        .push(Incomplete::new(Part::Groups(protocol), e));
                 }
             }
         }
@@ -372,12 +379,13 @@ impl<'a, S: Server> Plan<'a, S> {
         &mut self,
         protocol: Protocol,
         chain: &Chain,
-        error: Option<String>,
+        error: Option<Reason>,
         refusal: Option<String>,
     ) {
         let failed = error.is_some();
         if let Some(e) = error {
-            self.incomplete.push(format!("{protocol}: {e}"));
+            self.incomplete
+                .push(Incomplete::new(Part::Version(protocol), e));
         }
         let v = self.version(protocol);
         v.ciphers = chain.picked().to_vec();
@@ -488,7 +496,7 @@ impl<'a, S: Server> Plan<'a, S> {
 }
 
 /// "Up to `max`": the full list of `max`, every version from SSLv3.
-async fn discover<S: Server>(server: &S, lists: &Lists, max: Protocol) -> Result<Reply, String> {
+async fn discover<S: Server>(server: &S, lists: &Lists, max: Protocol) -> Result<Reply, Reason> {
     let tls13 = max == Protocol::Tls1_3;
     let q = Question {
         min: Protocol::Ssl3,
@@ -502,7 +510,7 @@ async fn discover<S: Server>(server: &S, lists: &Lists, max: Protocol) -> Result
         groups: None,
         want_group: false,
     };
-    server.ask(q).await.map_err(|e| e.to_string())
+    server.ask(q).await
 }
 
 /// How one reply goes into a chain, and what the plan keeps of it.
@@ -561,7 +569,7 @@ async fn cipher_chain<S: Server>(
                 chain.answer(&ask, answer_of(&reply, cipher_of));
             }
             Err(e) => {
-                error = Some(e.to_string());
+                error = Some(e);
                 break;
             }
         }
@@ -615,7 +623,7 @@ async fn tls13<S: Server>(
         let reply = match server.ask(q).await {
             Ok(reply) => reply,
             Err(e) => {
-                error = Some(e.to_string());
+                error = Some(e);
                 break;
             }
         };
@@ -642,10 +650,10 @@ async fn tls13<S: Server>(
             _ => {
                 // A safe offer refused: the server is not consistent; stop
                 // rather than ask for ever.
-                error = Some(format!(
+                error = Some(Reason::Inconsistent(format!(
                     "the server refused an offer it had accepted before ({})",
                     refusal_of(&reply).unwrap_or_default()
-                ));
+                )));
                 break;
             }
         }
@@ -716,7 +724,7 @@ async fn curves<S: Server>(server: &S, c: Curves, costly: bool) -> Event {
                 chain.answer(&ask, answer);
             }
             Err(e) => {
-                error = Some(e.to_string());
+                error = Some(e);
                 break;
             }
         }

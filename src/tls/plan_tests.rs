@@ -56,13 +56,11 @@ impl Modelled {
 }
 
 impl Server for Modelled {
-    type Error = String;
-
     async fn failures_costly(&self) -> bool {
         self.model.costly
     }
 
-    async fn ask(&self, q: Question) -> Result<Reply, String> {
+    async fn ask(&self, q: Question) -> Result<Reply, Reason> {
         let mut log = self.log.lock().expect("log");
         log.questions += 1;
         let refuse = |log: &mut Log, why: &str| {
@@ -438,12 +436,11 @@ fn a_server_without_tls_at_all_is_one_refusal() {
 fn failures_of_the_server_make_the_result_incomplete_not_wrong() {
     struct Broken;
     impl Server for Broken {
-        type Error = String;
         async fn failures_costly(&self) -> bool {
             false
         }
-        async fn ask(&self, _: Question) -> Result<Reply, String> {
-            Err("no further session: 421 go away".into())
+        async fn ask(&self, _: Question) -> Result<Reply, Reason> {
+            Err(Reason::NoSession("421 go away".into()))
         }
     }
     let main = Main {
@@ -458,9 +455,18 @@ fn failures_of_the_server_make_the_result_incomplete_not_wrong() {
     assert_eq!(names(&v12.ciphers), ["AES256-SHA"]);
     assert_eq!(v12.order, None);
     assert_eq!(version(&found, Protocol::Tls1).supported, None);
+    // Each failure says which part it cost, once.
+    let lines: Vec<String> = found.incomplete.iter().map(ToString::to_string).collect();
     assert!(
-        found.incomplete.iter().any(|e| e.contains("421")),
-        "{:?}",
-        found.incomplete
+        found.incomplete.iter().all(|e| e.is_no_session()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"TLSv1.2: no further session: 421 go away".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"up to TLSv1.1: no further session: 421 go away".to_string()),
+        "{lines:?}"
     );
 }
