@@ -70,6 +70,24 @@ impl Families {
     }
 }
 
+/// A bound on DNS lookups in flight at once, shared by every resolver of a
+/// scan (`--dns-concurrency`): MX, address, PTR, TXT, TLSA lookups and
+/// the DNSSEC-validated ones alike. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct LookupLimit(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl LookupLimit {
+    /// At most `n` lookups at a time (0 is taken as 1).
+    pub fn new(n: usize) -> LookupLimit {
+        LookupLimit(std::sync::Arc::new(tokio::sync::Semaphore::new(n.max(1))))
+    }
+
+    /// Wait for a turn; the lookup runs while the permit lives.
+    pub(crate) async fn turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.0.acquire().await.ok()
+    }
+}
+
 /// How to resolve.
 #[derive(Debug, Clone)]
 pub struct ResolverConfig {

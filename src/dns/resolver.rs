@@ -14,6 +14,7 @@ use hickory_resolver::TokioResolver;
 
 use super::answer::{answer_data, combine_families, dedup_in_order, host_name, txt_string};
 use super::error::QueryContext;
+use super::LookupLimit;
 use super::{DnsError, Families, MxAnswer, MxRecord, QueryType, ResolverConfig, TlsaRecord};
 
 /// Responses kept in the cache. hickory's default (8192) is sized for a
@@ -26,6 +27,7 @@ const CACHE_SIZE: u64 = 65_536;
 #[derive(Clone)]
 pub struct Resolver {
     inner: Arc<Inner>,
+    limit: Option<LookupLimit>,
 }
 
 struct Inner {
@@ -100,7 +102,17 @@ impl Resolver {
                 attempts,
                 deadline: per_lookup.saturating_mul(2),
             }),
+            limit: None,
         })
+    }
+
+    /// The same resolver (sharing its cache) with every lookup waiting for
+    /// a turn under `limit`.
+    pub fn limited(&self, limit: LookupLimit) -> Resolver {
+        Resolver {
+            inner: Arc::clone(&self.inner),
+            limit: Some(limit),
+        }
     }
 
     /// The address families [`Resolver::addresses`] looks up.
@@ -234,6 +246,10 @@ impl Resolver {
 
     /// One lookup: the records answering `name`/`qtype`, empty on NODATA.
     async fn query(&self, name: Name, qtype: QueryType) -> Result<Vec<RData>, DnsError> {
+        let _turn = match &self.limit {
+            Some(limit) => limit.turn().await,
+            None => None,
+        };
         let display = host_name(&name.to_ascii());
         let inner = &*self.inner;
         let ctx = QueryContext {

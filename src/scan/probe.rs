@@ -9,31 +9,20 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_openssl::SslStream;
 
+use super::ScanConfig;
 use crate::dns::Resolver;
 use crate::model::{AddressReport, ProbeStatus};
 use crate::smtp::pool::{Ending, Pool, PoolConfig, PoolError, Session};
-use crate::smtp::EhloName;
 use crate::tls::enumerate::{self, NoSession, Sessions, Tally};
 use crate::tls::handshake::{handshake, Offer, Outcome};
 use crate::tls::incomplete::{Incomplete, Part, Reason};
 use crate::trust::strict::{self, Leftover, StrictError, StrictTls};
 use crate::trust::{ptr, AddressTrust, Trust};
 
-/// What a probe needs from the scan's configuration.
-#[derive(Debug, Clone)]
-pub(crate) struct Settings {
-    pub ehlo: EhloName,
-    pub timeout: Duration,
-    pub per_host: usize,
-    pub retries: u32,
-    pub backoff: Duration,
-    pub min_interval: Duration,
-    pub enumerate: bool,
-    pub groups: bool,
-}
-
 /// What a probe shares with the rest of the scan.
 pub(crate) struct Context<'a> {
+    /// The scan's configuration (timeouts, politeness, what to test).
+    pub config: &'a ScanConfig,
     /// Simultaneous connections, all addresses together.
     pub connections: Arc<Semaphore>,
     /// For the reverse DNS of the address.
@@ -98,13 +87,10 @@ pub(crate) async fn probe(
     ip: IpAddr,
     port: u16,
     sni: Option<&str>,
-    s: &Settings,
     ctx: &Context<'_>,
 ) -> AddressReport {
-    let ((mut report, strict_tls), mut ptr) = tokio::join!(
-        probe_tls(ip, port, sni, s, ctx),
-        ptr::check(ctx.resolver, ip)
-    );
+    let ((mut report, strict_tls), mut ptr) =
+        tokio::join!(probe_tls(ip, port, sni, ctx), ptr::check(ctx.resolver, ip));
     ptr.compare_banner(report.smtp.as_ref().and_then(|i| i.banner_host.as_deref()));
     let chain = report
         .tls
@@ -126,9 +112,9 @@ async fn probe_tls(
     ip: IpAddr,
     port: u16,
     sni: Option<&str>,
-    s: &Settings,
     ctx: &Context<'_>,
 ) -> (AddressReport, Option<StrictTls>) {
+    let s = ctx.config;
     let mut report = AddressReport::new(ip, port, ProbeStatus::Unreachable);
     let pool = Pool::new(
         PoolConfig {
@@ -231,8 +217,10 @@ async fn probe_tls(
         pool.set_warm(false);
         Some(found)
     };
-    let (enumeration, (strict_tls, strict_cost)) =
-        tokio::join!(enumeration, strict_handshake(&pool, sni, ip, s, ctx.strict));
+    let (enumeration, (strict_tls, strict_cost)) = tokio::join!(
+        enumeration,
+        strict_handshake(&pool, sni, ip, s.timeout, ctx.strict)
+    );
     if let Some((e, tally)) = enumeration {
         report.handshakes += tally.handshakes;
         report.refused_handshakes += tally.refused;
@@ -291,7 +279,7 @@ async fn strict_handshake(
     pool: &Pool,
     sni: Option<&str>,
     ip: IpAddr,
-    s: &Settings,
+    timeout: Duration,
     client: &strict::Client,
 ) -> (StrictTls, Tally) {
     let session = match pool.session(false).await {
@@ -304,7 +292,7 @@ async fn strict_handshake(
             );
         }
     };
-    let (result, leftover) = client.handshake(session, sni, ip, s.timeout).await;
+    let (result, leftover) = client.handshake(session, sni, ip, timeout).await;
     let (started, refused) = match &result {
         StrictTls::Ok { .. } => (true, false),
         StrictTls::Failed { error, .. } => (
@@ -315,7 +303,7 @@ async fn strict_handshake(
     // Dropping a session closes it and frees its slot once the server has.
     match leftover {
         Leftover::Tls(mut tls) => {
-            let _ = crate::smtp::quit(&mut *tls, s.timeout.min(crate::smtp::QUIT_WAIT)).await;
+            let _ = crate::smtp::quit(&mut *tls, timeout.min(crate::smtp::QUIT_WAIT)).await;
             tls.get_mut().0.end_as(Ending::Quit);
         }
         Leftover::Plain(mut session) => session.end_as(Ending::Failed),
@@ -336,15 +324,10 @@ mod tests {
 
     #[test]
     fn probes_can_run_on_any_worker() {
-        let s = Settings {
-            ehlo: EhloName::Auto,
+        let config = ScanConfig {
             timeout: Duration::from_secs(1),
-            per_host: 2,
             retries: 0,
-            backoff: Duration::ZERO,
-            min_interval: Duration::ZERO,
-            enumerate: true,
-            groups: true,
+            ..ScanConfig::default()
         };
         let ip: IpAddr = [127, 0, 0, 1].into();
         let resolver = Resolver::new(&crate::dns::ResolverConfig {
@@ -356,12 +339,13 @@ mod tests {
         let strict = strict::Client::new(&trust).expect("rustls client");
         assert_send(async move {
             let ctx = Context {
+                config: &config,
                 connections: Arc::new(Semaphore::new(1)),
                 resolver: &resolver,
                 trust: &trust,
                 strict: &strict,
             };
-            probe(ip, 9, None, &s, &ctx).await
+            probe(ip, 9, None, &ctx).await
         });
     }
 }

@@ -69,6 +69,11 @@ struct Shared {
     zone: RwLock<Arc<Served>>,
     answered: AtomicU64,
     answered_tcp: AtomicU64,
+    /// Pause before each UDP answer, in milliseconds (0: none).
+    delay_ms: AtomicU64,
+    /// UDP queries being answered now, and the most at once.
+    in_flight: AtomicU64,
+    most_in_flight: AtomicU64,
 }
 
 impl Shared {
@@ -88,6 +93,9 @@ impl DnsServer {
             zone: RwLock::new(Arc::new(Served::new(zone))),
             answered: AtomicU64::new(0),
             answered_tcp: AtomicU64::new(0),
+            delay_ms: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            most_in_flight: AtomicU64::new(0),
         });
         let udp_task = tokio::spawn(serve_udp(udp, Arc::clone(&shared)));
         let tcp_task = tokio::spawn(serve_tcp(tcp, Arc::clone(&shared)));
@@ -113,6 +121,19 @@ impl DnsServer {
     /// The part of [`DnsServer::queries`] answered over TCP.
     pub fn tcp_queries(&self) -> u64 {
         self.shared.answered_tcp.load(Ordering::Relaxed)
+    }
+
+    /// Answer every UDP query only after `delay`, several at once: a slow
+    /// nameserver, which lets tests see how many lookups a client has in
+    /// flight ([`DnsServer::most_in_flight`]).
+    pub fn set_delay(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.shared.delay_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// The most UDP queries this server was answering at once.
+    pub fn most_in_flight(&self) -> u64 {
+        self.shared.most_in_flight.load(Ordering::Relaxed)
     }
 
     /// Replace the records served, effective for the next query. Resolvers
@@ -150,21 +171,40 @@ async fn bind_pair(bind: SocketAddr) -> io::Result<(UdpSocket, TcpListener)> {
 }
 
 async fn serve_udp(socket: UdpSocket, shared: Arc<Shared>) {
+    let socket = Arc::new(socket);
     let mut buf = vec![0u8; usize::from(u16::MAX)];
+    let mut delayed = JoinSet::new();
     loop {
-        let (len, peer) = match socket.recv_from(&mut buf).await {
-            Ok(received) => received,
-            // ICMP errors from earlier sends surface here on some systems;
-            // they concern one peer, not the socket.
-            Err(_) => continue,
+        let (len, peer) = tokio::select! {
+            received = socket.recv_from(&mut buf) => match received {
+                Ok(received) => received,
+                // ICMP errors from earlier sends surface here on some
+                // systems; they concern one peer, not the socket.
+                Err(_) => continue,
+            },
+            Some(_) = delayed.join_next(), if !delayed.is_empty() => continue,
         };
         let zone = shared.zone();
         let Some(bytes) = respond::answer(&zone, &buf[..len]).and_then(|a| a.to_udp()) else {
             continue;
         };
-        if socket.send_to(&bytes, peer).await.is_ok() {
-            shared.answered.fetch_add(1, Ordering::Relaxed);
+        let delay = shared.delay_ms.load(Ordering::Relaxed);
+        if delay == 0 {
+            if socket.send_to(&bytes, peer).await.is_ok() {
+                shared.answered.fetch_add(1, Ordering::Relaxed);
+            }
+            continue;
         }
+        let (socket, shared) = (Arc::clone(&socket), Arc::clone(&shared));
+        delayed.spawn(async move {
+            let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            shared.most_in_flight.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            if socket.send_to(&bytes, peer).await.is_ok() {
+                shared.answered.fetch_add(1, Ordering::Relaxed);
+            }
+            shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+        });
     }
 }
 

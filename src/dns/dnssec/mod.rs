@@ -121,6 +121,7 @@ pub struct SecureAnswer<T> {
 #[derive(Clone)]
 pub struct SecureResolver {
     inner: Arc<Inner>,
+    limit: Option<super::LookupLimit>,
 }
 
 struct Inner {
@@ -194,7 +195,17 @@ impl SecureResolver {
                 // A validation walks a few zones: DNSKEY and DS of each.
                 deadline: per_query.saturating_mul(4),
             }),
+            limit: None,
         })
+    }
+
+    /// The same resolver with every lookup (its validation included)
+    /// waiting for a turn under `limit`.
+    pub fn limited(&self, limit: super::LookupLimit) -> SecureResolver {
+        SecureResolver {
+            inner: Arc::clone(&self.inner),
+            limit: Some(limit),
+        }
     }
 
     pub fn mode(&self) -> DnssecMode {
@@ -283,6 +294,10 @@ impl SecureResolver {
 
     /// One lookup with the retry rule of the module doc.
     async fn lookup(&self, name: &str, qtype: QueryType) -> SecureAnswer<Vec<RData>> {
+        let _turn = match &self.limit {
+            Some(limit) => limit.turn().await,
+            None => None,
+        };
         let fail = |error: String| SecureAnswer {
             status: DnssecStatus::Indeterminate,
             records: Vec::new(),
