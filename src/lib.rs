@@ -52,9 +52,14 @@
 //! # Ok(()) }
 //! ```
 
+#![deny(unsafe_code)]
+
 pub mod cert;
 pub mod dane;
 pub mod dns;
+// The one module allowed `unsafe` (see its documentation).
+#[allow(unsafe_code)]
+mod ffi;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzz;

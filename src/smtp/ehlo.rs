@@ -34,15 +34,8 @@ impl EhloName {
 fn fqdn() -> Option<&'static str> {
     static NAME: OnceLock<Option<String>> = OnceLock::new();
     NAME.get_or_init(|| {
-        let mut buf = [0u8; 256];
-        // SAFETY: the buffer is valid for its length; gethostname writes at
-        // most that many bytes.
-        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-        if rc != 0 {
-            return None;
-        }
-        let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-        let name = std::str::from_utf8(&buf[..end]).ok()?.trim_end_matches('.');
+        let name = crate::ffi::os::host_name()?;
+        let name = name.trim_end_matches('.');
         let valid = name.contains('.')
             && name
                 .bytes()

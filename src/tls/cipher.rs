@@ -16,7 +16,8 @@ use std::sync::OnceLock;
 use openssl::ssl::{Ssl, SslCipherRef};
 use serde::{Deserialize, Serialize};
 
-use super::{ffi, settings, Protocol};
+use super::{settings, Protocol};
+use crate::ffi::openssl as ffi;
 
 // NIDs from OpenSSL's obj_mac.h (stable across 1.1 and 3.x).
 const NID_KX_RSA: i32 = 1037;

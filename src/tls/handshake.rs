@@ -22,8 +22,9 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_openssl::SslStream;
 
-use super::{cipher, ffi, settings, Handshake, Protocol};
+use super::{cipher, settings, Handshake, Protocol};
 use crate::cert::CertInfo;
+use crate::ffi::openssl as ffi;
 
 /// What the client offers in one handshake.
 #[derive(Debug, Clone)]

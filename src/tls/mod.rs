@@ -97,7 +97,6 @@ impl Handshake {
 
 pub mod cipher;
 pub mod enumerate;
-mod ffi;
 pub mod handshake;
 pub mod handshakes;
 pub mod incomplete;

@@ -25,7 +25,8 @@ use openssl::error::ErrorStack;
 use openssl::provider::Provider;
 use openssl::ssl::{SslContextBuilder, SslMethod, SslOptions, SslVerifyMode, SslVersion};
 
-use super::{ffi, Protocol};
+use super::Protocol;
+use crate::ffi::openssl as ffi;
 
 /// The `legacy` and `default` providers, loaded once and kept for the process.
 static PROVIDERS: OnceLock<Option<(Provider, Provider)>> = OnceLock::new();

@@ -276,13 +276,7 @@ impl Drop for Daemon {
 }
 
 fn signal_group(pgid: u32, signal: libc::c_int) {
-    if let Ok(pgid) = libc::pid_t::try_from(pgid) {
-        if pgid > 1 {
-            // SAFETY: kill(2) with a negative pid signals that process group;
-            // no memory is involved.
-            unsafe { libc::kill(-pgid, signal) };
-        }
-    }
+    crate::ffi::os::signal_group(pgid, signal);
 }
 
 /// No live (non-zombie) process is left in the group.

@@ -23,8 +23,7 @@ pub fn repo_path(relative: &str) -> PathBuf {
 pub fn binaries() -> &'static Binaries {
     static ONCE: OnceLock<Binaries> = OnceLock::new();
     ONCE.get_or_init(|| {
-        // SAFETY: geteuid(2) has no preconditions and touches no memory.
-        let root = unsafe { libc::geteuid() } == 0;
+        let root = crate::ffi::os::is_root();
         assert!(
             root,
             "the real-MTA tests start Postfix and Exim, which must be started \

@@ -209,9 +209,7 @@ fn context(config: &TlsConfig) -> Result<SslContext, ErrorStack> {
             b.set_tmp_dh(&dh)?;
         }
         None => {
-            // SAFETY: the pointer is the builder's own live SSL_CTX; the call
-            // only sets its "automatic DH parameters" flag (no binding exists).
-            unsafe { openssl_sys::SSL_CTX_set_dh_auto(b.as_ptr(), 1) };
+            crate::ffi::openssl::set_dh_auto(&mut b);
         }
     }
     Ok(b.build())

@@ -110,3 +110,12 @@ pub(crate) fn negotiated_group(ssl: &SslRef) -> Option<String> {
         Some(CStr::from_ptr(name).to_string_lossy().into_owned())
     }
 }
+
+/// Let the server pick DH parameters to match its key
+/// (`SSL_CTX_set_dh_auto`, a macro openssl-sys does not bind).
+#[cfg(feature = "testkit")]
+pub(crate) fn set_dh_auto(ctx: &mut SslContextBuilder) {
+    // SAFETY: the pointer is the builder's own live SSL_CTX; the call only
+    // sets its "automatic DH parameters" flag.
+    unsafe { openssl_sys::SSL_CTX_set_dh_auto(ctx.as_ptr(), 1) };
+}
