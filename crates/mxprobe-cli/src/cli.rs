@@ -454,7 +454,7 @@ mod tests {
 
     #[test]
     fn ca_files_add_anchors_or_say_what_is_wrong() {
-        let certs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/certs");
+        let certs = mxprobe::testkit::pki::testdata_path("certs");
         let trust =
             trust_config(&[certs.join("ca.crt"), certs.join("intermediate.crt")]).expect("anchors");
         assert_eq!(trust.anchors.extra(), 2);
