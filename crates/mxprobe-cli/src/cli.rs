@@ -41,6 +41,10 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub scan: Args,
+    /// Print the man page (`man`, roff) or a shell's completion script
+    /// (`complete-bash`, `complete-zsh`, `complete-fish`) and exit.
+    #[arg(long, value_name = "KIND", hide = true, exclusive = true)]
+    pub generate: Option<String>,
 }
 
 #[derive(Debug, clap::Subcommand)]
