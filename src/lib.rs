@@ -29,7 +29,8 @@
 //!
 //! * Deliver mail: the SMTP client sends EHLO, STARTTLS and QUIT, never
 //!   MAIL, RCPT, DATA, BDAT, VRFY or EXPN.
-//! * Print: the library returns data; the `mxprobe` binary writes it.
+//! * Print: the library returns data; the `mxprobe` binary
+//!   (crates/mxprobe-cli) writes it.
 //! * Fail a scan because one server misbehaves: a failed target is a status
 //!   in its report. `Err` is for set-up only.
 //! * Test what OpenSSL 3 cannot offer: SSLv2, EXPORT and single-DES

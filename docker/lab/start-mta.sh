@@ -1,6 +1,6 @@
 #!/bin/sh
 # Starts one of the lab's real mail servers in the foreground, as the tests
-# do (tests/it/mta/servers.rs): fills the placeholders of the templates in
+# do (src/testkit/mta/daemon.rs): fills the placeholders of the templates in
 # /mta (testdata/mta/, see its README.md) and runs the server.
 #
 # Usage: start-mta.sh postfix|exim VARIANT ADDRESS [PORT]

@@ -200,8 +200,8 @@ fi
 missing dh1024.pem && openssl dhparam -out dh1024.pem 1024 2>/dev/null
 missing dh2048.pem && openssl dhparam -out dh2048.pem 2048 2>/dev/null
 
-# MTA-STS policy hosts of the tests (tests/it/trust_dns.rs): one leaf for
-# mta-sts.<name>.test of every name here.
+# MTA-STS policy hosts of the tests (crates/mxprobe-cli/tests/it/trust_dns.rs):
+# one leaf for mta-sts.<name>.test of every name here.
 sts_names="sts-enforce sts-testing sts-none sts-invalid sts-redirect sts-type sts-large sts-missing sts-violated sts-chunked sts-mismatch sts-multi"
 if missing mta-sts.key mta-sts.crt; then
     rsa_key mta-sts.key 2048
@@ -211,7 +211,7 @@ if missing mta-sts.key mta-sts.crt; then
     chain mta-sts ca
 fi
 
-# Trust-check fixtures (tests/it/trust.rs).
+# Trust-check fixtures (crates/mxprobe-cli/tests/it/trust.rs).
 if missing not-yet-valid.key not-yet-valid.crt; then
     rsa_key not-yet-valid.key 2048
     ext "$work/not-yet-valid.ext" "$names"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the real mail servers that the integration tests in tests/it/mta/
-# start, on Debian 12 as root:
+# Installs the real mail servers that the integration tests in
+# crates/mxprobe-cli/tests/it/mta/ start, on Debian 12 as root:
 #
 #   Postfix  Debian's package `postfix`, installed with apt as "No configuration":
 #            no /etc/postfix/main.cf, so the packaged instance never starts
@@ -17,7 +17,7 @@
 # Idempotent: when everything is there it only checks, in a few milliseconds.
 # Nothing is started and nothing listens. apt-get update runs once, and only
 # when something has to be installed. Called by .ci/run and, when needed, by
-# the tests themselves (tests/it/mta/install.rs).
+# the tests themselves (src/testkit/mta/install.rs).
 #
 # Usage: tests/mta/setup.sh        (from anywhere)
 set -euo pipefail

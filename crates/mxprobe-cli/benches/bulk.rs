@@ -18,11 +18,13 @@
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use mxprobe::dns::{Resolver, ResolverConfig};
 use mxprobe::testkit::dns::{DnsServer, Zone};
+use mxprobe::testkit::mta;
 use mxprobe::testkit::net;
 use mxprobe::testkit::scenarios;
 use mxprobe::testkit::smtp::{Misbehaviour, ServerConfig};
@@ -71,7 +73,7 @@ fn rss_of_children_kib() -> i64 {
     }
 }
 
-async fn scan(n: usize, servers_ips: &[Ipv4Addr], port: u16, dns: &DnsServer, bin: &str) {
+async fn scan(n: usize, servers_ips: &[Ipv4Addr], port: u16, dns: &DnsServer, bin: &Path) {
     let mut zone = Zone::new();
     for (i, ip) in servers_ips.iter().enumerate() {
         zone.a(&format!("mx{i}.hoster.test"), *ip);
@@ -195,8 +197,9 @@ fn main() {
     } else {
         sizes
     };
-    let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/mxprobe");
-    if !std::path::Path::new(bin).exists() {
+    // The workspace's target directory, at the repository root.
+    let bin = mta::repo_path("target/release/mxprobe");
+    if !bin.exists() {
         eprintln!("build the release binary first: cargo build --release");
         std::process::exit(2);
     }
@@ -214,9 +217,9 @@ fn main() {
         let dns = DnsServer::start((net::loopback(), 0).into(), Zone::new())
             .await
             .expect("dns");
-        println!("{M} test servers on port {port}; mxprobe {bin}");
+        println!("{M} test servers on port {port}; mxprobe {}", bin.display());
         for n in sizes {
-            scan(n, &ips, port, &dns, bin).await;
+            scan(n, &ips, port, &dns, &bin).await;
         }
         resolver_only(100_000, &dns).await;
         drop(servers);

@@ -6,6 +6,7 @@ mod bulk;
 mod common;
 mod dns;
 mod enumerate;
+mod generate;
 mod hostile;
 mod lab;
 mod logs;

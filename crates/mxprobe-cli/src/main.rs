@@ -12,6 +12,7 @@ use clap::Parser;
 use mxprobe::policy::{self, Policy};
 
 mod cli;
+mod generate;
 mod logs_cmd;
 mod progress;
 mod resume;
@@ -30,7 +31,10 @@ fn main() -> ExitCode {
         Some(cli::Command::Policies { findings }) => policies(findings),
         Some(cli::Command::Policy { action }) => policy(action),
         Some(cli::Command::Stats(args)) => stats_cmd::run(args),
-        None => scan_cmd::run(cli.scan),
+        None => match cli.generate {
+            Some(kind) => generate::run(&kind),
+            None => scan_cmd::run(cli.scan),
+        },
     };
     match result {
         Ok(code) => code,

@@ -8,9 +8,7 @@ use mxprobe::logs::Format;
 use mxprobe::logs::{self, Direction, SortOrder, Summary, SummaryOptions, Tally};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/logs")
-        .join(name)
+    mxprobe::testkit::pki::testdata_path("logs").join(name)
 }
 
 fn scan(names: &[&str]) -> Tally {

@@ -5,10 +5,10 @@
 //! MX records pointing at them, prints how to scan them, and runs until
 //! interrupted. `--mx DOMAIN=IP` (repeatable) adds MX records for servers
 //! running elsewhere, such as the real Postfix and Exim of `docker/lab/`.
-//! Built only with the `testkit` feature:
+//! Built only with the `lab` feature (the library's `testkit`):
 //!
 //! ```sh
-//! cargo run --features testkit --bin mxprobe-lab
+//! cargo run --features lab --bin mxprobe-lab
 //! ```
 
 use std::net::{Ipv4Addr, SocketAddr};

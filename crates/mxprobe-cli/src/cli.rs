@@ -41,6 +41,10 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub scan: Args,
+    /// Print the man page (`man`, roff) or a shell's completion script
+    /// (`complete-bash`, `complete-zsh`, `complete-fish`) and exit.
+    #[arg(long, value_name = "KIND", hide = true, exclusive = true)]
+    pub generate: Option<String>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -453,7 +457,7 @@ mod tests {
 
     #[test]
     fn ca_files_add_anchors_or_say_what_is_wrong() {
-        let certs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/certs");
+        let certs = mxprobe::testkit::pki::testdata_path("certs");
         let trust =
             trust_config(&[certs.join("ca.crt"), certs.join("intermediate.crt")]).expect("anchors");
         assert_eq!(trust.anchors.extra(), 2);
