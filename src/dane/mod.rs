@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cert::ProbedChain;
 use crate::dns::{DnssecStatus, SecureAnswer, TlsaRecord};
+use crate::spelling::spelling;
 
 pub mod matching;
 pub mod names;
@@ -55,6 +56,15 @@ pub enum DaneState {
     Indeterminate,
 }
 
+spelling!(DaneState {
+    Applies => "applies",
+    None => "none",
+    NotSecure => "not-secure",
+    Unusable => "unusable",
+    Bogus => "bogus",
+    Indeterminate => "indeterminate",
+});
+
 /// How one address fared against the TLSA records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -67,6 +77,12 @@ pub enum DaneOutcome {
     /// sender does not deliver in the clear).
     NoTls,
 }
+
+spelling!(DaneOutcome {
+    Match => "match",
+    Mismatch => "mismatch",
+    NoTls => "no-tls",
+});
 
 /// One TLSA record as published.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -23,6 +23,7 @@ mod finding;
 
 use crate::mtasts::{MtaSts, TlsRpt};
 use crate::smtp::SmtpInfo;
+use crate::spelling::spelling;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::Handshake;
 use crate::trust::AddressTrust;
@@ -127,6 +128,14 @@ pub enum DomainStatus {
     DnsError,
 }
 
+spelling!(DomainStatus {
+    Ok => "ok",
+    NoMx => "no-mx",
+    NullMx => "null-mx",
+    Nxdomain => "nxdomain",
+    DnsError => "dns-error",
+});
+
 /// Outcome for one (MX host, address, port).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -145,6 +154,15 @@ pub enum ProbeStatus {
     /// The MX host name did not resolve to any usable address.
     DnsError,
 }
+
+spelling!(ProbeStatus {
+    Ok => "ok",
+    NoStarttls => "no-starttls",
+    Unreachable => "unreachable",
+    SmtpError => "smtp-error",
+    TlsError => "tls-error",
+    DnsError => "dns-error",
+});
 
 /// The result for one domain (or one `--host` target).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

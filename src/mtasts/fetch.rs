@@ -17,6 +17,7 @@ use tokio_rustls::TlsConnector;
 use super::http;
 use super::policy::Policy;
 use crate::dns::Resolver;
+use crate::spelling::spelling;
 use crate::trust::Trust;
 
 /// Where the policy lives below the policy host.
@@ -34,6 +35,12 @@ pub enum FetchStatus {
     /// Fetched, but not a valid policy (or not `text/plain`).
     Invalid,
 }
+
+spelling!(FetchStatus {
+    Ok => "ok",
+    Unreachable => "unreachable",
+    Invalid => "invalid",
+});
 
 /// The policy fetch and what it brought.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,6 +29,7 @@ pub mod http;
 pub mod policy;
 pub mod txt;
 
+use crate::spelling::spelling;
 pub use fetch::{FetchStatus, PolicyFetch};
 pub use policy::{Mode, Policy};
 pub use txt::TxtStatus;
@@ -89,6 +90,12 @@ pub enum ViolationKind {
     /// The chain is not valid for the MX host name from a trusted root.
     Certificate,
 }
+
+spelling!(ViolationKind {
+    NoTls => "no-tls",
+    OldTls => "old-tls",
+    Certificate => "certificate",
+});
 
 /// The TLS-RPT result of a domain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

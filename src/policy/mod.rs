@@ -27,6 +27,7 @@ mod rules;
 pub use classify::PolicyClassifier;
 // Findings belong to the report; the policy makes them.
 pub use crate::model::{Finding, Severity};
+use crate::spelling::spelling;
 
 /// A severity or `off`, as written in a policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +97,11 @@ pub enum Unlisted {
     /// Not reported.
     Off,
 }
+
+spelling!(Unlisted {
+    Catalogue => "catalogue",
+    Off => "off",
+});
 
 /// Protocol versions.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

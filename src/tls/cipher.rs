@@ -17,6 +17,7 @@ use openssl::ssl::{Ssl, SslCipherRef};
 use serde::{Deserialize, Serialize};
 
 use super::{ffi, settings, Protocol};
+use crate::spelling::spelling;
 
 // NIDs from OpenSSL's obj_mac.h (stable across 1.1 and 3.x).
 const NID_KX_RSA: i32 = 1037;
@@ -42,6 +43,14 @@ pub enum Kx {
     Other,
 }
 
+spelling!(Kx {
+    Rsa => "RSA",
+    Dhe => "DHE",
+    Ecdhe => "ECDHE",
+    Any => "ANY",
+    Other => "OTHER",
+});
+
 /// Server authentication of a cipher suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -55,6 +64,15 @@ pub enum Auth {
     Any,
     Other,
 }
+
+spelling!(Auth {
+    Rsa => "RSA",
+    Ecdsa => "ECDSA",
+    Dss => "DSS",
+    Null => "NULL",
+    Any => "ANY",
+    Other => "OTHER",
+});
 
 /// What one cipher suite is made of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
