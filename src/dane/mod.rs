@@ -155,24 +155,17 @@ impl DaneCheck {
 
     /// The CSV `dane` word for one address: its outcome when DANE applies,
     /// else the state.
-    pub fn word_for(&self, ip: IpAddr, port: u16) -> String {
+    pub fn word_for(&self, ip: IpAddr, port: u16) -> &'static str {
         let outcome = self
             .addresses
             .iter()
             .find(|a| a.ip == ip && a.port == port)
             .map(|a| a.outcome);
         match (self.state, outcome) {
-            (DaneState::Applies, Some(o)) => to_word(&o),
-            (state, _) => to_word(&state),
+            (DaneState::Applies, Some(o)) => o.as_str(),
+            (state, _) => state.as_str(),
         }
     }
-}
-
-fn to_word<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// `_PORT._tcp.HOST`.

@@ -308,18 +308,17 @@ impl AddressReport {
     }
 }
 
-macro_rules! kebab_display {
-    ($($ty:ty),*) => {$(
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                // The serde names are the public spelling; reuse them.
-                let v = serde_json::to_value(self).map_err(|_| fmt::Error)?;
-                f.write_str(v.as_str().unwrap_or_default())
-            }
-        }
-    )*};
+impl fmt::Display for DomainStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
-kebab_display!(DomainStatus, ProbeStatus);
+
+impl fmt::Display for ProbeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -111,7 +111,7 @@ fn dane_findings(sink: &mut Sink, d: &DaneCheck) {
                 .as_deref()
                 .map(|x| format!(": {x}"))
                 .unwrap_or_default();
-            format!("{}:{} {}{detail}", a.ip, a.port, kebab(&a.outcome))
+            format!("{}:{} {}{detail}", a.ip, a.port, a.outcome.as_str())
         })
         .collect();
     if d.state == DaneState::Applies && !failed.is_empty() {
@@ -216,13 +216,6 @@ fn sts_findings(sink: &mut Sink, report: &DomainReport) {
             TxtStatus::Ok | TxtStatus::DnsError => {}
         }
     }
-}
-
-fn kebab<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn address_findings(sink: &mut Sink, a: &AddressReport, now: i64) {
