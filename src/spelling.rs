@@ -49,7 +49,7 @@ mod tests {
         use crate::dane::{DaneOutcome, DaneState};
         use crate::dns::{DnssecMode, DnssecStatus};
         use crate::logs::{Direction, SortOrder};
-        use crate::model::{DomainStatus, ProbeStatus, Severity};
+        use crate::model::{DomainStatus, FindingId, ProbeStatus, Severity};
         use crate::mtasts::{FetchStatus, Mode, TxtStatus, ViolationKind};
         use crate::policy::Unlisted;
         use crate::smtp::Step;
@@ -62,6 +62,7 @@ mod tests {
         holds(DomainStatus::ALL, DomainStatus::as_str);
         holds(ProbeStatus::ALL, ProbeStatus::as_str);
         holds(&Severity::ALL, Severity::as_str);
+        holds(FindingId::ALL, FindingId::as_str);
         holds(Step::ALL, Step::as_str);
         holds(&Protocol::ALL, Protocol::as_str);
         holds(OrderType::ALL, OrderType::as_str);

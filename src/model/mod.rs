@@ -19,6 +19,7 @@ use crate::cert::CertInfo;
 use crate::dane::DaneCheck;
 use crate::dns::{normalize_domain, NameError};
 
+pub mod catalogue;
 mod finding;
 
 use crate::mtasts::{MtaSts, TlsRpt};
@@ -27,6 +28,7 @@ use crate::spelling::spelling;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::Handshake;
 use crate::trust::AddressTrust;
+pub use catalogue::FindingId;
 pub use finding::{Finding, Severity};
 
 /// What a scan is asked to look at.

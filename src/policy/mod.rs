@@ -20,13 +20,13 @@ use crate::model::DomainReport;
 use crate::tls::Protocol;
 
 pub mod builtin;
-pub mod catalogue;
 mod classify;
 mod rules;
 
 pub use classify::PolicyClassifier;
-// Findings belong to the report; the policy makes them.
-pub use crate::model::{Finding, Severity};
+// Findings and their catalogue belong to the report; the policy makes them.
+pub use crate::model::catalogue;
+pub use crate::model::{Finding, FindingId, Severity};
 use crate::spelling::spelling;
 
 /// A severity or `off`, as written in a policy.
@@ -202,7 +202,7 @@ impl Policy {
             invalid(one_line(e.message()) + &line_of(text, e.span()))
         })?;
         for id in p.severity.keys() {
-            if catalogue::kind(id).is_none() {
+            if id.parse::<FindingId>().is_err() {
                 return Err(invalid(format!("unknown finding id {id:?} in [severity]")));
             }
         }
@@ -297,12 +297,12 @@ impl Policy {
     }
 
     /// The severity of a finding under this policy; `None` when it is off.
-    pub fn severity_of(&self, id: &str) -> Option<Severity> {
-        match self.severity.get(id) {
+    pub fn severity_of(&self, id: FindingId) -> Option<Severity> {
+        match self.severity.get(id.as_str()) {
             Some(Setting::Off) => None,
             Some(Setting::On(s)) => Some(*s),
             None if self.unlisted == Some(Unlisted::Off) => None,
-            None => catalogue::kind(id).map(|k| k.severity),
+            None => Some(id.kind().severity),
         }
     }
 

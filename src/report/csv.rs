@@ -423,7 +423,7 @@ fn with_findings<'a>(
     let mut ids: Vec<&str> = Vec::new();
     for f in &found {
         if !ids.contains(&f.id.as_str()) {
-            ids.push(&f.id);
+            ids.push(f.id.as_str());
         }
     }
     row.findings = ids.join(" ");
