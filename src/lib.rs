@@ -73,6 +73,7 @@ pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod smtp;
+mod spelling;
 pub mod stats;
 #[cfg(feature = "testkit")]
 pub mod testkit;

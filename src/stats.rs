@@ -15,7 +15,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::model::{DomainReport, ProbeStatus};
+use crate::model::{DomainReport, FindingId, ProbeStatus};
 use crate::policy::Severity;
 
 /// What one route (domain, MX host, address) contributes.
@@ -30,7 +30,7 @@ pub struct Route {
     pub tls13: Option<bool>,
     pub trusted: Option<bool>,
     /// Finding IDs and severities of this row.
-    pub findings: Vec<(String, Option<Severity>)>,
+    pub findings: Vec<(FindingId, Option<Severity>)>,
 }
 
 /// Running statistics.
@@ -46,7 +46,7 @@ pub struct Stats {
     routes: u64,
     negotiated: HashMap<String, u64>,
     statuses: HashMap<String, u64>,
-    findings: HashMap<String, FindingStats>,
+    findings: HashMap<FindingId, FindingStats>,
     mx_domains: HashMap<String, u64>,
 }
 
@@ -130,6 +130,7 @@ impl Stats {
             }
         }
         let mut ids_seen = HashSet::new();
+        let mut id_hosts_seen = HashSet::new();
         let mut hosts_seen = HashSet::new();
         for r in routes {
             self.routes += 1;
@@ -141,12 +142,12 @@ impl Stats {
                 *self.mx_domains.entry(r.mx.clone()).or_default() += 1;
             }
             for (id, severity) in &r.findings {
-                let f = self.findings.entry(id.clone()).or_default();
+                let f = self.findings.entry(*id).or_default();
                 f.severity = f.severity.max(*severity);
-                if ids_seen.insert(id.clone()) {
+                if ids_seen.insert(*id) {
                     f.domains += 1;
                 }
-                if !r.mx.is_empty() && ids_seen.insert(format!("{id}\u{0}{}", r.mx)) {
+                if !r.mx.is_empty() && id_hosts_seen.insert((*id, r.mx.as_str())) {
                     *f.hosts.entry(r.mx.clone()).or_default() += 1;
                 }
             }
@@ -199,7 +200,7 @@ impl Stats {
                 let more_hosts = hosts.len().saturating_sub(top);
                 hosts.truncate(top);
                 FindingSummary {
-                    id: id.clone(),
+                    id: *id,
                     severity: f.severity,
                     domains: share(f.domains, self.domains),
                     hosts,
@@ -211,7 +212,8 @@ impl Stats {
             b.severity
                 .cmp(&a.severity)
                 .then(b.domains.count.cmp(&a.domains.count))
-                .then(a.id.cmp(&b.id))
+                // Alphabetical, not catalogue order.
+                .then(a.id.as_str().cmp(b.id.as_str()))
         });
         Summary {
             domains: self.domains,
@@ -229,8 +231,8 @@ impl Stats {
 
 fn finding_pairs<'a>(
     f: impl Iterator<Item = &'a crate::policy::Finding>,
-) -> Vec<(String, Option<Severity>)> {
-    f.map(|f| (f.id.clone(), Some(f.severity))).collect()
+) -> Vec<(FindingId, Option<Severity>)> {
+    f.map(|f| (f.id, Some(f.severity))).collect()
 }
 
 /// A count of some key.
@@ -250,7 +252,7 @@ pub struct Share {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FindingSummary {
-    pub id: String,
+    pub id: FindingId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
     pub domains: Share,
@@ -373,7 +375,7 @@ impl Summary {
             let d = &f.domains;
             w.write_record([
                 "finding",
-                &f.id,
+                f.id.as_str(),
                 "",
                 sev,
                 &d.count.to_string(),
@@ -383,7 +385,7 @@ impl Summary {
             for h in &f.hosts {
                 w.write_record([
                     "finding-host",
-                    &f.id,
+                    f.id.as_str(),
                     &h.key,
                     sev,
                     &h.count.to_string(),
@@ -416,7 +418,7 @@ impl Summary {
 mod tests {
     use super::*;
 
-    fn route(mx: &str, negotiated: Option<&str>, tls13: bool, findings: &[&str]) -> Route {
+    fn route(mx: &str, negotiated: Option<&str>, tls13: bool, findings: &[FindingId]) -> Route {
         Route {
             mx: mx.into(),
             status: if negotiated.is_some() {
@@ -431,7 +433,7 @@ mod tests {
             trusted: None,
             findings: findings
                 .iter()
-                .map(|f| (f.to_string(), Some(Severity::High)))
+                .map(|f| (*f, Some(Severity::High)))
                 .collect(),
         }
     }
@@ -448,14 +450,14 @@ mod tests {
                 "mx.hoster",
                 legacy,
                 false,
-                &["cipher-order-legacy-first"],
+                &[FindingId::CipherOrderLegacyFirst],
             )]);
         }
         s.add_domain(&[
             route("mx.a", modern, true, &[]),
             route("mx.b", modern, true, &[]),
         ]);
-        s.add_domain(&[route("mx.plain", None, false, &["no-starttls"])]);
+        s.add_domain(&[route("mx.plain", None, false, &[FindingId::NoStarttls])]);
         let sum = s.summary(10);
         assert_eq!(sum.domains, 5);
         assert_eq!(sum.routes, 6);

@@ -14,6 +14,7 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+use crate::spelling::spelling;
 use openssl::pkey::{PKey, Public};
 use openssl::x509::{X509Name, X509NameRef, X509Ref, X509};
 use rustls::pki_types::{CertificateDer, TrustAnchor};
@@ -28,6 +29,11 @@ pub enum AnchorSource {
     /// A `--ca-file`.
     CaFile,
 }
+
+spelling!(AnchorSource {
+    Mozilla => "mozilla",
+    CaFile => "ca-file",
+});
 
 /// One anchor as OpenSSL sees it: a name and a key.
 pub(crate) struct AnchorKey {

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cert::ProbedChain;
 use crate::dns::{DnssecStatus, SecureAnswer, TlsaRecord};
+use crate::spelling::spelling;
 
 pub mod matching;
 pub mod names;
@@ -55,6 +56,15 @@ pub enum DaneState {
     Indeterminate,
 }
 
+spelling!(DaneState {
+    Applies => "applies",
+    None => "none",
+    NotSecure => "not-secure",
+    Unusable => "unusable",
+    Bogus => "bogus",
+    Indeterminate => "indeterminate",
+});
+
 /// How one address fared against the TLSA records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -67,6 +77,12 @@ pub enum DaneOutcome {
     /// sender does not deliver in the clear).
     NoTls,
 }
+
+spelling!(DaneOutcome {
+    Match => "match",
+    Mismatch => "mismatch",
+    NoTls => "no-tls",
+});
 
 /// One TLSA record as published.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,24 +155,17 @@ impl DaneCheck {
 
     /// The CSV `dane` word for one address: its outcome when DANE applies,
     /// else the state.
-    pub fn word_for(&self, ip: IpAddr, port: u16) -> String {
+    pub fn word_for(&self, ip: IpAddr, port: u16) -> &'static str {
         let outcome = self
             .addresses
             .iter()
             .find(|a| a.ip == ip && a.port == port)
             .map(|a| a.outcome);
         match (self.state, outcome) {
-            (DaneState::Applies, Some(o)) => to_word(&o),
-            (state, _) => to_word(&state),
+            (DaneState::Applies, Some(o)) => o.as_str(),
+            (state, _) => state.as_str(),
         }
     }
-}
-
-fn to_word<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// `_PORT._tcp.HOST`.

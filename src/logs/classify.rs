@@ -21,19 +21,9 @@
 //! TLS 1.3 suites get no cipher findings: all are AEAD with ephemeral key
 //! exchange.
 
+use crate::model::FindingId;
 use crate::tls::cipher::{Catalogue, CipherSpec};
 use crate::tls::Protocol;
-
-pub const PROTOCOL_SSLV3: &str = "protocol-sslv3";
-pub const PROTOCOL_TLSV1: &str = "protocol-tlsv1";
-pub const PROTOCOL_TLSV1_1: &str = "protocol-tlsv1.1";
-pub const CIPHER_NULL: &str = "cipher-null";
-pub const CIPHER_ANON: &str = "cipher-anon";
-pub const CIPHER_EXPORT: &str = "cipher-export";
-pub const CIPHER_RC4: &str = "cipher-rc4";
-pub const CIPHER_3DES: &str = "cipher-3des";
-pub const CIPHER_NO_PFS: &str = "cipher-no-pfs";
-pub const CIPHER_CBC_SHA1: &str = "cipher-cbc-sha1";
 
 /// Decides which negotiated parameters are weak.
 ///
@@ -52,23 +42,41 @@ pub trait Classifier {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DefaultClassifier;
 
-impl Classifier for DefaultClassifier {
-    fn findings(&self, protocol: Protocol, cipher: &str) -> Vec<String> {
-        let mut ids: Vec<&str> = Vec::new();
+impl DefaultClassifier {
+    /// The findings of `protocol` and `cipher`, most important first.
+    pub fn ids(&self, protocol: Protocol, cipher: &str) -> Vec<FindingId> {
+        let mut ids = Vec::new();
         match protocol {
-            Protocol::Ssl3 => ids.push(PROTOCOL_SSLV3),
-            Protocol::Tls1 => ids.push(PROTOCOL_TLSV1),
-            Protocol::Tls1_1 => ids.push(PROTOCOL_TLSV1_1),
+            Protocol::Ssl3 => ids.push(FindingId::ProtocolSslv3),
+            Protocol::Tls1 => ids.push(FindingId::ProtocolTlsv1),
+            Protocol::Tls1_1 => ids.push(FindingId::ProtocolTlsv1_1),
             Protocol::Tls1_2 | Protocol::Tls1_3 => {}
         }
-        if protocol != Protocol::Tls1_3 {
-            let props = match Catalogue::get().find(cipher) {
-                Some(spec) => Props::of_spec(spec),
-                None => Props::of_name(cipher),
-            };
-            ids.extend(props.ids());
+        ids.extend(self.cipher_ids(protocol, cipher));
+        ids
+    }
+
+    /// The findings of the cipher alone, whatever the protocol's.
+    pub fn cipher_ids(&self, protocol: Protocol, cipher: &str) -> Vec<FindingId> {
+        if protocol == Protocol::Tls1_3 {
+            return Vec::new();
         }
-        ids.into_iter().map(str::to_string).collect()
+        let props = match Catalogue::get().find(cipher) {
+            Some(spec) => Props::of_spec(spec),
+            None => Props::of_name(cipher),
+        };
+        props.ids().collect()
+    }
+}
+
+/// The trait speaks strings so that other classifiers may name findings of
+/// their own; the built-in rules name catalogue findings only.
+impl Classifier for DefaultClassifier {
+    fn findings(&self, protocol: Protocol, cipher: &str) -> Vec<String> {
+        self.ids(protocol, cipher)
+            .into_iter()
+            .map(|id| id.as_str().to_string())
+            .collect()
     }
 }
 
@@ -85,15 +93,15 @@ struct Props {
 }
 
 impl Props {
-    fn ids(self) -> impl Iterator<Item = &'static str> {
+    fn ids(self) -> impl Iterator<Item = FindingId> {
         [
-            (self.null, CIPHER_NULL),
-            (self.anon, CIPHER_ANON),
-            (self.export, CIPHER_EXPORT),
-            (self.rc4, CIPHER_RC4),
-            (self.triple_des, CIPHER_3DES),
-            (self.no_pfs, CIPHER_NO_PFS),
-            (self.cbc_sha1, CIPHER_CBC_SHA1),
+            (self.null, FindingId::CipherNull),
+            (self.anon, FindingId::CipherAnon),
+            (self.export, FindingId::CipherExport),
+            (self.rc4, FindingId::CipherRc4),
+            (self.triple_des, FindingId::Cipher3des),
+            (self.no_pfs, FindingId::CipherNoPfs),
+            (self.cbc_sha1, FindingId::CipherCbcSha1),
         ]
         .into_iter()
         .filter_map(|(set, id)| set.then_some(id))
@@ -172,41 +180,38 @@ impl Props {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use FindingId::*;
 
-    fn ids(protocol: Protocol, cipher: &str) -> Vec<String> {
-        DefaultClassifier.findings(protocol, cipher)
+    fn ids(protocol: Protocol, cipher: &str) -> Vec<FindingId> {
+        DefaultClassifier.ids(protocol, cipher)
     }
 
     #[test]
     fn openssl_names_use_the_catalogue() {
         use Protocol::*;
-        let table: &[(Protocol, &str, &[&str])] = &[
+        let table: &[(Protocol, &str, &[FindingId])] = &[
             (Tls1_2, "ECDHE-RSA-AES256-GCM-SHA384", &[]),
             (Tls1_3, "TLS_AES_256_GCM_SHA384", &[]),
-            (Tls1_2, "DHE-RSA-AES256-SHA", &[CIPHER_CBC_SHA1]),
+            (Tls1_2, "DHE-RSA-AES256-SHA", &[CipherCbcSha1]),
             (
                 Tls1,
                 "ECDHE-RSA-AES256-SHA",
-                &[PROTOCOL_TLSV1, CIPHER_CBC_SHA1],
+                &[ProtocolTlsv1, CipherCbcSha1],
             ),
             (
                 Tls1,
                 "DES-CBC3-SHA",
-                &[PROTOCOL_TLSV1, CIPHER_3DES, CIPHER_NO_PFS, CIPHER_CBC_SHA1],
+                &[ProtocolTlsv1, Cipher3des, CipherNoPfs, CipherCbcSha1],
             ),
-            (
-                Ssl3,
-                "RC4-SHA",
-                &[PROTOCOL_SSLV3, CIPHER_RC4, CIPHER_NO_PFS],
-            ),
-            (Tls1_2, "AES256-GCM-SHA384", &[CIPHER_NO_PFS]),
+            (Ssl3, "RC4-SHA", &[ProtocolSslv3, CipherRc4, CipherNoPfs]),
+            (Tls1_2, "AES256-GCM-SHA384", &[CipherNoPfs]),
             (
                 Tls1_1,
                 "ADH-AES256-SHA",
-                &[PROTOCOL_TLSV1_1, CIPHER_ANON, CIPHER_CBC_SHA1],
+                &[ProtocolTlsv1_1, CipherAnon, CipherCbcSha1],
             ),
-            (Tls1_2, "NULL-SHA", &[CIPHER_NULL, CIPHER_NO_PFS]),
-            (Tls1_2, "AES128-SHA256", &[CIPHER_NO_PFS]),
+            (Tls1_2, "NULL-SHA", &[CipherNull, CipherNoPfs]),
+            (Tls1_2, "AES128-SHA256", &[CipherNoPfs]),
         ];
         for (p, c, want) in table {
             assert_eq!(ids(*p, c), *want, "{p}:{c}");
@@ -218,51 +223,51 @@ mod tests {
     #[test]
     fn gnutls_names() {
         use Protocol::*;
-        let table: &[(Protocol, &str, &[&str])] = &[
+        let table: &[(Protocol, &str, &[FindingId])] = &[
             (Tls1_2, "ECDHE_RSA_AES_256_GCM_SHA384", &[]),
             (Tls1_2, "ECDHE_ECDSA_CHACHA20_POLY1305", &[]),
             (Tls1_2, "DHE_RSA_AES_128_CCM", &[]),
             (Tls1_2, "ECDHE_RSA_AES_128_CBC_SHA256", &[]),
-            (Tls1_2, "DHE_RSA_AES_256_CBC_SHA1", &[CIPHER_CBC_SHA1]),
-            (Tls1_2, "RSA_AES_128_GCM_SHA256", &[CIPHER_NO_PFS]),
+            (Tls1_2, "DHE_RSA_AES_256_CBC_SHA1", &[CipherCbcSha1]),
+            (Tls1_2, "RSA_AES_128_GCM_SHA256", &[CipherNoPfs]),
             (
                 Tls1,
                 "RSA_AES_256_CBC_SHA1",
-                &[PROTOCOL_TLSV1, CIPHER_NO_PFS, CIPHER_CBC_SHA1],
+                &[ProtocolTlsv1, CipherNoPfs, CipherCbcSha1],
             ),
             (
                 Tls1,
                 "RSA_3DES_EDE_CBC_SHA1",
-                &[PROTOCOL_TLSV1, CIPHER_3DES, CIPHER_NO_PFS, CIPHER_CBC_SHA1],
+                &[ProtocolTlsv1, Cipher3des, CipherNoPfs, CipherCbcSha1],
             ),
             (
                 Tls1,
                 "RSA_ARCFOUR_128_SHA1",
-                &[PROTOCOL_TLSV1, CIPHER_RC4, CIPHER_NO_PFS],
+                &[ProtocolTlsv1, CipherRc4, CipherNoPfs],
             ),
             (
                 Ssl3,
                 "RSA_ARCFOUR_128_MD5",
-                &[PROTOCOL_SSLV3, CIPHER_RC4, CIPHER_NO_PFS],
+                &[ProtocolSslv3, CipherRc4, CipherNoPfs],
             ),
-            (Tls1_2, "RSA_NULL_SHA1", &[CIPHER_NULL, CIPHER_NO_PFS]),
+            (Tls1_2, "RSA_NULL_SHA1", &[CipherNull, CipherNoPfs]),
             (
                 Tls1,
                 "ANON_DH_AES_128_CBC_SHA1",
-                &[PROTOCOL_TLSV1, CIPHER_ANON, CIPHER_CBC_SHA1],
+                &[ProtocolTlsv1, CipherAnon, CipherCbcSha1],
             ),
-            (Tls1_2, "DH_ANON_AES_128_GCM_SHA256", &[CIPHER_ANON]),
+            (Tls1_2, "DH_ANON_AES_128_GCM_SHA256", &[CipherAnon]),
             (
                 Tls1_2,
                 "ECDH_ANON_3DES_EDE_CBC_SHA1",
-                &[CIPHER_ANON, CIPHER_3DES, CIPHER_CBC_SHA1],
+                &[CipherAnon, Cipher3des, CipherCbcSha1],
             ),
             (
                 Tls1,
                 "RSA_EXPORT_ARCFOUR_40_MD5",
-                &[PROTOCOL_TLSV1, CIPHER_EXPORT, CIPHER_RC4, CIPHER_NO_PFS],
+                &[ProtocolTlsv1, CipherExport, CipherRc4, CipherNoPfs],
             ),
-            (Tls1_2, "PSK_AES_128_GCM_SHA256", &[CIPHER_NO_PFS]),
+            (Tls1_2, "PSK_AES_128_GCM_SHA256", &[CipherNoPfs]),
             (Tls1_2, "ECDHE_PSK_AES_128_CBC_SHA256", &[]),
             // Session descriptions, as Exim renders them.
             (
@@ -285,33 +290,33 @@ mod tests {
             (
                 Tls1_2,
                 "ECDHE_SECP256R1__RSA_SHA256__AES_256_CBC__SHA1",
-                &[CIPHER_CBC_SHA1],
+                &[CipherCbcSha1],
             ),
             (
                 Tls1_2,
                 "DHE_FFDHE2048__RSA_SHA256__AES_256_CBC__SHA256",
                 &[],
             ),
-            (Tls1_2, "RSA__AES_128_GCM", &[CIPHER_NO_PFS]),
+            (Tls1_2, "RSA__AES_128_GCM", &[CipherNoPfs]),
             (
                 Tls1,
                 "RSA__3DES_CBC__SHA1",
-                &[PROTOCOL_TLSV1, CIPHER_3DES, CIPHER_NO_PFS, CIPHER_CBC_SHA1],
+                &[ProtocolTlsv1, Cipher3des, CipherNoPfs, CipherCbcSha1],
             ),
             (
                 Tls1,
                 "RSA__ARCFOUR_128__MD5",
-                &[PROTOCOL_TLSV1, CIPHER_RC4, CIPHER_NO_PFS],
+                &[ProtocolTlsv1, CipherRc4, CipherNoPfs],
             ),
             (
                 Tls1_2,
                 "ANON_ECDH__AES_128_CBC__SHA1",
-                &[CIPHER_ANON, CIPHER_CBC_SHA1],
+                &[CipherAnon, CipherCbcSha1],
             ),
             (
                 Tls1_1,
                 "DHE_CUSTOM1024__RSA_SHA1__CAMELLIA_128_CBC__SHA1",
-                &[PROTOCOL_TLSV1_1, CIPHER_CBC_SHA1],
+                &[ProtocolTlsv1_1, CipherCbcSha1],
             ),
         ];
         for (p, c, want) in table {
@@ -322,37 +327,32 @@ mod tests {
     #[test]
     fn openssl_names_missing_from_openssl_3() {
         use Protocol::*;
-        let table: &[(Protocol, &str, &[&str])] = &[
+        let table: &[(Protocol, &str, &[FindingId])] = &[
             (
                 Ssl3,
                 "EXP-RC4-MD5",
-                &[PROTOCOL_SSLV3, CIPHER_EXPORT, CIPHER_RC4, CIPHER_NO_PFS],
+                &[ProtocolSslv3, CipherExport, CipherRc4, CipherNoPfs],
             ),
             (
                 Ssl3,
                 "EXP-EDH-RSA-DES-CBC-SHA",
-                &[PROTOCOL_SSLV3, CIPHER_EXPORT, CIPHER_CBC_SHA1],
+                &[ProtocolSslv3, CipherExport, CipherCbcSha1],
             ),
             (
                 Tls1,
                 "DES-CBC-SHA",
-                &[
-                    PROTOCOL_TLSV1,
-                    CIPHER_EXPORT,
-                    CIPHER_NO_PFS,
-                    CIPHER_CBC_SHA1,
-                ],
+                &[ProtocolTlsv1, CipherExport, CipherNoPfs, CipherCbcSha1],
             ),
             (
                 Tls1,
                 "EDH-RSA-DES-CBC3-SHA",
-                &[PROTOCOL_TLSV1, CIPHER_3DES, CIPHER_CBC_SHA1],
+                &[ProtocolTlsv1, Cipher3des, CipherCbcSha1],
             ),
-            (Tls1_2, "DH-RSA-AES256-GCM-SHA384", &[CIPHER_NO_PFS]),
+            (Tls1_2, "DH-RSA-AES256-GCM-SHA384", &[CipherNoPfs]),
             (
                 Tls1_2,
                 "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-                &[CIPHER_CBC_SHA1],
+                &[CipherCbcSha1],
             ),
         ];
         for (p, c, want) in table {

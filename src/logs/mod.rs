@@ -95,6 +95,7 @@ pub use self::tally::{Key, KeyStats, Tally, DEFAULT_HOST_CAPACITY};
 /// without being buffered; distinct `PROTOCOL:CIPHER:BITS` keys beyond
 /// `MAX_KEYS` count as [`Malformed::KeyOverflow`] (see [`crate::limits`]).
 pub use crate::limits::{LOG_KEYS as MAX_KEYS, LOG_LINE as MAX_LINE};
+use crate::spelling::spelling;
 
 /// Which way a message or connection went, seen from the logging server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -106,14 +107,10 @@ pub enum Direction {
     Outbound,
 }
 
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Inbound => "inbound",
-            Direction::Outbound => "outbound",
-        }
-    }
-}
+spelling!(Direction {
+    Inbound => "inbound",
+    Outbound => "outbound",
+});
 
 impl fmt::Display for Direction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

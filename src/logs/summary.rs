@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::hosts::{HostStat, HostTable};
 use super::{Counts, Direction, KeyStats, LineCounts, Tally};
+use crate::spelling::spelling;
 use crate::tls::Protocol;
 
 /// How counts are listed.
@@ -22,6 +23,11 @@ pub enum SortOrder {
     /// Least used first, as `sort | uniq -c | sort -n` lists them.
     Asc,
 }
+
+spelling!(SortOrder {
+    Desc => "desc",
+    Asc => "asc",
+});
 
 /// What to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::FindingId;
+
 /// How bad a finding is, least to most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -61,8 +63,8 @@ impl FromStr for Severity {
 /// One thing that is wrong, with its evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    /// Stable kebab-case ID from the catalogue.
-    pub id: String,
+    /// Its kind: a stable kebab-case ID in JSON, from the catalogue.
+    pub id: FindingId,
     pub severity: Severity,
     /// The MX host it concerns (absent for domain-wide findings).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -19,13 +19,16 @@ use crate::cert::CertInfo;
 use crate::dane::DaneCheck;
 use crate::dns::{normalize_domain, NameError};
 
+pub mod catalogue;
 mod finding;
 
 use crate::mtasts::{MtaSts, TlsRpt};
 use crate::smtp::SmtpInfo;
+use crate::spelling::spelling;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::Handshake;
 use crate::trust::AddressTrust;
+pub use catalogue::FindingId;
 pub use finding::{Finding, Severity};
 
 /// What a scan is asked to look at.
@@ -127,6 +130,14 @@ pub enum DomainStatus {
     DnsError,
 }
 
+spelling!(DomainStatus {
+    Ok => "ok",
+    NoMx => "no-mx",
+    NullMx => "null-mx",
+    Nxdomain => "nxdomain",
+    DnsError => "dns-error",
+});
+
 /// Outcome for one (MX host, address, port).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -145,6 +156,15 @@ pub enum ProbeStatus {
     /// The MX host name did not resolve to any usable address.
     DnsError,
 }
+
+spelling!(ProbeStatus {
+    Ok => "ok",
+    NoStarttls => "no-starttls",
+    Unreachable => "unreachable",
+    SmtpError => "smtp-error",
+    TlsError => "tls-error",
+    DnsError => "dns-error",
+});
 
 /// The result for one domain (or one `--host` target).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -290,18 +310,17 @@ impl AddressReport {
     }
 }
 
-macro_rules! kebab_display {
-    ($($ty:ty),*) => {$(
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                // The serde names are the public spelling; reuse them.
-                let v = serde_json::to_value(self).map_err(|_| fmt::Error)?;
-                f.write_str(v.as_str().unwrap_or_default())
-            }
-        }
-    )*};
+impl fmt::Display for DomainStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
-kebab_display!(DomainStatus, ProbeStatus);
+
+impl fmt::Display for ProbeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -18,6 +18,7 @@ use super::http;
 use super::policy::Policy;
 use super::MtaStsError;
 use crate::dns::Resolver;
+use crate::spelling::spelling;
 use crate::trust::Trust;
 
 /// Where the policy lives below the policy host.
@@ -35,6 +36,12 @@ pub enum FetchStatus {
     /// Fetched, but not a valid policy (or not `text/plain`).
     Invalid,
 }
+
+spelling!(FetchStatus {
+    Ok => "ok",
+    Unreachable => "unreachable",
+    Invalid => "invalid",
+});
 
 /// The policy fetch and what it brought.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -30,6 +30,7 @@ pub mod http;
 pub mod policy;
 pub mod txt;
 
+use crate::spelling::spelling;
 pub use error::MtaStsError;
 pub use fetch::{FetchStatus, PolicyFetch};
 pub use policy::{Mode, Policy};
@@ -91,6 +92,12 @@ pub enum ViolationKind {
     /// The chain is not valid for the MX host name from a trusted root.
     Certificate,
 }
+
+spelling!(ViolationKind {
+    NoTls => "no-tls",
+    OldTls => "old-tls",
+    Certificate => "certificate",
+});
 
 /// The TLS-RPT result of a domain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

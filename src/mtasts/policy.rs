@@ -8,6 +8,7 @@
 //! case-sensitive: §3.2 writes them as `%s"..."` (RFC 7405), and senders
 //! compare them exactly, so `Mode: Enforce` is an error here too.
 
+use crate::spelling::spelling;
 use serde::{Deserialize, Serialize};
 
 use super::MtaStsError;
@@ -26,6 +27,12 @@ pub enum Mode {
     /// The policy is being withdrawn.
     None,
 }
+
+spelling!(Mode {
+    Enforce => "enforce",
+    Testing => "testing",
+    None => "none",
+});
 
 /// A parsed policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

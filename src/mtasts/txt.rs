@@ -6,6 +6,7 @@
 //! tag are someone else's and ignored; exactly one must remain; fields are
 //! `key=value` separated by `;` with optional spaces or tabs around it.
 
+use crate::spelling::spelling;
 use serde::{Deserialize, Serialize};
 
 use super::MtaStsError;
@@ -23,6 +24,13 @@ pub enum TxtStatus {
     /// The lookup failed (SERVFAIL, timeout): nothing can be said.
     DnsError,
 }
+
+spelling!(TxtStatus {
+    Ok => "ok",
+    Missing => "missing",
+    Invalid => "invalid",
+    DnsError => "dns-error",
+});
 
 /// A parsed `v=STSv1` record.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The policy as the classifier of `mxprobe logs`: which logged
 //! `PROTOCOL:CIPHER` combinations are weak, and why, under a policy.
 
-use super::Policy;
+use super::{FindingId, Policy};
 use crate::logs::{Classifier, DefaultClassifier};
 use crate::tls::Protocol;
 
@@ -17,39 +17,39 @@ impl PolicyClassifier {
     pub fn new(policy: Policy) -> Self {
         PolicyClassifier { policy }
     }
-}
 
-impl Classifier for PolicyClassifier {
-    fn findings(&self, protocol: Protocol, cipher: &str) -> Vec<String> {
-        let on = |id: &str| self.policy.severity_of(id).is_some();
-        let mut ids: Vec<String> = Vec::new();
+    /// The findings that count under the policy, most important first.
+    pub fn ids(&self, protocol: Protocol, cipher: &str) -> Vec<FindingId> {
+        let on = |id: FindingId| self.policy.severity_of(id).is_some();
+        let mut ids = Vec::new();
         if let Some(min) = self.policy.versions.minimum {
-            let id = match protocol {
-                Protocol::Ssl3 => "protocol-sslv3",
-                Protocol::Tls1 => "protocol-tlsv1",
-                Protocol::Tls1_1 => "protocol-tlsv1.1",
-                Protocol::Tls1_2 => "protocol-tlsv1.2",
-                Protocol::Tls1_3 => "",
-            };
-            if protocol < min && on(id) {
-                ids.push(id.to_string());
-            }
+            let below = FindingId::below_minimum(protocol).filter(|_| protocol < min);
+            ids.extend(below.filter(|id| on(*id)));
         }
         // The cipher's properties, also for GnuTLS names, come from the
         // built-in rules; the policy decides which of them count.
         ids.extend(
             DefaultClassifier
-                .findings(protocol, cipher)
+                .cipher_ids(protocol, cipher)
                 .into_iter()
-                .filter(|id| !id.starts_with("protocol-") && on(id)),
+                .filter(|id| on(*id)),
         );
         if let Some(allowed) = &self.policy.ciphers.allowed {
             let known = crate::tls::cipher::Catalogue::get().find(cipher).is_some();
-            if known && !allowed.iter().any(|a| a == cipher) && on("cipher-not-allowed") {
-                ids.push("cipher-not-allowed".to_string());
+            if known && !allowed.iter().any(|a| a == cipher) && on(FindingId::CipherNotAllowed) {
+                ids.push(FindingId::CipherNotAllowed);
             }
         }
         ids
+    }
+}
+
+impl Classifier for PolicyClassifier {
+    fn findings(&self, protocol: Protocol, cipher: &str) -> Vec<String> {
+        self.ids(protocol, cipher)
+            .into_iter()
+            .map(|id| id.as_str().to_string())
+            .collect()
     }
 }
 
@@ -62,29 +62,27 @@ mod tests {
     fn the_policy_decides_what_counts() {
         let default = PolicyClassifier::new(builtin::get("default").expect("default"));
         assert_eq!(
-            default.findings(Protocol::Tls1, "DES-CBC3-SHA"),
+            default.ids(Protocol::Tls1, "DES-CBC3-SHA"),
             [
-                "protocol-tlsv1",
-                "cipher-3des",
-                "cipher-no-pfs",
-                "cipher-cbc-sha1"
+                FindingId::ProtocolTlsv1,
+                FindingId::Cipher3des,
+                FindingId::CipherNoPfs,
+                FindingId::CipherCbcSha1
             ]
         );
         let opportunistic =
             PolicyClassifier::new(builtin::get("opportunistic").expect("opportunistic"));
-        assert!(opportunistic
-            .findings(Protocol::Tls1, "DES-CBC3-SHA")
-            .is_empty());
+        assert!(opportunistic.ids(Protocol::Tls1, "DES-CBC3-SHA").is_empty());
         let old = PolicyClassifier::new(builtin::get("mozilla-old").expect("mozilla-old"));
         assert!(!old
-            .findings(Protocol::Tls1, "DES-CBC3-SHA")
-            .contains(&"protocol-tlsv1".to_string()));
+            .ids(Protocol::Tls1, "DES-CBC3-SHA")
+            .contains(&FindingId::ProtocolTlsv1));
         let bsi = PolicyClassifier::new(builtin::get("bsi").expect("bsi"));
         assert!(bsi
-            .findings(Protocol::Tls1_2, "ECDHE-RSA-CHACHA20-POLY1305")
-            .contains(&"cipher-not-allowed".to_string()));
+            .ids(Protocol::Tls1_2, "ECDHE-RSA-CHACHA20-POLY1305")
+            .contains(&FindingId::CipherNotAllowed));
         assert!(bsi
-            .findings(Protocol::Tls1_2, "ECDHE-RSA-AES128-GCM-SHA256")
+            .ids(Protocol::Tls1_2, "ECDHE-RSA-AES128-GCM-SHA256")
             .is_empty());
     }
 }

@@ -20,13 +20,15 @@ use crate::model::DomainReport;
 use crate::tls::Protocol;
 
 pub mod builtin;
-pub mod catalogue;
 mod classify;
+mod file;
 mod rules;
 
 pub use classify::PolicyClassifier;
-// Findings belong to the report; the policy makes them.
-pub use crate::model::{Finding, Severity};
+// Findings and their catalogue belong to the report; the policy makes them.
+pub use crate::model::catalogue;
+pub use crate::model::{Finding, FindingId, Severity};
+use crate::spelling::spelling;
 
 /// A severity or `off`, as written in a policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,35 +58,42 @@ impl<'de> Deserialize<'de> for Setting {
     }
 }
 
-/// A policy as written in TOML. Every section and key is optional; what is
-/// missing comes from the policy named in `extends`, or mxprobe's defaults.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A policy: what a TOML file says (see [`Policy::from_toml`]), with finding
+/// IDs checked against the catalogue. Every section and key is optional;
+/// what is missing comes from the policy named in `extends`, or mxprobe's
+/// defaults.
+///
+/// Deserialised through the file's form (`policy::file::Written`), in which
+/// IDs are still strings: an unknown one is an error of its own, after the
+/// rest of the file has parsed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Policy {
     /// Name shown in reports.
-    #[serde(default)]
     pub name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
     /// A built-in policy this one starts from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extends: Option<String>,
     /// Severity of findings that `[severity]` does not list: `catalogue`
     /// (the default: each finding's own, see `mxprobe policies --findings`)
     /// or `off`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unlisted: Option<Unlisted>,
-    #[serde(default)]
     pub versions: Versions,
-    #[serde(default)]
     pub ciphers: Ciphers,
-    #[serde(default)]
     pub key_exchange: KeyExchange,
-    #[serde(default)]
     pub certificate: Certificate,
-    /// Finding ID → severity or `off`.
-    #[serde(default)]
-    pub severity: BTreeMap<String, Setting>,
+    /// Finding ID → severity or `off` (written with the kebab-case IDs).
+    pub severity: BTreeMap<FindingId, Setting>,
+}
+
+impl<'de> Deserialize<'de> for Policy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        file::Written::deserialize(d)?
+            .checked()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// What happens to findings a policy does not list.
@@ -96,6 +105,11 @@ pub enum Unlisted {
     /// Not reported.
     Off,
 }
+
+spelling!(Unlisted {
+    Catalogue => "catalogue",
+    Off => "off",
+});
 
 /// Protocol versions.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -183,62 +197,6 @@ pub enum PolicyError {
 }
 
 impl Policy {
-    /// Parse a policy from TOML; `origin` names it in errors (a file path).
-    pub fn from_toml(text: &str, origin: &str) -> Result<Policy, PolicyError> {
-        let invalid = |message: String| PolicyError::Invalid {
-            origin: origin.to_string(),
-            message,
-        };
-        let mut p: Policy = toml::from_str(text).map_err(|e| {
-            // toml's message spans several lines with a source excerpt;
-            // one line is what users get from us. The message alone can
-            // still quote a key with a line break in it (`"a\nb" = 1`).
-            invalid(one_line(e.message()) + &line_of(text, e.span()))
-        })?;
-        for id in p.severity.keys() {
-            if catalogue::kind(id).is_none() {
-                return Err(invalid(format!("unknown finding id {id:?} in [severity]")));
-            }
-        }
-        let catalogue = crate::tls::cipher::Catalogue::get();
-        if let Some(allowed) = &p.ciphers.allowed {
-            if let Some(bad) = allowed.iter().find(|c| catalogue.find(c).is_none()) {
-                return Err(invalid(format!(
-                    "unknown cipher {bad:?} in [ciphers] allowed (use OpenSSL names, e.g. ECDHE-RSA-AES128-GCM-SHA256)"
-                )));
-            }
-        }
-        if let Some(parent) = p.extends.clone() {
-            let base = builtin::get(&parent).ok_or_else(|| {
-                invalid(format!(
-                    "extends unknown policy {parent:?} (built-in policies: {})",
-                    builtin::NAMES.join(", ")
-                ))
-            })?;
-            p = p.over(base);
-        }
-        if p.name.is_empty() {
-            p.name = origin.to_string();
-        }
-        Ok(p)
-    }
-
-    /// A built-in policy by name, or a policy file.
-    pub fn load(name_or_path: &str) -> Result<Policy, PolicyError> {
-        if let Some(p) = builtin::get(name_or_path) {
-            return Ok(p);
-        }
-        let path = std::path::Path::new(name_or_path);
-        if !name_or_path.contains('/') && !name_or_path.ends_with(".toml") && !path.exists() {
-            return Err(PolicyError::UnknownBuiltin(name_or_path.to_string()));
-        }
-        let text = read_capped(path).map_err(|source| PolicyError::Read {
-            path: name_or_path.to_string(),
-            source,
-        })?;
-        Policy::from_toml(&text, name_or_path)
-    }
-
     /// This policy with whatever it leaves unset taken from `base`.
     fn over(self, base: Policy) -> Policy {
         let mut severity = base.severity;
@@ -291,12 +249,12 @@ impl Policy {
     }
 
     /// The severity of a finding under this policy; `None` when it is off.
-    pub fn severity_of(&self, id: &str) -> Option<Severity> {
-        match self.severity.get(id) {
+    pub fn severity_of(&self, id: FindingId) -> Option<Severity> {
+        match self.severity.get(&id) {
             Some(Setting::Off) => None,
             Some(Setting::On(s)) => Some(*s),
             None if self.unlisted == Some(Unlisted::Off) => None,
-            None => catalogue::kind(id).map(|k| k.severity),
+            None => Some(id.kind().severity),
         }
     }
 
@@ -316,73 +274,7 @@ impl Policy {
     }
 }
 
-/// ` (line N)` for an error at `span` of `text`.
-/// A policy file's text, refusing files above [`crate::limits::POLICY_FILE_BYTES`]
-/// (a path to a device or a huge file must not fill memory).
-fn read_capped(path: &std::path::Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let cap = crate::limits::POLICY_FILE_BYTES;
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(cap + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > cap {
-        return Err(std::io::Error::other(format!(
-            "larger than {} KiB; a policy is a few KiB",
-            cap / 1024
-        )));
-    }
-    Ok(text)
-}
-
-fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> String {
-    match span {
-        Some(r) => {
-            let line = text.get(..r.start).map_or(0, |t| t.matches('\n').count()) + 1;
-            format!(" (line {line})")
-        }
-        None => String::new(),
-    }
-}
-
-/// `message` with its control characters escaped (`\n`), so one line.
-fn one_line(message: &str) -> String {
-    let mut line = String::with_capacity(message.len());
-    for c in message.chars() {
-        if c.is_control() {
-            line.extend(c.escape_default());
-        } else {
-            line.push(c);
-        }
-    }
-    line
-}
-
 /// The worst severity among findings.
 pub fn worst(findings: &[Finding]) -> Option<Severity> {
     findings.iter().map(|f| f.severity).max()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Found by the `policy_toml` fuzz target: an unknown key with a line
-    /// break in it made a two-line error.
-    #[test]
-    fn errors_stay_on_one_line_whatever_the_keys_hold() {
-        for (text, quoted) in [
-            ("\"x\\ny\" = 1\n", "`x\\ny`"),
-            ("[versions]\n\"a\\u001b[31mb\" = 1\n", "`a\\u{1b}[31mb`"),
-        ] {
-            let e = Policy::from_toml(text, "my.toml").expect_err("an unknown key");
-            let shown = e.to_string();
-            assert!(
-                shown.starts_with("policy my.toml: unknown field "),
-                "{shown}"
-            );
-            assert!(!shown.chars().any(char::is_control), "{shown:?}");
-            assert!(shown.contains(quoted), "{shown}");
-        }
-    }
 }

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use super::{catalogue, Finding, Policy};
+use super::{Finding, Policy};
 use crate::cert::verify::ChainProblem;
 use crate::cert::CertInfo;
 use crate::dane::{DaneCheck, DaneOutcome, DaneState};
 use crate::dns::DnssecStatus;
-use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, ProbeStatus};
+use crate::model::{AddressReport, DomainReport, DomainStatus, FindingId, MxReport, ProbeStatus};
 use crate::mtasts::{FetchStatus, Mode, TxtStatus};
 use crate::smtp::Step;
 use crate::tls::cipher::{Catalogue, CipherSpec};
@@ -25,19 +25,18 @@ struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    fn add(&mut self, id: &str, message: String) {
+    fn add(&mut self, id: FindingId, message: String) {
         let Some(severity) = self.policy.severity_of(id) else {
             return;
         };
-        let remedy = catalogue::kind(id).map_or("", |k| k.remedy).to_string();
         self.out.push(Finding {
-            id: id.to_string(),
+            id,
             severity,
             mx: self.mx.clone(),
             ip: self.address.map(|a| a.0),
             port: self.address.map(|a| a.1),
             message,
-            remedy,
+            remedy: id.kind().remedy.to_string(),
         });
     }
 }
@@ -52,10 +51,12 @@ pub(super) fn findings(policy: &Policy, report: &DomainReport, now: i64) -> Vec<
     let error = report.error.clone().unwrap_or_default();
     match report.status {
         DomainStatus::Ok => {}
-        DomainStatus::Nxdomain => sink.add("nxdomain", error),
-        DomainStatus::NoMx => sink.add("no-mx", error),
-        DomainStatus::NullMx => sink.add("null-mx", error),
-        DomainStatus::DnsError => sink.add("dns-error", format!("MX lookup failed: {error}")),
+        DomainStatus::Nxdomain => sink.add(FindingId::Nxdomain, error),
+        DomainStatus::NoMx => sink.add(FindingId::NoMx, error),
+        DomainStatus::NullMx => sink.add(FindingId::NullMx, error),
+        DomainStatus::DnsError => {
+            sink.add(FindingId::DnsError, format!("MX lookup failed: {error}"))
+        }
     }
     sts_findings(&mut sink, report);
     for mx in &report.mx {
@@ -76,17 +77,20 @@ pub(super) fn findings(policy: &Policy, report: &DomainReport, now: i64) -> Vec<
 fn mx_findings(sink: &mut Sink, mx: &MxReport) {
     if mx.implicit {
         sink.add(
-            "implicit-mx",
+            FindingId::ImplicitMx,
             format!("no MX records: senders use {}'s own address", mx.host),
         );
     }
     if let Some(e) = &mx.error {
         sink.add(
-            "dns-error",
+            FindingId::DnsError,
             format!("address lookup for MX {} failed: {e}", mx.host),
         );
     } else if mx.addresses.is_empty() {
-        sink.add("dns-error", format!("MX {} has no address", mx.host));
+        sink.add(
+            FindingId::DnsError,
+            format!("MX {} has no address", mx.host),
+        );
     }
 }
 
@@ -99,7 +103,7 @@ fn dane_findings(sink: &mut Sink, d: &DaneCheck) {
             .first()
             .cloned()
             .unwrap_or_else(|| "a lookup was bogus".into());
-        sink.add("dane-bogus", why);
+        sink.add(FindingId::DaneBogus, why);
     }
     let failed: Vec<String> = d
         .addresses
@@ -111,12 +115,12 @@ fn dane_findings(sink: &mut Sink, d: &DaneCheck) {
                 .as_deref()
                 .map(|x| format!(": {x}"))
                 .unwrap_or_default();
-            format!("{}:{} {}{detail}", a.ip, a.port, kebab(&a.outcome))
+            format!("{}:{} {}{detail}", a.ip, a.port, a.outcome.as_str())
         })
         .collect();
     if d.state == DaneState::Applies && !failed.is_empty() {
         sink.add(
-            "dane-mismatch",
+            FindingId::DaneMismatch,
             format!("{}: {}", d.tlsa_name, failed.join("; ")),
         );
     }
@@ -127,7 +131,7 @@ fn dane_findings(sink: &mut Sink, d: &DaneCheck) {
             .map(|r| format!("{} {} {}", r.usage, r.selector, r.matching))
             .collect();
         sink.add(
-            "dane-unusable-records",
+            FindingId::DaneUnusableRecords,
             format!(
                 "{}: TLSA {} (none DANE-TA or DANE-EE)",
                 d.tlsa_name,
@@ -137,13 +141,13 @@ fn dane_findings(sink: &mut Sink, d: &DaneCheck) {
     }
     if d.state == DaneState::None && d.mx_dnssec == DnssecStatus::Secure {
         sink.add(
-            "dane-missing",
+            FindingId::DaneMissing,
             format!("no TLSA records at {}", d.tlsa_name),
         );
     }
     if d.state == DaneState::Applies && d.usable == 1 {
         sink.add(
-            "dane-no-rollover",
+            FindingId::DaneNoRollover,
             format!("{}: one usable TLSA record", d.tlsa_name),
         );
     }
@@ -156,7 +160,7 @@ fn dane_findings(sink: &mut Sink, d: &DaneCheck) {
                 d.tlsa_name
             )
         };
-        sink.add("dnssec-missing", what);
+        sink.add(FindingId::DnssecMissing, what);
     }
 }
 
@@ -166,22 +170,23 @@ fn sts_findings(sink: &mut Sink, report: &DomainReport) {
         let error = sts.error.clone().unwrap_or_default();
         match sts.txt {
             TxtStatus::Missing => sink.add(
-                "mta-sts-txt-missing",
+                FindingId::MtaStsTxtMissing,
                 format!("no TXT record at _mta-sts.{}", report.target.name()),
             ),
-            TxtStatus::Invalid => sink.add("mta-sts-txt-invalid", error),
+            TxtStatus::Invalid => sink.add(FindingId::MtaStsTxtInvalid, error),
             TxtStatus::Ok | TxtStatus::DnsError => {}
         }
         if let Some(fetch) = &sts.policy {
             let why = fetch.error.clone().unwrap_or_default();
             match fetch.status {
                 FetchStatus::Unreachable => sink.add(
-                    "mta-sts-policy-unreachable",
+                    FindingId::MtaStsPolicyUnreachable,
                     format!("{}: {why}", fetch.url),
                 ),
-                FetchStatus::Invalid => {
-                    sink.add("mta-sts-policy-invalid", format!("{}: {why}", fetch.url))
-                }
+                FetchStatus::Invalid => sink.add(
+                    FindingId::MtaStsPolicyInvalid,
+                    format!("{}: {why}", fetch.url),
+                ),
                 FetchStatus::Ok => {}
             }
         }
@@ -190,7 +195,7 @@ fn sts_findings(sink: &mut Sink, report: &DomainReport) {
         for host in sts.mx_mismatch.iter().filter(|_| !withdrawn) {
             let previous = sink.mx.replace(host.clone());
             sink.add(
-                "mta-sts-mx-mismatch",
+                FindingId::MtaStsMxMismatch,
                 format!("MX {host} matches no mx: pattern of the policy"),
             );
             sink.mx = previous;
@@ -200,45 +205,42 @@ fn sts_findings(sink: &mut Sink, report: &DomainReport) {
                 sink.mx.replace(v.mx.clone()),
                 sink.address.replace((v.ip, v.port)),
             );
-            sink.add("mta-sts-enforce-violated", v.reason.clone());
+            sink.add(FindingId::MtaStsEnforceViolated, v.reason.clone());
             (sink.mx, sink.address) = (mx, address);
         }
     }
     if let Some(rpt) = &report.tls_rpt {
         match rpt.status {
             TxtStatus::Missing => sink.add(
-                "tls-rpt-missing",
+                FindingId::TlsRptMissing,
                 format!("no TXT record at _smtp._tls.{}", report.target.name()),
             ),
-            TxtStatus::Invalid => {
-                sink.add("tls-rpt-invalid", rpt.error.clone().unwrap_or_default())
-            }
+            TxtStatus::Invalid => sink.add(
+                FindingId::TlsRptInvalid,
+                rpt.error.clone().unwrap_or_default(),
+            ),
             TxtStatus::Ok | TxtStatus::DnsError => {}
         }
     }
 }
 
-fn kebab<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 fn address_findings(sink: &mut Sink, a: &AddressReport, now: i64) {
     let error = a.error.clone().unwrap_or_default();
     match a.status {
-        ProbeStatus::Unreachable => sink.add("mx-unreachable", error),
-        ProbeStatus::NoStarttls => {
-            sink.add("no-starttls", "STARTTLS is not in the EHLO reply".into())
+        ProbeStatus::Unreachable => sink.add(FindingId::MxUnreachable, error),
+        ProbeStatus::NoStarttls => sink.add(
+            FindingId::NoStarttls,
+            "STARTTLS is not in the EHLO reply".into(),
+        ),
+        ProbeStatus::TlsError => sink.add(FindingId::StarttlsFailed, error),
+        ProbeStatus::SmtpError if a.starttls_injection => {
+            sink.add(FindingId::StarttlsInjection, error)
         }
-        ProbeStatus::TlsError => sink.add("starttls-failed", error),
-        ProbeStatus::SmtpError if a.starttls_injection => sink.add("starttls-injection", error),
         ProbeStatus::SmtpError if a.smtp_step == Some(Step::Starttls) => {
-            sink.add("starttls-failed", error)
+            sink.add(FindingId::StarttlsFailed, error)
         }
-        ProbeStatus::SmtpError => sink.add("smtp-error", error),
-        ProbeStatus::DnsError => sink.add("dns-error", error),
+        ProbeStatus::SmtpError => sink.add(FindingId::SmtpError, error),
+        ProbeStatus::DnsError => sink.add(FindingId::DnsError, error),
         ProbeStatus::Ok => {}
     }
     match &a.enumeration {
@@ -269,20 +271,25 @@ fn trust_findings(sink: &mut Sink, t: &AddressTrust) {
                 },
                 ToString::to_string,
             );
-            sink.add("cert-untrusted", format!("chain not trusted: {why}"));
+            sink.add(
+                FindingId::CertUntrusted,
+                format!("chain not trusted: {why}"),
+            );
         }
         for p in &c.problems {
             match p {
-                ChainProblem::SelfSigned { .. } => sink.add("cert-self-signed", p.to_string()),
+                ChainProblem::SelfSigned { .. } => {
+                    sink.add(FindingId::CertSelfSigned, p.to_string())
+                }
                 ChainProblem::IncompleteChain { .. } => {
-                    sink.add("cert-incomplete-chain", p.to_string())
+                    sink.add(FindingId::CertIncompleteChain, p.to_string())
                 }
                 // The leaf's dates are judged above, with the policy's days.
                 ChainProblem::Expired { position, .. } if *position > 0 => {
-                    sink.add("cert-expired", p.to_string())
+                    sink.add(FindingId::CertExpired, p.to_string())
                 }
                 ChainProblem::NotYetValid { position, .. } if *position > 0 => {
-                    sink.add("cert-not-yet-valid", p.to_string())
+                    sink.add(FindingId::CertNotYetValid, p.to_string())
                 }
                 _ => {}
             }
@@ -298,11 +305,11 @@ fn trust_findings(sink: &mut Sink, t: &AddressTrust) {
                 ),
                 (None, None) => format!("the certificate does not cover the MX name {}", n.mx.name),
             };
-            sink.add("cert-name-mismatch", message);
+            sink.add(FindingId::CertNameMismatch, message);
         }
     }
     if let Some(StrictTls::Failed { detail, .. }) = &t.strict_tls {
-        sink.add("strict-tls-failed", detail.clone());
+        sink.add(FindingId::StrictTlsFailed, detail.clone());
     }
     let names = || {
         t.ptr
@@ -313,9 +320,9 @@ fn trust_findings(sink: &mut Sink, t: &AddressTrust) {
             .join(", ")
     };
     match t.ptr.status {
-        PtrStatus::PtrMissing => sink.add("ptr-missing", "no PTR record".into()),
+        PtrStatus::PtrMissing => sink.add(FindingId::PtrMissing, "no PTR record".into()),
         PtrStatus::PtrMismatch => sink.add(
-            "ptr-mismatch",
+            FindingId::PtrMismatch,
             format!("PTR {} does not resolve back to the address", names()),
         ),
         PtrStatus::Ok | PtrStatus::DnsError => {}
@@ -326,8 +333,8 @@ fn trust_findings(sink: &mut Sink, t: &AddressTrust) {
 fn negotiated_findings(sink: &mut Sink, a: &AddressReport) {
     let Some(tls) = &a.tls else { return };
     if let Some(min) = sink.policy.versions.minimum {
-        if tls.protocol < min {
-            let id = protocol_id(tls.protocol);
+        let below = FindingId::below_minimum(tls.protocol).filter(|_| tls.protocol < min);
+        if let Some(id) = below {
             sink.add(
                 id,
                 format!(
@@ -339,7 +346,7 @@ fn negotiated_findings(sink: &mut Sink, a: &AddressReport) {
     }
     if tls.protocol < Protocol::Tls1_2 {
         sink.add(
-            "no-tlsv1.2",
+            FindingId::NoTlsv1_2,
             format!("negotiated {} with a client offering TLS 1.2", tls.protocol),
         );
     }
@@ -350,50 +357,34 @@ fn negotiated_findings(sink: &mut Sink, a: &AddressReport) {
     if let (Some(bits), Some(min)) = (tls.dh_bits, sink.policy.key_exchange.min_dh_bits) {
         if bits < min {
             sink.add(
-                "dh-weak",
+                FindingId::DhWeak,
                 format!("DH group of {bits} bits (policy minimum {min})"),
             );
         }
     }
 }
 
-fn protocol_id(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Ssl3 => "protocol-sslv3",
-        Protocol::Tls1 => "protocol-tlsv1",
-        Protocol::Tls1_1 => "protocol-tlsv1.1",
-        Protocol::Tls1_2 => "protocol-tlsv1.2",
-        // Nothing is above the newest version.
-        Protocol::Tls1_3 => "protocol-tlsv1.3",
-    }
-}
-
 fn enumeration_findings(sink: &mut Sink, e: &Enumeration) {
     if !e.incomplete.is_empty() {
-        sink.add("enumeration-incomplete", e.incomplete_text());
+        sink.add(FindingId::EnumerationIncomplete, e.incomplete_text());
     }
     let supported = |p: Protocol| e.version(p).and_then(|v| v.supported);
     if let Some(min) = sink.policy.versions.minimum {
-        for p in [
-            Protocol::Ssl3,
-            Protocol::Tls1,
-            Protocol::Tls1_1,
-            Protocol::Tls1_2,
-        ] {
+        for p in Protocol::ALL {
+            let Some(id) = FindingId::below_minimum(p) else {
+                continue;
+            };
             if p < min && supported(p) == Some(true) {
-                sink.add(
-                    protocol_id(p),
-                    format!("accepts {p} (policy minimum {min})"),
-                );
+                sink.add(id, format!("accepts {p} (policy minimum {min})"));
             }
         }
     }
     let any_tls = e.versions.iter().any(|v| v.supported == Some(true));
     if any_tls && supported(Protocol::Tls1_2) == Some(false) {
-        sink.add("no-tlsv1.2", "TLSv1.2 is refused".into());
+        sink.add(FindingId::NoTlsv1_2, "TLSv1.2 is refused".into());
     }
     if any_tls && supported(Protocol::Tls1_3) == Some(false) {
-        sink.add("no-tlsv1.3", "TLSv1.3 is refused".into());
+        sink.add(FindingId::NoTlsv1_3, "TLSv1.3 is refused".into());
     }
     let accepted: Vec<(Protocol, &CipherSpec)> = e
         .versions
@@ -411,7 +402,7 @@ fn enumeration_findings(sink: &mut Sink, e: &Enumeration) {
     if let Some(allowed) = &sink.policy.ciphers.allowed {
         let outside = names_by_cipher(accepted.iter().filter(|(_, c)| !allowed.contains(&c.name)));
         if !outside.is_empty() {
-            sink.add("cipher-not-allowed", format!("accepts {}", outside));
+            sink.add(FindingId::CipherNotAllowed, format!("accepts {}", outside));
         }
     }
     kex_findings(sink, e);
@@ -441,15 +432,15 @@ fn names_by_cipher<'a>(list: impl Iterator<Item = &'a (Protocol, &'a CipherSpec)
 }
 
 fn cipher_class_findings(sink: &mut Sink, accepted: &[(Protocol, &CipherSpec)]) {
-    type Class = (&'static str, fn(&CipherSpec) -> bool);
+    type Class = (FindingId, fn(&CipherSpec) -> bool);
     let classes: [Class; 7] = [
-        ("cipher-null", CipherSpec::is_null),
-        ("cipher-anon", CipherSpec::is_anonymous),
-        ("cipher-export", CipherSpec::is_export),
-        ("cipher-rc4", CipherSpec::is_rc4),
-        ("cipher-3des", CipherSpec::is_3des),
-        ("cipher-no-pfs", |c| !c.forward_secret),
-        ("cipher-cbc-sha1", CipherSpec::is_cbc_sha1),
+        (FindingId::CipherNull, CipherSpec::is_null),
+        (FindingId::CipherAnon, CipherSpec::is_anonymous),
+        (FindingId::CipherExport, CipherSpec::is_export),
+        (FindingId::CipherRc4, CipherSpec::is_rc4),
+        (FindingId::Cipher3des, CipherSpec::is_3des),
+        (FindingId::CipherNoPfs, |c| !c.forward_secret),
+        (FindingId::CipherCbcSha1, CipherSpec::is_cbc_sha1),
     ];
     for (id, matches) in classes {
         let hits = names_by_cipher(accepted.iter().filter(|(_, c)| matches(c)));
@@ -462,14 +453,14 @@ fn cipher_class_findings(sink: &mut Sink, accepted: &[(Protocol, &CipherSpec)]) 
 fn order_findings(sink: &mut Sink, v: &VersionScan) {
     match v.order {
         Some(OrderType::Client) => sink.add(
-            "no-server-cipher-order",
+            FindingId::NoServerCipherOrder,
             format!(
                 "{}: the server takes the client's first acceptable cipher",
                 v.protocol
             ),
         ),
         Some(OrderType::Mixed) => sink.add(
-            "no-server-cipher-order",
+            FindingId::NoServerCipherOrder,
             format!(
                 "{}: the server's choice follows no consistent order",
                 v.protocol
@@ -488,7 +479,7 @@ fn order_findings(sink: &mut Sink, v: &VersionScan) {
     if let Some(better) = specs.iter().find(|c| c.is_modern()) {
         let labels = top.legacy_labels().join(", ");
         sink.add(
-            "cipher-order-legacy-first",
+            FindingId::CipherOrderLegacyFirst,
             format!(
                 "{}: server prefers {} ({labels}) although it accepts {}",
                 v.protocol, top.name, better.name
@@ -520,7 +511,7 @@ fn kex_findings(sink: &mut Sink, e: &Enumeration) {
     if let (Some(bits), Some(min)) = (e.dh_bits, kx.min_dh_bits) {
         if bits < min {
             sink.add(
-                "dh-weak",
+                FindingId::DhWeak,
                 format!("DH group of {bits} bits with DHE ciphers (policy minimum {min})"),
             );
         }
@@ -534,7 +525,7 @@ fn kex_findings(sink: &mut Sink, e: &Enumeration) {
             .collect();
         if !weak.is_empty() {
             sink.add(
-                "ecdh-weak",
+                FindingId::EcdhWeak,
                 format!("accepts {} (policy minimum {min} bits)", weak.join(", ")),
             );
         }
@@ -548,7 +539,7 @@ fn kex_findings(sink: &mut Sink, e: &Enumeration) {
             .collect();
         if !outside.is_empty() {
             sink.add(
-                "group-not-allowed",
+                FindingId::GroupNotAllowed,
                 format!("accepts {}", outside.join(", ")),
             );
         }
@@ -557,7 +548,7 @@ fn kex_findings(sink: &mut Sink, e: &Enumeration) {
     let pq = e.groups.iter().any(|g| g.name.contains("MLKEM"));
     if tested && !pq {
         sink.add(
-            "no-pq-kex",
+            FindingId::NoPqKex,
             "no hybrid or post-quantum group is accepted".into(),
         );
     }
@@ -567,19 +558,19 @@ fn certificate_findings(sink: &mut Sink, leaf: &CertInfo, chain: &[CertInfo], no
     let name = leaf.common_name.as_deref().unwrap_or(&leaf.subject);
     if leaf.not_after_unix < now {
         sink.add(
-            "cert-expired",
+            FindingId::CertExpired,
             format!("certificate {name} expired on {}", leaf.not_after),
         );
     } else if leaf.not_before_unix > now {
         sink.add(
-            "cert-not-yet-valid",
+            FindingId::CertNotYetValid,
             format!("certificate {name} is valid only from {}", leaf.not_before),
         );
     } else if let Some(days) = sink.policy.certificate.expiring_days {
         let left = leaf.days_left(now);
         if left < i64::from(days) {
             sink.add(
-                "cert-expiring-soon",
+                FindingId::CertExpiringSoon,
                 format!(
                     "certificate {name} expires on {} ({left} days left)",
                     leaf.not_after
@@ -596,7 +587,7 @@ fn certificate_findings(sink: &mut Sink, leaf: &CertInfo, chain: &[CertInfo], no
     if let Some(min) = min {
         if leaf.key_bits < min {
             sink.add(
-                "cert-weak-key",
+                FindingId::CertWeakKey,
                 format!(
                     "certificate key is {} {} bits (policy minimum {min})",
                     leaf.key_type, leaf.key_bits
@@ -617,7 +608,7 @@ fn certificate_findings(sink: &mut Sink, leaf: &CertInfo, chain: &[CertInfo], no
         .collect();
     if !weak.is_empty() {
         sink.add(
-            "cert-sha1",
+            FindingId::CertSha1,
             format!("signed with SHA-1 or MD5: {}", weak.join("; ")),
         );
     }
@@ -676,7 +667,7 @@ mod tests {
         }
     }
 
-    fn ids(policy: &str, r: &DomainReport, now: i64) -> Vec<String> {
+    fn ids(policy: &str, r: &DomainReport, now: i64) -> Vec<FindingId> {
         builtin::get(policy)
             .expect("policy")
             .evaluate_at(r, now)
@@ -697,10 +688,13 @@ mod tests {
         };
         let day = 86_400;
         let r = report(address(Some(hs(leaf(1000 * day, 2000 * day))), None));
-        assert_eq!(ids("default", &r, 999 * day), ["cert-not-yet-valid"]);
+        assert_eq!(ids("default", &r, 999 * day), [FindingId::CertNotYetValid]);
         assert!(ids("default", &r, 1500 * day).is_empty());
-        assert_eq!(ids("default", &r, 1990 * day), ["cert-expiring-soon"]);
-        assert_eq!(ids("default", &r, 2001 * day), ["cert-expired"]);
+        assert_eq!(
+            ids("default", &r, 1990 * day),
+            [FindingId::CertExpiringSoon]
+        );
+        assert_eq!(ids("default", &r, 2001 * day), [FindingId::CertExpired]);
         assert!(ids("opportunistic", &r, 2001 * day).is_empty());
     }
 
@@ -716,7 +710,7 @@ mod tests {
         let r = report(address(None, Some(e)));
         let found = builtin::get("default").expect("default").evaluate_at(&r, 0);
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].id, "enumeration-incomplete");
+        assert_eq!(found[0].id, FindingId::EnumerationIncomplete);
         assert!(found[0].message.contains("421"));
     }
 

@@ -144,8 +144,8 @@ impl<W: Write> ReportWriter for CiphersWriter<W> {
                             cipher: &c.name,
                             iana: spec.map_or("", |s| s.iana.as_str()),
                             bits: c.bits,
-                            kx: format!("{:?}", c.kx).to_uppercase(),
-                            auth: format!("{:?}", c.auth).to_uppercase(),
+                            kx: c.kx.as_str().to_string(),
+                            auth: c.auth.as_str().to_string(),
                             aead: yes_no(c.aead),
                             forward_secrecy: yes_no(c.forward_secret),
                             legacy: spec

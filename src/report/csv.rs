@@ -241,10 +241,10 @@ struct Row<'a> {
     ptr_names: String,
     ptr_confirmed: String,
     ptr_matches_banner: &'static str,
-    dane: String,
-    dnssec: String,
+    dane: &'static str,
+    dnssec: &'static str,
     mta_sts: String,
-    tls_rpt: String,
+    tls_rpt: &'static str,
 }
 
 /// A CSV writer into memory.
@@ -345,13 +345,11 @@ fn trust_columns<'a>(row: &mut Row<'a>, t: &'a AddressTrust) {
             .map(|h| h.to_string())
             .unwrap_or_default();
     }
-    match &t.strict_tls {
-        Some(StrictTls::Ok { .. }) => row.strict_tls = "ok",
-        Some(StrictTls::Failed { detail, .. }) => {
-            row.strict_tls = "failed";
+    if let Some(strict) = &t.strict_tls {
+        row.strict_tls = strict.result();
+        if let StrictTls::Failed { detail, .. } = strict {
             row.strict_tls_error = detail;
         }
-        None => {}
     }
     row.ptr = t.ptr.status.to_string();
     row.ptr_names = t
@@ -425,7 +423,7 @@ fn with_findings<'a>(
     let mut ids: Vec<&str> = Vec::new();
     for f in &found {
         if !ids.contains(&f.id.as_str()) {
-            ids.push(&f.id);
+            ids.push(f.id.as_str());
         }
     }
     row.findings = ids.join(" ");
@@ -455,7 +453,7 @@ fn mta_sts_word(sts: &MtaSts, mx: Option<&MxReport>, a: Option<&AddressReport>) 
         }
         .into();
     };
-    let mut word = kebab(&policy.mode);
+    let mut word = policy.mode.as_str().to_string();
     if let Some(mx) = mx {
         if sts.mx_mismatch.contains(&mx.host) {
             word.push_str("/mx-mismatch");
@@ -465,17 +463,10 @@ fn mta_sts_word(sts: &MtaSts, mx: Option<&MxReport>, a: Option<&AddressReport>) 
                 .find(|v| v.mx == mx.host && v.ip == a.ip && v.port == a.port)
         }) {
             word.push('/');
-            word.push_str(&kebab(&v.kind));
+            word.push_str(v.kind.as_str());
         }
     }
     word
-}
-
-fn kebab<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// Fill the DANE, MTA-STS and TLS-RPT columns of a row.
@@ -488,15 +479,15 @@ fn dns_trust_columns(
     if let Some(d) = mx.and_then(|m| m.dane.as_ref()) {
         row.dane = match a {
             Some(a) => d.word_for(a.ip, a.port),
-            None => kebab(&d.state),
+            None => d.state.as_str(),
         };
-        row.dnssec = kebab(&d.dnssec());
+        row.dnssec = d.dnssec().as_str();
     }
     if let Some(sts) = &report.mta_sts {
         row.mta_sts = mta_sts_word(sts, mx, a);
     }
     if let Some(rpt) = &report.tls_rpt {
-        row.tls_rpt = kebab(&rpt.status);
+        row.tls_rpt = rpt.status.as_str();
     }
 }
 

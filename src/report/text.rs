@@ -183,13 +183,6 @@ fn ansi(s: Severity) -> &'static str {
     }
 }
 
-fn word<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 fn dane(w: &mut impl Write, d: &DaneCheck) -> io::Result<()> {
     let records: Vec<String> = d
         .records
@@ -204,10 +197,10 @@ fn dane(w: &mut impl Write, d: &DaneCheck) -> io::Result<()> {
     writeln!(
         w,
         "    DANE      {}: {listed}; DNSSEC MX {}, addresses {}, TLSA {}",
-        word(&d.state),
-        word(&d.mx_dnssec),
-        word(&d.address_dnssec),
-        word(&d.tlsa_dnssec)
+        d.state.as_str(),
+        d.mx_dnssec.as_str(),
+        d.address_dnssec.as_str(),
+        d.tlsa_dnssec.as_str()
     )?;
     for a in &d.addresses {
         let detail = a
@@ -215,7 +208,13 @@ fn dane(w: &mut impl Write, d: &DaneCheck) -> io::Result<()> {
             .as_deref()
             .map(|x| format!(" ({x})"))
             .unwrap_or_default();
-        writeln!(w, "      {}:{}  {}{detail}", a.ip, a.port, word(&a.outcome))?;
+        writeln!(
+            w,
+            "      {}:{}  {}{detail}",
+            a.ip,
+            a.port,
+            a.outcome.as_str()
+        )?;
     }
     // The same cause often fails all three lookups: say it once.
     let mut said: Vec<&String> = Vec::new();
@@ -233,19 +232,19 @@ fn domain_trust(w: &mut impl Write, report: &DomainReport) -> io::Result<()> {
         let summary = match (sts.policy(), &sts.policy) {
             (Some(p), _) => format!(
                 "{} (id {}), max_age {}, mx {}",
-                word(&p.mode),
+                p.mode.as_str(),
                 sts.id.as_deref().unwrap_or("-"),
                 p.max_age,
                 p.mx.join(" ")
             ),
             (None, Some(f)) => format!(
                 "policy {}: {}",
-                word(&f.status),
+                f.status.as_str(),
                 f.error.as_deref().unwrap_or("")
             ),
             (None, None) => match &sts.error {
-                Some(e) => format!("TXT {}: {e}", word(&sts.txt)),
-                None => format!("TXT {}", word(&sts.txt)),
+                Some(e) => format!("TXT {}: {e}", sts.txt.as_str()),
+                None => format!("TXT {}", sts.txt.as_str()),
             },
         };
         writeln!(w, "  MTA-STS   {summary}")?;
@@ -262,7 +261,7 @@ fn domain_trust(w: &mut impl Write, report: &DomainReport) -> io::Result<()> {
             (None, false) => format!(": {}", rpt.rua.join(", ")),
             (None, true) => String::new(),
         };
-        writeln!(w, "  TLS-RPT   {}{detail}", word(&rpt.status))?;
+        writeln!(w, "  TLS-RPT   {}{detail}", rpt.status.as_str())?;
     }
     Ok(())
 }
@@ -316,7 +315,7 @@ fn enumeration(w: &mut impl Write, e: &Enumeration) -> io::Result<()> {
             let kx = if c.kx == Kx::Any {
                 "-".to_string()
             } else {
-                format!("{:?}/{:?}", c.kx, c.auth).to_uppercase()
+                format!("{}/{}", c.kx.as_str(), c.auth.as_str())
             };
             let key = c
                 .cert_key

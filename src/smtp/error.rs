@@ -6,6 +6,7 @@ use std::io;
 use std::time::Duration;
 
 use super::reply::{Reply, ReplyError};
+use crate::spelling::spelling;
 
 /// Where in the dialogue something happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -17,6 +18,13 @@ pub enum Step {
     Starttls,
     Quit,
 }
+
+spelling!(Step {
+    Greeting => "greeting",
+    Ehlo => "ehlo",
+    Starttls => "starttls",
+    Quit => "quit",
+});
 
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

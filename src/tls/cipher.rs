@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{settings, Protocol};
 use crate::ffi::openssl as ffi;
+use crate::spelling::spelling;
 
 // NIDs from OpenSSL's obj_mac.h (stable across 1.1 and 3.x).
 const NID_KX_RSA: i32 = 1037;
@@ -43,6 +44,14 @@ pub enum Kx {
     Other,
 }
 
+spelling!(Kx {
+    Rsa => "RSA",
+    Dhe => "DHE",
+    Ecdhe => "ECDHE",
+    Any => "ANY",
+    Other => "OTHER",
+});
+
 /// Server authentication of a cipher suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -56,6 +65,15 @@ pub enum Auth {
     Any,
     Other,
 }
+
+spelling!(Auth {
+    Rsa => "RSA",
+    Ecdsa => "ECDSA",
+    Dss => "DSS",
+    Null => "NULL",
+    Any => "ANY",
+    Other => "OTHER",
+});
 
 /// What one cipher suite is made of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -44,6 +44,7 @@
 //! ClientHello size) get bundles: each bundle is eliminated alone, then the
 //! union of what they accepted is eliminated once more for the global order.
 
+use crate::spelling::spelling;
 use serde::{Deserialize, Serialize};
 
 /// Whose order the server follows.
@@ -59,15 +60,11 @@ pub enum OrderType {
     Mixed,
 }
 
-impl OrderType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderType::Server => "server",
-            OrderType::Client => "client",
-            OrderType::Mixed => "mixed",
-        }
-    }
-}
+spelling!(OrderType {
+    Server => "server",
+    Client => "client",
+    Mixed => "mixed",
+});
 
 impl std::fmt::Display for OrderType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cert::names::{cn_only, matching_name, reference_name};
 use crate::cert::CertInfo;
+use crate::spelling::spelling;
 
 /// The certificate against each name that matters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +71,13 @@ pub enum MatchResult {
     NotAName,
 }
 
+spelling!(MatchResult {
+    Match => "match",
+    Mismatch => "mismatch",
+    CnOnly => "cn-only",
+    NotAName => "not-a-name",
+});
+
 impl NameMatch {
     pub fn matches(&self) -> bool {
         self.result == MatchResult::Match
@@ -88,6 +96,11 @@ pub enum ServerNameSource {
     Banner,
     Ptr,
 }
+
+spelling!(ServerNameSource {
+    Banner => "banner",
+    Ptr => "ptr",
+});
 
 /// The shared-hosting mismatch: the certificate names `server_name` (the
 /// server's own host, as its banner or PTR record says) but not `mx`.

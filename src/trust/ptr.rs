@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::dns::Resolver;
 
 pub use crate::limits::PTR_NAMES as MAX_NAMES;
+use crate::spelling::spelling;
 
 /// The reverse DNS of one address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +53,13 @@ pub enum PtrStatus {
     DnsError,
 }
 
+spelling!(PtrStatus {
+    Ok => "ok",
+    PtrMissing => "ptr-missing",
+    PtrMismatch => "ptr-mismatch",
+    DnsError => "dns-error",
+});
+
 /// One PTR name and its forward lookup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PtrName {
@@ -68,12 +76,7 @@ pub struct PtrName {
 
 impl fmt::Display for PtrStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            PtrStatus::Ok => "ok",
-            PtrStatus::PtrMissing => "ptr-missing",
-            PtrStatus::PtrMismatch => "ptr-mismatch",
-            PtrStatus::DnsError => "dns-error",
-        })
+        f.write_str(self.as_str())
     }
 }
 

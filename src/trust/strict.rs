@@ -72,9 +72,34 @@ pub enum StrictError {
     InvalidName,
 }
 
+impl StrictError {
+    /// The `kind` tag, as in JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StrictError::Certificate { .. } => "certificate",
+            StrictError::Alert { .. } => "alert",
+            StrictError::Incompatible { .. } => "incompatible",
+            StrictError::Misbehaved { .. } => "misbehaved",
+            StrictError::Protocol => "protocol",
+            StrictError::Timeout => "timeout",
+            StrictError::Closed => "closed",
+            StrictError::NoSession => "no-session",
+            StrictError::InvalidName => "invalid-name",
+        }
+    }
+}
+
 impl StrictTls {
     pub fn is_ok(&self) -> bool {
         matches!(self, StrictTls::Ok { .. })
+    }
+
+    /// The `result` tag, as in JSON and the `strict_tls` CSV column.
+    pub fn result(&self) -> &'static str {
+        match self {
+            StrictTls::Ok { .. } => "ok",
+            StrictTls::Failed { .. } => "failed",
+        }
     }
 
     pub(crate) fn failed(error: StrictError, detail: impl Into<String>) -> StrictTls {

@@ -96,6 +96,14 @@ fn add_csv(stats: &mut Stats, reader: impl Read, name: &str) -> anyhow::Result<(
         let negotiated = Some(field(&col, &rec, "negotiated")).filter(|v| !v.is_empty());
         let tls13 = yes_no(field(&col, &rec, "tlsv1_3"))
             .or_else(|| negotiated.map(|n| n.starts_with("TLSv1.3:")));
+        let findings = field(&col, &rec, "findings")
+            .split_whitespace()
+            .map(|id| id.parse().map(|id| (id, None)))
+            .collect::<Result<_, String>>()
+            .map_err(|e| {
+                let line = rec.position().map_or(0, |p| p.line());
+                anyhow::anyhow!("{name}: line {line}: {e}")
+            })?;
         routes.push(Route {
             mx: field(&col, &rec, "mx").to_string(),
             status: field(&col, &rec, "status").to_string(),
@@ -103,10 +111,7 @@ fn add_csv(stats: &mut Stats, reader: impl Read, name: &str) -> anyhow::Result<(
             negotiated: negotiated.map(str::to_string),
             tls13,
             trusted: yes_no(field(&col, &rec, "cert_trusted")),
-            findings: field(&col, &rec, "findings")
-                .split_whitespace()
-                .map(|id| (id.to_string(), None))
-                .collect(),
+            findings,
         });
     }
     if !routes.is_empty() {

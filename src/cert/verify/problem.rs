@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::cert::anchors::AnchorSource;
+use crate::spelling::spelling;
 
 /// The verdict on a presented chain and everything wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +118,13 @@ pub enum WeakDigest {
     Sha1,
 }
 
+spelling!(WeakDigest {
+    Md2 => "md2",
+    Md4 => "md4",
+    Md5 => "md5",
+    Sha1 => "sha1",
+});
+
 /// Why a verifier (rustls-webpki, or rustls in the strict handshake)
 /// refused a certificate; the detail is one line of its own words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +154,25 @@ pub enum RejectReason {
     BadEncoding,
     Other,
 }
+
+spelling!(RejectReason {
+    UnknownIssuer => "unknown-issuer",
+    Expired => "expired",
+    NotYetValid => "not-yet-valid",
+    BadSignature => "bad-signature",
+    UnsupportedSignatureAlgorithm => "unsupported-signature-algorithm",
+    NotValidForName => "not-valid-for-name",
+    InvalidPurpose => "invalid-purpose",
+    CaUsedAsEndEntity => "ca-used-as-end-entity",
+    EndEntityUsedAsCa => "end-entity-used-as-ca",
+    NameConstraintViolation => "name-constraint-violation",
+    PathLenConstraintViolated => "path-len-constraint-violated",
+    UnhandledCriticalExtension => "unhandled-critical-extension",
+    Revoked => "revoked",
+    Distrusted => "distrusted",
+    BadEncoding => "bad-encoding",
+    Other => "other",
+});
 
 impl ChainProblem {
     /// The `kind` tag, as in JSON and the `cert_problems` CSV column.

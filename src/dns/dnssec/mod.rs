@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use super::answer::{answer_data, host_name};
 use super::stub::Stub;
 use super::{DnsError, MxAnswer, MxRecord, QueryType, ResolverConfig, TlsaRecord};
+use crate::spelling::spelling;
 
 mod ad;
 mod validate;
@@ -62,6 +63,11 @@ pub enum DnssecMode {
     Ad,
 }
 
+spelling!(DnssecMode {
+    Validate => "validate",
+    Ad => "ad",
+});
+
 /// DNSSEC settings of a scan.
 #[derive(Debug, Clone, Default)]
 pub struct DnssecConfig {
@@ -84,6 +90,13 @@ pub enum DnssecStatus {
     /// Could not be determined: no answer, or a failure on the way.
     Indeterminate,
 }
+
+spelling!(DnssecStatus {
+    Secure => "secure",
+    Insecure => "insecure",
+    Bogus => "bogus",
+    Indeterminate => "indeterminate",
+});
 
 impl DnssecStatus {
     /// The weaker of two statuses, for RRsets that must all be secure:

@@ -3,6 +3,7 @@
 //! in `mta`, against real Postfix and Exim servers.
 
 mod bulk;
+mod catalogue;
 mod common;
 mod dns;
 mod enumerate;
