@@ -11,12 +11,13 @@
 //! Memory grows with distinct MX hosts and cipher keys, not with domains.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 
 use serde::Serialize;
 
-use crate::model::{DomainReport, FindingId, ProbeStatus};
+use crate::model::{DomainReport, Finding, FindingId};
 use crate::policy::Severity;
+use crate::report::{places, CsvReader, ReadError, Record};
 
 /// What one route (domain, MX host, address) contributes.
 #[derive(Debug, Clone, Default)]
@@ -31,6 +32,42 @@ pub struct Route {
     pub trusted: Option<bool>,
     /// Finding IDs and severities of this row.
     pub findings: Vec<(FindingId, Option<Severity>)>,
+}
+
+impl Route {
+    /// The route of one CSV row (findings without their severities).
+    pub fn from_record(r: &Record) -> Result<Route, ReadError> {
+        let findings = r
+            .get("findings")
+            .split_whitespace()
+            .map(|id| {
+                id.parse::<FindingId>()
+                    .map(|id| (id, None))
+                    .map_err(|e| r.error("findings", e))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Route {
+            findings,
+            ..Route::columns(r)
+        })
+    }
+
+    /// Everything of a row but its findings.
+    fn columns(r: &Record) -> Route {
+        let negotiated = Some(r.get("negotiated")).filter(|v| !v.is_empty());
+        Route {
+            mx: r.get("mx").to_string(),
+            status: r.get("status").to_string(),
+            starttls: r.yes_no("starttls"),
+            // Without an enumeration, what the first handshake negotiated.
+            tls13: r
+                .yes_no("tlsv1_3")
+                .or_else(|| negotiated.map(|n| n.starts_with("TLSv1.3:"))),
+            negotiated: negotiated.map(str::to_string),
+            trusted: r.yes_no("cert_trusted"),
+            findings: Vec::new(),
+        }
+    }
 }
 
 /// Running statistics.
@@ -62,51 +99,30 @@ impl Stats {
         Stats::default()
     }
 
-    /// Add one domain's report.
+    /// Add one domain's report: its rows as the CSV writer renders them
+    /// (so a live scan counts exactly what `mxprobe stats` of its CSV
+    /// counts), with the findings' severities, which the CSV lacks.
     pub fn add_report(&mut self, r: &DomainReport) {
-        let mut routes = Vec::new();
-        if r.mx.is_empty() {
-            routes.push(Route {
-                status: r.status.to_string(),
-                findings: finding_pairs(r.findings_for(None, None)),
-                ..Route::default()
-            });
-        }
-        for mx in &r.mx {
-            if mx.addresses.is_empty() {
-                routes.push(Route {
-                    mx: mx.host.clone(),
-                    status: ProbeStatus::DnsError.to_string(),
-                    findings: finding_pairs(r.findings_for(Some(&mx.host), None)),
-                    ..Route::default()
-                });
-            }
-            for a in &mx.addresses {
-                let tls13 = match &a.enumeration {
-                    Some(e) => e
-                        .version(crate::tls::Protocol::Tls1_3)
-                        .and_then(|v| v.supported),
-                    None => a
-                        .tls
-                        .as_ref()
-                        .map(|t| t.protocol == crate::tls::Protocol::Tls1_3),
-                };
-                routes.push(Route {
-                    mx: mx.host.clone(),
-                    status: a.status.to_string(),
-                    starttls: a
-                        .smtp
-                        .as_ref()
-                        .filter(|s| !s.greeting.is_empty())
-                        .map(|s| s.starttls),
-                    negotiated: a.tls.as_ref().map(|t| t.negotiated()),
-                    tls13,
-                    trusted: None,
-                    findings: finding_pairs(r.findings_for(Some(&mx.host), Some((a.ip, a.port)))),
-                });
-            }
-        }
+        let routes: Vec<Route> = places(r)
+            .map(|place| {
+                let mut route = Route::columns(&Record::of(place));
+                route.findings = finding_pairs(place.findings());
+                route
+            })
+            .collect();
         self.add_domain(&routes);
+    }
+
+    /// Add every domain of a mxprobe CSV, read as a stream.
+    pub fn add_csv<R: Read>(&mut self, mut csv: CsvReader<R>) -> Result<(), ReadError> {
+        for rows in csv.domains() {
+            let routes = rows?
+                .iter()
+                .map(Route::from_record)
+                .collect::<Result<Vec<_>, _>>()?;
+            self.add_domain(&routes);
+        }
+        Ok(())
     }
 
     /// Add one domain given as its routes (e.g. the CSV rows of a domain).
@@ -229,10 +245,16 @@ impl Stats {
     }
 }
 
-fn finding_pairs<'a>(
-    f: impl Iterator<Item = &'a crate::policy::Finding>,
-) -> Vec<(FindingId, Option<Severity>)> {
-    f.map(|f| (f.id, Some(f.severity))).collect()
+/// Each finding's ID once, with its worst severity.
+fn finding_pairs<'a>(f: impl Iterator<Item = &'a Finding>) -> Vec<(FindingId, Option<Severity>)> {
+    let mut pairs: Vec<(FindingId, Option<Severity>)> = Vec::new();
+    for f in f {
+        match pairs.iter_mut().find(|(id, _)| *id == f.id) {
+            Some((_, s)) => *s = (*s).max(Some(f.severity)),
+            None => pairs.push((f.id, Some(f.severity))),
+        }
+    }
+    pairs
 }
 
 /// A count of some key.

@@ -12,11 +12,13 @@ use crate::model::DomainReport;
 mod ciphers;
 mod csv;
 mod json;
+mod rows;
 mod text;
 
 pub use self::ciphers::CiphersWriter;
-pub use self::csv::{CsvWriter, COLUMNS as CSV_COLUMNS};
+pub use self::csv::{CsvReader, CsvWriter, ReadError, Record, COLUMNS as CSV_COLUMNS};
 pub use self::json::{JsonLinesWriter, JsonWriter};
+pub use self::rows::{places, Place};
 pub use self::text::{cost_summary, TextWriter};
 
 /// An output format (`-f`).

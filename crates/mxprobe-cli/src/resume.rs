@@ -12,7 +12,7 @@ use std::path::Path;
 use anyhow::{bail, Context};
 
 use mxprobe::model::Target;
-use mxprobe::report::Format;
+use mxprobe::report::{CsvReader, Format};
 
 /// The A-label names of the domains in `path` (empty if it does not exist),
 /// after cutting a partial last line; whether the file already has content
@@ -26,32 +26,30 @@ pub fn done_domains(path: &Path, format: Format) -> anyhow::Result<(HashSet<Stri
     cut_partial_line(&mut file).with_context(|| format!("cannot resume {}", path.display()))?;
     file.seek(SeekFrom::Start(0))?;
     let mut done = HashSet::new();
-    let mut lines = BufReader::new(&file).lines();
     let mut any = false;
     match format {
         Format::Csv => {
-            let Some(header) = lines.next().transpose()? else {
+            let mut csv = CsvReader::new(&file)
+                .with_context(|| format!("cannot resume {}", path.display()))?;
+            if !csv.has_header() {
                 return Ok((done, false));
-            };
-            if header != mxprobe::report::CSV_COLUMNS.join(",") {
+            }
+            if !csv.is_current() {
                 bail!(
                     "cannot resume {}: its columns are not those of this mxprobe's CSV",
                     path.display()
                 );
             }
-            drop(lines);
             any = true;
-            file.seek(SeekFrom::Start(0))?;
-            let mut r = csv::Reader::from_reader(&file);
-            for rec in r.records() {
+            for rec in csv.records() {
                 let rec = rec.with_context(|| format!("cannot resume {}", path.display()))?;
-                if let Some(ascii) = rec.get(0).and_then(ascii_of) {
+                if let Some(ascii) = ascii_of(rec.domain()) {
                     done.insert(ascii);
                 }
             }
         }
         Format::Jsonl => {
-            for (n, line) in lines.enumerate() {
+            for (n, line) in BufReader::new(&file).lines().enumerate() {
                 let line = line?;
                 any = true;
                 let v: serde_json::Value = serde_json::from_str(&line).with_context(|| {

@@ -1,15 +1,15 @@
 //! `mxprobe stats FILE...`: statistics of an earlier scan's CSV or JSON
 //! Lines output, read as a stream.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
 use mxprobe::model::DomainReport;
-use mxprobe::stats::{Route, Stats};
+use mxprobe::report::CsvReader;
+use mxprobe::stats::Stats;
 
 use crate::cli::{StatsArgs, StatsFormat};
 
@@ -62,60 +62,8 @@ fn add_jsonl(stats: &mut Stats, reader: impl BufRead, name: &str) -> anyhow::Res
     Ok(())
 }
 
-/// CSV rows of one domain are consecutive: group them.
 fn add_csv(stats: &mut Stats, reader: impl Read, name: &str) -> anyhow::Result<()> {
-    let mut r = csv::Reader::from_reader(reader);
-    let headers = r
-        .headers()
-        .with_context(|| format!("cannot read {name}"))?
-        .clone();
-    let col: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h, i)).collect();
-    for needed in ["domain", "mx", "status"] {
-        if !col.contains_key(needed) {
-            bail!("{name}: not a mxprobe CSV (no {needed:?} column)");
-        }
-    }
-    fn field<'r>(col: &HashMap<&str, usize>, rec: &'r csv::StringRecord, c: &str) -> &'r str {
-        col.get(c).and_then(|i| rec.get(*i)).unwrap_or("")
-    }
-    let yes_no = |v: &str| match v {
-        "yes" => Some(true),
-        "no" => Some(false),
-        _ => None,
-    };
-    let mut domain = String::new();
-    let mut routes: Vec<Route> = Vec::new();
-    for rec in r.records() {
-        let rec = rec.with_context(|| format!("cannot read {name}"))?;
-        let d = field(&col, &rec, "domain");
-        if d != domain && !routes.is_empty() {
-            stats.add_domain(&routes);
-            routes.clear();
-        }
-        domain = d.to_string();
-        let negotiated = Some(field(&col, &rec, "negotiated")).filter(|v| !v.is_empty());
-        let tls13 = yes_no(field(&col, &rec, "tlsv1_3"))
-            .or_else(|| negotiated.map(|n| n.starts_with("TLSv1.3:")));
-        let findings = field(&col, &rec, "findings")
-            .split_whitespace()
-            .map(|id| id.parse().map(|id| (id, None)))
-            .collect::<Result<_, String>>()
-            .map_err(|e| {
-                let line = rec.position().map_or(0, |p| p.line());
-                anyhow::anyhow!("{name}: line {line}: {e}")
-            })?;
-        routes.push(Route {
-            mx: field(&col, &rec, "mx").to_string(),
-            status: field(&col, &rec, "status").to_string(),
-            starttls: yes_no(field(&col, &rec, "starttls")),
-            negotiated: negotiated.map(str::to_string),
-            tls13,
-            trusted: yes_no(field(&col, &rec, "cert_trusted")),
-            findings,
-        });
-    }
-    if !routes.is_empty() {
-        stats.add_domain(&routes);
-    }
-    Ok(())
+    CsvReader::new(reader)
+        .and_then(|csv| stats.add_csv(csv))
+        .with_context(|| format!("cannot read {name}"))
 }
