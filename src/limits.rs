@@ -47,6 +47,10 @@ pub const CERT_PATH: usize = 8;
 /// Names of a PTR answer that are followed forward (forward-confirmed
 /// reverse DNS), at most.
 pub const PTR_NAMES: usize = 8;
+/// CNAMEs followed from one name (a reverse name through RFC 2317
+/// delegations, an MX host through aliases) before the chain is reported as
+/// too long: hickory follows as many, and real chains have one or two.
+pub const CNAME_CHAIN: usize = 8;
 
 // ---- MTA-STS (src/mtasts) --------------------------------------------------
 

@@ -55,9 +55,29 @@ impl MxAnswer {
 }
 
 /// Lower case, no trailing dot; the root becomes the empty string.
+///
+/// `name` is hickory's text of a name, which escapes every byte but
+/// letters, digits, `-` and `_`; `/` is shown as it is again, for the
+/// classless reverse names of RFC 2317 (`4.0/26.3.2.1.in-addr.arpa`). It
+/// cannot be mistaken: a `/` always comes escaped, so every `\/` is one.
 pub(crate) fn host_name(name: &str) -> String {
     let name = name.strip_suffix('.').unwrap_or(name);
-    name.to_ascii_lowercase()
+    name.to_ascii_lowercase().replace("\\/", "/")
+}
+
+/// The exchange of an MX record as text. A name that spells an IP address
+/// (`MX 10 192.0.2.1.`, which RFC 5321 §5.1 does not allow) comes out as
+/// that address, an IPv6 one too, whose colons the name's text would show
+/// escaped.
+pub(crate) fn exchange_text(name: &Name) -> String {
+    let labels: Vec<String> = name
+        .iter()
+        .map(|label| String::from_utf8_lossy(label).into_owned())
+        .collect();
+    match labels.join(".").parse::<IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => name.to_ascii(),
+    }
 }
 
 /// The records of the answer that answer `query`: those owned by the query
@@ -287,5 +307,27 @@ mod tests {
         let host = host_name(&name.to_ascii());
         assert!(!host.chars().any(char::is_control), "{host:?}");
         assert_eq!(host, r"a\033\[2j\040b.ex\377ample.org");
+    }
+
+    #[test]
+    fn classless_reverse_names_show_their_slash() {
+        let labels: [&[u8]; 4] = [b"4", b"0/26", b"in-addr", b"arpa"];
+        let name = Name::from_labels(labels).expect("labels");
+        assert_eq!(host_name(&name.to_ascii()), "4.0/26.in-addr.arpa");
+        let odd: [&[u8]; 2] = [b"a\\/b", b"example"];
+        let name = Name::from_labels(odd).expect("labels");
+        assert_eq!(host_name(&name.to_ascii()), r"a\\/b.example");
+    }
+
+    #[test]
+    fn an_exchange_spelling_an_address_is_that_address() {
+        let v4 = Name::from_str("192.0.2.1.").expect("name");
+        assert_eq!(exchange_text(&v4), "192.0.2.1");
+        let v6: [&[u8]; 1] = [b"2001:db8::1"];
+        let v6 = Name::from_labels(v6).expect("labels");
+        assert_eq!(exchange_text(&v6), "2001:db8::1");
+        let host = Name::from_str("mx.example.org.").expect("name");
+        assert_eq!(exchange_text(&host), "mx.example.org.");
+        assert_eq!(exchange_text(&Name::root()), ".");
     }
 }

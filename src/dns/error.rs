@@ -111,6 +111,24 @@ pub enum DnsError {
         reason: String,
     },
 
+    /// Following CNAMEs from `name` led back to a name already followed:
+    /// no answer can ever come (RFC 1034 §3.6.2). `chain` runs from `name`
+    /// to the name met twice.
+    #[error("{name}: CNAME loop {}", super::cname::chain_text(.chain))]
+    CnameLoop {
+        name: String,
+        qtype: QueryType,
+        chain: Vec<String>,
+    },
+
+    /// More CNAMEs than mxprobe follows ([`super::cname::MAX_CNAMES`]).
+    #[error("{name}: more than {} CNAMEs: {}", super::cname::MAX_CNAMES, super::cname::chain_text(.chain))]
+    CnameChainTooLong {
+        name: String,
+        qtype: QueryType,
+        chain: Vec<String>,
+    },
+
     /// Anything else the resolver reported.
     #[error("{qtype} lookup for {name} failed: {reason}")]
     Other {
@@ -141,6 +159,22 @@ impl DnsError {
         matches!(self, DnsError::ServFail { .. })
     }
 
+    /// The name's CNAMEs loop.
+    pub fn is_cname_loop(&self) -> bool {
+        matches!(self, DnsError::CnameLoop { .. })
+    }
+
+    /// The CNAMEs followed, from the queried name on, when following them
+    /// is what failed (a loop, a chain too long).
+    pub fn cname_chain(&self) -> Option<&[String]> {
+        match self {
+            DnsError::CnameLoop { chain, .. } | DnsError::CnameChainTooLong { chain, .. } => {
+                Some(chain)
+            }
+            _ => None,
+        }
+    }
+
     /// The queried name (without the trailing dot), if the error is about a
     /// lookup.
     pub fn name(&self) -> Option<&str> {
@@ -153,6 +187,8 @@ impl DnsError {
             | DnsError::NoConnection { name, .. }
             | DnsError::Malformed { name, .. }
             | DnsError::InvalidName { name, .. }
+            | DnsError::CnameLoop { name, .. }
+            | DnsError::CnameChainTooLong { name, .. }
             | DnsError::Other { name, .. } => Some(name),
             DnsError::Setup { .. } => None,
         }
@@ -169,6 +205,8 @@ impl DnsError {
             | DnsError::NoConnection { qtype, .. }
             | DnsError::Malformed { qtype, .. }
             | DnsError::InvalidName { qtype, .. }
+            | DnsError::CnameLoop { qtype, .. }
+            | DnsError::CnameChainTooLong { qtype, .. }
             | DnsError::Other { qtype, .. } => Some(*qtype),
             DnsError::Setup { .. } => None,
         }
@@ -177,7 +215,7 @@ impl DnsError {
 
 /// What a query was and where it went; turns hickory's errors into ours.
 pub(crate) struct QueryContext<'a> {
-    pub name: &'a str,
+    pub name: String,
     pub qtype: QueryType,
     pub servers: &'a str,
     pub attempts: usize,
@@ -187,11 +225,50 @@ pub(crate) struct QueryContext<'a> {
 impl QueryContext<'_> {
     pub(crate) fn timeout(&self) -> DnsError {
         DnsError::Timeout {
-            name: self.name.to_owned(),
+            name: self.name.clone(),
             qtype: self.qtype,
             attempts: self.attempts,
             timeout: self.timeout,
             servers: self.servers.to_owned(),
+        }
+    }
+
+    /// The error of a question the stub transport got no answer to.
+    pub(crate) fn unanswered(&self, err: super::stub::StubError) -> DnsError {
+        match err {
+            super::stub::StubError::Timeout { .. } => self.timeout(),
+            super::stub::StubError::Io { reason, .. } => DnsError::NoConnection {
+                name: self.name.clone(),
+                qtype: self.qtype,
+                servers: self.servers.to_owned(),
+                reason,
+            },
+        }
+    }
+
+    /// The error a response code other than NOERROR stands for.
+    pub(crate) fn rcode(&self, code: ResponseCode) -> DnsError {
+        let name = self.name.clone();
+        let qtype = self.qtype;
+        let servers = self.servers.to_owned();
+        match code {
+            ResponseCode::NXDomain => DnsError::NxDomain { name, qtype },
+            ResponseCode::ServFail => DnsError::ServFail {
+                name,
+                qtype,
+                servers,
+            },
+            ResponseCode::Refused => DnsError::Refused {
+                name,
+                qtype,
+                servers,
+            },
+            other => DnsError::Rcode {
+                name,
+                qtype,
+                rcode: u16::from(other),
+                servers,
+            },
         }
     }
 
@@ -202,31 +279,10 @@ impl QueryContext<'_> {
     /// response code inside; SERVFAIL, REFUSED and the rest arrive as
     /// `DnsError::ResponseCode(..)`.
     pub(crate) fn classify(&self, err: NetError) -> Result<(), DnsError> {
-        let name = self.name.to_owned();
+        let name = self.name.clone();
         let qtype = self.qtype;
         let servers = self.servers.to_owned();
-        let rcode_error = |code: ResponseCode| match code {
-            ResponseCode::NXDomain => DnsError::NxDomain {
-                name: name.clone(),
-                qtype,
-            },
-            ResponseCode::ServFail => DnsError::ServFail {
-                name: name.clone(),
-                qtype,
-                servers: servers.clone(),
-            },
-            ResponseCode::Refused => DnsError::Refused {
-                name: name.clone(),
-                qtype,
-                servers: servers.clone(),
-            },
-            other => DnsError::Rcode {
-                name: name.clone(),
-                qtype,
-                rcode: u16::from(other),
-                servers: servers.clone(),
-            },
-        };
+        let rcode_error = |code| self.rcode(code);
         Err(match err {
             NetError::Dns(net::DnsError::NoRecordsFound(NoRecords { response_code, .. })) => {
                 if response_code == ResponseCode::NoError {
@@ -321,7 +377,7 @@ mod tests {
 
     fn ctx() -> QueryContext<'static> {
         QueryContext {
-            name: "example.org",
+            name: "example.org".into(),
             qtype: QueryType::Mx,
             servers: "nameserver 127.0.0.1:5353",
             attempts: 2,

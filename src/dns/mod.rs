@@ -12,9 +12,14 @@
 //!   if it had an MX of preference 0).
 //! * [`Resolver::addresses`] looks up A and AAAA concurrently, CNAMEs
 //!   followed, IPv4 first.
-//! * [`Resolver::ptr`], [`Resolver::txt`] and [`Resolver::tlsa`] serve the
-//!   later checks: forward-confirmed reverse DNS, MTA-STS (RFC 8461) and SPF
-//!   TXT records, DANE TLSA records (RFC 7672).
+//! * [`Resolver::ptr_lookup`], [`Resolver::txt`] and [`Resolver::tlsa`]
+//!   serve the later checks: forward-confirmed reverse DNS, MTA-STS (RFC
+//!   8461) and SPF TXT records, DANE TLSA records (RFC 7672). PTR questions
+//!   go to the nameservers directly, for every address (hickory would
+//!   answer loopback ones itself), and their CNAMEs are followed and shown
+//!   (RFC 2317 classless delegation).
+//! * CNAME loops are named as loops, with the chain, wherever names are
+//!   followed: MX hosts, their addresses, reverse names (`cname.rs`).
 //!
 //! [`SecureResolver`] (`dnssec.rs`) answers the same questions with their
 //! DNSSEC status, validated by mxprobe or taken from a validating
@@ -35,6 +40,7 @@
 //! that serves many domains.
 
 mod answer;
+mod cname;
 pub mod dnssec;
 mod error;
 mod name;
@@ -48,6 +54,9 @@ pub use dnssec::{DnssecConfig, DnssecMode, DnssecStatus, SecureAnswer, SecureRes
 pub use error::{DnsError, QueryType};
 pub use name::{normalize_domain, NameError};
 pub use resolver::Resolver;
+
+/// CNAMEs followed from one name before the chain is reported as too long.
+pub use cname::MAX_CNAMES;
 
 /// Which address families to probe (`-4`, `-6`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -133,6 +142,20 @@ pub enum MxAnswer {
     Null,
     /// No MX records (NODATA): the implicit MX applies.
     None,
+}
+
+/// A PTR lookup ([`Resolver::ptr_lookup`]): the names it went through and
+/// what it found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PtrLookup {
+    /// The address's reverse name (under in-addr.arpa or ip6.arpa), then
+    /// each CNAME target followed from it, e.g. `4.3.2.1.in-addr.arpa`,
+    /// `4.0/26.3.2.1.in-addr.arpa` (RFC 2317); lower case, no trailing dot.
+    pub chain: Vec<String>,
+    /// The PTR names at the end of the chain, lower case, no trailing dot,
+    /// de-duplicated; empty on NODATA. NXDOMAIN there is an error for which
+    /// [`DnsError::is_nx_domain`] holds.
+    pub names: Result<Vec<String>, DnsError>,
 }
 
 /// One TLSA record (RFC 6698 §2.1), fields as on the wire.

@@ -1,4 +1,12 @@
-//! [`Resolver`]: hickory-resolver set up the way a mail prober needs it.
+//! [`Resolver`]: hickory-resolver set up the way a mail prober needs it,
+//! and the stub transport for reverse DNS.
+//!
+//! PTR lookups do not go through hickory's resolver: it answers every
+//! reverse name under 127.0.0.0/8 and ::1 itself with `localhost` (RFC 6761
+//! §6.3 asks resolver libraries to), so loopback addresses would never
+//! reach the configured nameservers. A PTR question is asked of them
+//! directly (`stub.rs`), and the CNAMEs of RFC 2317 classless delegation
+//! are followed here (`cname.rs`), so the chain can be shown.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -12,10 +20,14 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::TokioResolver;
 
-use super::answer::{answer_data, combine_families, dedup_in_order, host_name, txt_string};
+use super::answer::{answer_data, combine_families, exchange_text, txt_string};
+use super::cname;
 use super::error::QueryContext;
+use super::stub::Stub;
 use super::LookupLimit;
 use super::{DnsError, Families, MxAnswer, MxRecord, QueryType, ResolverConfig, TlsaRecord};
+
+mod reverse;
 
 /// Responses kept in the cache. hickory's default (8192) is sized for a
 /// desktop; a bulk scan touches a few records per domain and benefits from
@@ -32,6 +44,8 @@ pub struct Resolver {
 
 struct Inner {
     resolver: TokioResolver,
+    /// The same nameservers, asked directly: for PTR (see the module doc).
+    stub: Stub,
     families: Families,
     /// Where queries go, for messages.
     servers: String,
@@ -66,10 +80,11 @@ impl Resolver {
             });
         }
         let attempts = config.attempts.max(1);
-        let (hickory_config, mut options, servers) = if config.nameservers.is_empty() {
-            system_config()?
+        let (hickory_config, mut options, servers, addrs) = if config.nameservers.is_empty() {
+            read_system()?
         } else {
-            explicit_config(&config.nameservers)
+            let (c, o, s) = explicit_config(&config.nameservers);
+            (c, o, s, config.nameservers.clone())
         };
         options.timeout = config.timeout;
         // hickory's `attempts` counts retries after the first try.
@@ -96,6 +111,12 @@ impl Resolver {
         Ok(Self {
             inner: Arc::new(Inner {
                 resolver,
+                stub: Stub {
+                    servers: addrs,
+                    timeout: config.timeout,
+                    attempts,
+                    describe: servers.clone(),
+                },
                 families: config.families,
                 servers,
                 timeout: config.timeout,
@@ -129,15 +150,21 @@ impl Resolver {
     /// [`super::normalize_domain`]); see [`MxAnswer::from_records`] for how
     /// the records are interpreted. NODATA gives [`MxAnswer::None`];
     /// NXDOMAIN an error for which [`DnsError::is_nx_domain`] holds.
+    ///
+    /// A SERVFAIL caused by a CNAME loop is reported as the loop.
     pub async fn mx(&self, domain: &str) -> Result<MxAnswer, DnsError> {
-        let data = self
-            .query(absolute(domain, QueryType::Mx)?, QueryType::Mx)
-            .await?;
+        let name = absolute(domain, QueryType::Mx)?;
+        let data = match self.query(name.clone(), QueryType::Mx).await {
+            Err(e) if e.is_servfail() => {
+                return Err(self.broken_chain(name, QueryType::Mx).await.unwrap_or(e))
+            }
+            answer => answer?,
+        };
         Ok(MxAnswer::from_records(data.iter().filter_map(
             |d| match d {
                 RData::MX(mx) => Some(MxRecord {
                     preference: mx.preference,
-                    exchange: mx.exchange.to_ascii(),
+                    exchange: exchange_text(&mx.exchange),
                 }),
                 _ => None,
             },
@@ -150,7 +177,9 @@ impl Resolver {
     ///
     /// When one family fails and the other has addresses, the addresses are
     /// returned and the failure is dropped; when neither has addresses, the
-    /// A error (or else the AAAA error) is returned.
+    /// A error (or else the AAAA error) is returned. No addresses or a
+    /// SERVFAIL because the host's CNAMEs loop (or go on too long) is
+    /// reported as that ([`DnsError::is_cname_loop`]), with the chain.
     pub async fn addresses(&self, host: &str) -> Result<Vec<IpAddr>, DnsError> {
         let families = self.inner.families;
         let v4 = async {
@@ -188,24 +217,36 @@ impl Resolver {
             }))
         };
         let (v4, v6) = futures::join!(v4, v6);
-        combine_families(v4, v6)
+        let combined = combine_families(v4, v6);
+        match &combined {
+            Ok(addresses) if addresses.is_empty() => {}
+            Err(e) if e.is_servfail() => {}
+            _ => return combined,
+        }
+        let qtype = if families.v4() {
+            QueryType::A
+        } else {
+            QueryType::Aaaa
+        };
+        let Ok(name) = absolute(host, qtype) else {
+            return combined;
+        };
+        match self.broken_chain(name, qtype).await {
+            Some(e) => Err(e),
+            None => combined,
+        }
     }
 
-    /// Names of `ip` (PTR under in-addr.arpa / ip6.arpa), lower case without
-    /// the trailing dot, de-duplicated. For forward-confirmed reverse DNS.
-    pub async fn ptr(&self, ip: IpAddr) -> Result<Vec<String>, DnsError> {
-        let mut name = Name::from(ip);
-        name.set_fqdn(true);
-        let data = self.query(name, QueryType::Ptr).await?;
-        let mut names: Vec<String> = data
-            .iter()
-            .filter_map(|d| match d {
-                RData::PTR(ptr) => Some(host_name(&ptr.0.to_ascii())),
-                _ => None,
-            })
-            .collect();
-        dedup_in_order(&mut names);
-        Ok(names)
+    /// What a query of `name` is, for its errors.
+    fn context(&self, name: &Name, qtype: QueryType) -> QueryContext<'_> {
+        let inner = &*self.inner;
+        QueryContext {
+            name: cname::display(name),
+            qtype,
+            servers: &inner.servers,
+            attempts: inner.attempts,
+            timeout: inner.timeout,
+        }
     }
 
     /// TXT records of `name`, one string per record with its
@@ -250,15 +291,8 @@ impl Resolver {
             Some(limit) => limit.turn().await,
             None => None,
         };
-        let display = host_name(&name.to_ascii());
         let inner = &*self.inner;
-        let ctx = QueryContext {
-            name: &display,
-            qtype,
-            servers: &inner.servers,
-            attempts: inner.attempts,
-            timeout: inner.timeout,
-        };
+        let ctx = self.context(&name, qtype);
         let lookup = inner.resolver.lookup(name.clone(), record_type(qtype));
         match tokio::time::timeout(inner.deadline, lookup).await {
             Err(_elapsed) => Err(ctx.timeout()),
@@ -303,19 +337,14 @@ fn absolute(name: &str, qtype: QueryType) -> Result<Name, DnsError> {
     Ok(parsed)
 }
 
-/// System nameservers with resolv.conf's options; our timeout and attempts
-/// are applied by the caller.
-fn system_config() -> Result<(HickoryConfig, ResolverOpts, String), DnsError> {
-    let (config, options, describe, _) = read_system()?;
-    Ok((config, options, describe))
-}
-
 /// The nameservers of the system configuration, with their ports.
 pub(crate) fn system_nameservers() -> Result<Vec<SocketAddr>, DnsError> {
     let (_, _, _, addrs) = read_system()?;
     Ok(addrs)
 }
 
+/// System nameservers with resolv.conf's options (our timeout and attempts
+/// are applied by the caller), described for messages, and their addresses.
 fn read_system() -> Result<(HickoryConfig, ResolverOpts, String, Vec<SocketAddr>), DnsError> {
     let (config, options) = hickory_resolver::system_conf::read_system_conf().map_err(|e| {
         DnsError::Setup {

@@ -4,9 +4,12 @@
 //! It serves a [`Zone`] over UDP and TCP on one port, answers every name
 //! authoritatively (AA set; NXDOMAIN when a name and everything below it is
 //! absent, NODATA otherwise, both with an SOA), chases CNAMEs within the
-//! zone, and truncates UDP answers that exceed 512 bytes or the client's
-//! EDNS size, so clients must retry over TCP. Names can be made to answer
-//! SERVFAIL or to stay silent. Malformed queries are ignored.
+//! zone as a recursive resolver does (a loop is SERVFAIL, or NOERROR with
+//! the loop, [`Zone::loops_answer_noerror`]), and truncates UDP answers
+//! that exceed 512 bytes or the client's EDNS size, so clients must retry
+//! over TCP. Names can be made to answer SERVFAIL or to stay silent.
+//! Malformed queries are ignored. Names may be RFC 2317 classless reverse
+//! names (`4.0/26.3.2.1.in-addr.arpa`, [`Zone::ptr_at`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -46,7 +49,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 pub use dnssec::Bogus;
 pub use hickory_proto::rr::RecordType;
-pub use zone::{Zone, DEFAULT_TTL};
+pub use zone::{reverse_name, Zone, DEFAULT_TTL};
 
 use sign::Served;
 

@@ -35,7 +35,7 @@ use hickory_resolver::proto::op::{Message, Query, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use serde::{Deserialize, Serialize};
 
-use super::answer::{answer_data, host_name};
+use super::answer::{answer_data, exchange_text, host_name};
 use super::stub::Stub;
 use super::{DnsError, MxAnswer, MxRecord, QueryType, ResolverConfig, TlsaRecord};
 use crate::spelling::spelling;
@@ -231,7 +231,7 @@ impl SecureResolver {
             MxAnswer::from_records(data.iter().filter_map(|d| match d {
                 RData::MX(mx) => Some(MxRecord {
                     preference: mx.preference,
-                    exchange: mx.exchange.to_ascii(),
+                    exchange: exchange_text(&mx.exchange),
                 }),
                 _ => None,
             }))

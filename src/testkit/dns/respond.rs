@@ -107,8 +107,12 @@ fn resolve(zone: &Zone, query: &Query, response: &mut Message) -> Option<Respons
     let follow_cnames = !matches!(qtype, RecordType::CNAME | RecordType::ANY);
     // The first owner is the name as asked, so its case is echoed.
     let mut owner = query.name().clone();
+    let mut seen = Vec::new();
     for _ in 0..=MAX_CHAIN {
         let key = key_of(&owner);
+        if zone.loops_answer_noerror && seen.contains(&key) {
+            return Some(ResponseCode::NoError);
+        }
         if zone.no_answer.contains(&key) {
             return None;
         }
@@ -124,6 +128,7 @@ fn resolve(zone: &Zone, query: &Query, response: &mut Message) -> Option<Respons
         if let Some(target) = cname {
             let next = target.0.clone();
             response.add_answer(Record::from_rdata(owner, zone.ttl, RData::CNAME(target)));
+            seen.push(key);
             owner = next;
             continue;
         }
@@ -359,6 +364,14 @@ mod tests {
         assert_eq!(m.answers.len(), 1);
         let m = ask("loop1.example.org.", RecordType::A);
         assert_eq!(m.metadata.response_code, ResponseCode::ServFail);
+        assert!(m.answers.is_empty());
+
+        let mut noerror = zone();
+        noerror.loops_answer_noerror();
+        let a = answer(&noerror, &query("loop1.example.org.", RecordType::A, None));
+        let m = a.expect("answered").message().clone();
+        assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+        assert_eq!(m.answers.len(), 2, "loop1 → loop2 → loop1");
     }
 
     #[test]

@@ -11,7 +11,9 @@ use hickory_proto::rr::{Name, RData};
 pub const DEFAULT_TTL: u32 = 300;
 
 /// Records served, keyed by owner name. Names are always absolute; a
-/// trailing dot is optional and case does not matter.
+/// trailing dot is optional and case does not matter. Labels may hold any
+/// printable character but `.` and `\`, so RFC 2317's classless reverse
+/// names (`4.0/26.3.2.1.in-addr.arpa`) can be served.
 ///
 /// The builder methods panic on a name that cannot be encoded (an empty
 /// label, a label over 63 bytes): zones are written by test authors, and a
@@ -35,6 +37,9 @@ pub struct Zone {
     /// Names answered SERVFAIL unless the query sets CD, as a validating
     /// resolver answers a bogus name.
     pub(super) validation_failure: BTreeSet<String>,
+    /// CNAME loops are answered NOERROR with the looping records, not
+    /// SERVFAIL.
+    pub(super) loops_answer_noerror: bool,
 }
 
 impl Default for Zone {
@@ -56,6 +61,7 @@ impl Zone {
             bogus: BTreeMap::new(),
             authentic: BTreeSet::new(),
             validation_failure: BTreeSet::new(),
+            loops_answer_noerror: false,
         }
     }
 
@@ -96,6 +102,14 @@ impl Zone {
         self.or_panic(added, "ptr")
     }
 
+    /// A PTR record at any owner: the name an RFC 2317 CNAME points to,
+    /// e.g. `4.0/26.3.2.1.in-addr.arpa` (see [`reverse_name`] for the
+    /// address's own name, where the CNAME goes).
+    pub fn ptr_at(&mut self, owner: &str, name: &str) -> &mut Self {
+        let added = absolute(name).and_then(|n| self.try_add(owner, RData::PTR(PTR(n))));
+        self.or_panic(added, "ptr_at")
+    }
+
     /// One TXT record holding `text`, split into 255-byte character-strings
     /// as RFC 1035 §3.3 requires (clients concatenate them again).
     pub fn txt(&mut self, name: &str, text: &str) -> &mut Self {
@@ -129,6 +143,14 @@ impl Zone {
             self.servfail.insert(k);
         });
         self.or_panic(added, "servfail")
+    }
+
+    /// Answer a query that runs into a CNAME loop with NOERROR and the
+    /// looping CNAMEs, as some resolvers do, instead of SERVFAIL (the
+    /// default, as others do). Either way the client learns no "loop".
+    pub fn loops_answer_noerror(&mut self) -> &mut Self {
+        self.loops_answer_noerror = true;
+        self
     }
 
     /// Every query for `name` is dropped without an answer, so the client
@@ -293,15 +315,33 @@ impl Zone {
 }
 
 /// The lookup key of a name: lower case, no trailing dot, checked to be
-/// encodable.
+/// encodable, written as the server writes the names it is asked about.
 pub(super) fn key(name: &str) -> Result<String, String> {
     let trimmed = name.trim();
     let bare = trimmed.strip_suffix('.').unwrap_or(trimmed);
     if bare.is_empty() {
         return Err(format!("invalid name {name:?}: empty"));
     }
-    Name::from_ascii(bare).map_err(|e| format!("invalid name {name:?}: {e}"))?;
-    Ok(bare.to_ascii_lowercase())
+    let ascii = parse(bare)
+        .map_err(|e| format!("invalid name {name:?}: {e}"))?
+        .to_ascii()
+        .to_ascii_lowercase();
+    Ok(ascii.strip_suffix('.').unwrap_or(&ascii).to_owned())
+}
+
+/// A name as written in a zone: a host name, or labels of printable
+/// characters but `.` and `\` (RFC 2317's `0/26`), at most 63 bytes each.
+fn parse(text: &str) -> Result<Name, String> {
+    if let Ok(name) = Name::from_ascii(text) {
+        return Ok(name);
+    }
+    let labels: Vec<&[u8]> = text.split('.').map(str::as_bytes).collect();
+    let printable =
+        |l: &&[u8]| !l.is_empty() && l.iter().all(|b| b.is_ascii_graphic() && *b != b'\\');
+    if !labels.iter().all(printable) {
+        return Err("empty label or a character that is not printable".into());
+    }
+    Name::from_labels(labels).map_err(|e| e.to_string())
 }
 
 /// A target name as an absolute `Name`; `.` is the root.
@@ -310,13 +350,18 @@ fn absolute(name: &str) -> Result<Name, String> {
     if trimmed == "." {
         return Ok(Name::root());
     }
-    let mut parsed = Name::from_ascii(key(trimmed)?).map_err(|e| e.to_string())?;
+    let bare = trimmed.strip_suffix('.').unwrap_or(trimmed);
+    key(bare)?;
+    let mut parsed = parse(&bare.to_ascii_lowercase())?;
     parsed.set_fqdn(true);
     Ok(parsed)
 }
 
-fn reverse_name(ip: IpAddr) -> String {
-    Name::from(ip).to_ascii()
+/// The reverse name of `ip` (under in-addr.arpa or ip6.arpa), without the
+/// trailing dot: where its PTR record, or an RFC 2317 CNAME, goes.
+pub fn reverse_name(ip: IpAddr) -> String {
+    let name = Name::from(ip).to_ascii();
+    name.strip_suffix('.').unwrap_or(&name).to_owned()
 }
 
 fn txt_rdata(text: &str) -> RData {
@@ -370,6 +415,25 @@ mod tests {
         assert!(zone.exists("org"), "empty non-terminal");
         assert!(!zone.exists("xample.org"));
         assert!(!zone.exists("www.example.org"));
+    }
+
+    #[test]
+    fn classless_names_are_served_under_the_key_queries_use() {
+        let mut zone = Zone::new();
+        zone.cname("4.3.2.1.in-addr.arpa", "4.0/26.3.2.1.IN-ADDR.arpa.")
+            .ptr_at("4.0/26.3.2.1.in-addr.arpa", "mail.example.test");
+        let target = zone.records["4.3.2.1.in-addr.arpa"][0].clone();
+        let RData::CNAME(CNAME(target)) = target else {
+            panic!("not a CNAME");
+        };
+        let asked = target.to_ascii().to_ascii_lowercase();
+        let key = asked.strip_suffix('.').unwrap_or(&asked);
+        assert!(zone.records.contains_key(key), "{key}");
+        assert_eq!(
+            reverse_name("1.2.3.4".parse().expect("ip")),
+            "4.3.2.1.in-addr.arpa"
+        );
+        assert!(Zone::from_text("a\u{7f}b.example A 192.0.2.1").is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use mxprobe::dns::{
     DnsError, Families, MxAnswer, MxRecord, QueryType, Resolver, ResolverConfig, TlsaRecord,
 };
-use mxprobe::testkit::dns::{DnsServer, Zone};
+use mxprobe::testkit::dns::{reverse_name, DnsServer, Zone};
 
 const MX_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
 const MX_IP6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10);
@@ -255,7 +255,9 @@ async fn families_filter_what_is_queried() {
             .expect("none"),
         Vec::<IpAddr>::new()
     );
-    assert_eq!(server.queries(), 2, "only AAAA queried");
+    // An AAAA each, and for the name without addresses one CNAME question
+    // to tell "no address" from a CNAME loop.
+    assert_eq!(server.queries(), 3, "only AAAA queried");
 }
 
 #[tokio::test]
@@ -288,6 +290,130 @@ async fn ptr_records() {
         .expect_err("no ptr");
     assert!(err.is_nx_domain(), "{err:?}");
     assert_eq!(err.name(), Some("99.2.0.192.in-addr.arpa"));
+}
+
+/// hickory answers reverse names under 127.0.0.0/8 and ::1 itself
+/// (`localhost`); mxprobe asks the configured nameservers for them like for
+/// any other address.
+#[tokio::test]
+async fn loopback_ptr_questions_reach_the_nameserver() {
+    let lo: IpAddr = "127.0.0.1".parse().expect("ip");
+    let other: IpAddr = "127.45.6.7".parse().expect("ip");
+    let six: IpAddr = "::1".parse().expect("ip");
+    let mut zone = zone();
+    zone.ptr(lo, "lo.example.test")
+        .ptr(other, "mx.example.test")
+        .ptr(six, "six.example.test");
+    let (server, resolver) = setup(zone).await;
+    assert_eq!(resolver.ptr(lo).await.expect("ptr"), ["lo.example.test"]);
+    assert_eq!(resolver.ptr(other).await.expect("ptr"), ["mx.example.test"]);
+    assert_eq!(resolver.ptr(six).await.expect("ptr"), ["six.example.test"]);
+    assert_eq!(server.queries(), 3);
+    let lookup = resolver.ptr_lookup(other).await;
+    assert_eq!(lookup.chain, ["7.6.45.127.in-addr.arpa"], "no CNAME");
+}
+
+/// RFC 2317 §4: the address block's owner puts a CNAME at each reverse name
+/// into a zone it delegates to the customer, where the PTR records are.
+#[tokio::test]
+async fn ptr_through_classless_delegation() {
+    let ip: IpAddr = "192.0.2.70".parse().expect("ip");
+    let gone: IpAddr = "192.0.2.71".parse().expect("ip");
+    let empty: IpAddr = "192.0.2.72".parse().expect("ip");
+    let mut zone = zone();
+    zone.cname(&reverse_name(ip), "70.64/26.2.0.192.in-addr.arpa")
+        .ptr_at("70.64/26.2.0.192.in-addr.arpa", "mail.customer.test")
+        // Delegated, but the customer's zone lacks the record.
+        .cname(&reverse_name(gone), "71.64/26.2.0.192.in-addr.arpa")
+        // The name exists in the customer's zone, without a PTR record.
+        .cname(&reverse_name(empty), "72.64/26.2.0.192.in-addr.arpa")
+        .a(
+            "72.64/26.2.0.192.in-addr.arpa",
+            Ipv4Addr::new(192, 0, 2, 72),
+        );
+    let (_server, resolver) = setup(zone).await;
+
+    let found = resolver.ptr_lookup(ip).await;
+    assert_eq!(found.names, Ok(vec!["mail.customer.test".to_owned()]));
+    assert_eq!(
+        found.chain,
+        ["70.2.0.192.in-addr.arpa", "70.64/26.2.0.192.in-addr.arpa"]
+    );
+
+    let missing = resolver.ptr_lookup(gone).await;
+    let err = missing.names.expect_err("nxdomain at the target");
+    assert!(err.is_nx_domain(), "{err:?}");
+    assert_eq!(err.name(), Some("71.64/26.2.0.192.in-addr.arpa"));
+    assert_eq!(missing.chain.len(), 2);
+
+    let nodata = resolver.ptr_lookup(empty).await;
+    assert_eq!(nodata.names, Ok(vec![]));
+    assert_eq!(
+        nodata.chain.last().map(String::as_str),
+        Some("72.64/26.2.0.192.in-addr.arpa")
+    );
+}
+
+/// A CNAME loop is named as one, with the chain, wherever names are
+/// followed: an MX host's addresses, an address's reverse name; whether
+/// the nameserver answers a loop SERVFAIL or NOERROR with the loop.
+#[tokio::test]
+async fn cname_loops_are_named() {
+    for noerror in [false, true] {
+        cname_loops_are_named_when(noerror).await;
+    }
+}
+
+async fn cname_loops_are_named_when(noerror: bool) {
+    let ip: IpAddr = "192.0.2.80".parse().expect("ip");
+    let mut zone = zone();
+    if noerror {
+        zone.loops_answer_noerror();
+    }
+    zone.cname("mx.loop.example", "a.loop.example")
+        .cname("a.loop.example", "mx.loop.example")
+        .cname(&reverse_name(ip), "80.r.example")
+        .cname("80.r.example", &reverse_name(ip))
+        .cname("long0.example", "long1.example");
+    for i in 1..12 {
+        zone.cname(
+            &format!("long{i}.example"),
+            &format!("long{}.example", i + 1),
+        );
+    }
+    let (_server, resolver) = setup(zone).await;
+
+    let err = resolver
+        .addresses("mx.loop.example")
+        .await
+        .expect_err("loop");
+    assert!(err.is_cname_loop(), "noerror {noerror}: {err:?}");
+    assert_eq!(
+        err.to_string(),
+        "mx.loop.example: CNAME loop mx.loop.example → a.loop.example → mx.loop.example"
+    );
+    assert_eq!(err.cname_chain().map(<[String]>::len), Some(3), "{err:?}");
+
+    let reverse = resolver.ptr_lookup(ip).await;
+    let err = reverse.names.expect_err("loop");
+    assert!(err.is_cname_loop(), "noerror {noerror}: {err:?}");
+    assert_eq!(
+        reverse.chain,
+        [
+            "80.2.0.192.in-addr.arpa",
+            "80.r.example",
+            "80.2.0.192.in-addr.arpa"
+        ]
+    );
+
+    let err = resolver.addresses("long0.example").await.expect_err("long");
+    assert!(
+        err.to_string()
+            .starts_with("long0.example: more than 8 CNAMEs"),
+        "{err}"
+    );
+    // A plain name without addresses is just that.
+    assert_eq!(resolver.addresses("example.org").await, Ok(vec![]));
 }
 
 #[tokio::test]
