@@ -319,11 +319,31 @@ fn trust_findings(sink: &mut Sink, t: &AddressTrust) {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let via = t
+        .ptr
+        .cname_text()
+        .map(|chain| format!(" (via CNAME {chain})"))
+        .unwrap_or_default();
     match t.ptr.status {
-        PtrStatus::PtrMissing => sink.add(FindingId::PtrMissing, "no PTR record".into()),
+        PtrStatus::PtrMissing => {
+            let message = match t.ptr.cname_chain.last() {
+                Some(end) => format!("no PTR record at {end}{via}"),
+                None => "no PTR record".into(),
+            };
+            sink.add(FindingId::PtrMissing, message)
+        }
         PtrStatus::PtrMismatch => sink.add(
             FindingId::PtrMismatch,
-            format!("PTR {} does not resolve back to the address", names()),
+            format!("PTR {} does not resolve back to the address{via}", names()),
+        ),
+        // Not one look's bad luck, like a timeout: the reverse zone is
+        // broken, and receivers that check the PTR defer this host's mail.
+        PtrStatus::DnsError if t.ptr.cname_loop() => sink.add(
+            FindingId::DnsError,
+            format!(
+                "reverse DNS: {}",
+                t.ptr.error.as_deref().unwrap_or("CNAME loop")
+            ),
         ),
         PtrStatus::Ok | PtrStatus::DnsError => {}
     }
@@ -712,6 +732,65 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].id, FindingId::EnumerationIncomplete);
         assert!(found[0].message.contains("421"));
+    }
+
+    #[test]
+    fn ptr_findings_show_the_cname_chain() {
+        use crate::trust::{PtrCheck, PtrStatus};
+        let trusted = |ptr: PtrCheck| AddressReport {
+            trust: Some(AddressTrust {
+                chain: None,
+                names: None,
+                strict_tls: None,
+                ptr,
+                probed_as: None,
+            }),
+            ..address(None, None)
+        };
+        let chain = vec![
+            "2.0.0.127.in-addr.arpa".to_string(),
+            "2.0/26.0.0.127.in-addr.arpa".to_string(),
+        ];
+        let missing = PtrCheck {
+            status: PtrStatus::PtrMissing,
+            names: vec![],
+            cname_chain: chain.clone(),
+            matches_banner: None,
+            error: None,
+        };
+        let found = builtin::get("default")
+            .expect("default")
+            .evaluate_at(&report(trusted(missing)), 0);
+        assert_eq!(found[0].id, FindingId::PtrMissing);
+        assert_eq!(
+            found[0].message,
+            "no PTR record at 2.0/26.0.0.127.in-addr.arpa (via CNAME 2.0.0.127.in-addr.arpa → 2.0/26.0.0.127.in-addr.arpa)"
+        );
+
+        let mut looped = chain;
+        looped.push("2.0.0.127.in-addr.arpa".into());
+        let looping = PtrCheck {
+            status: PtrStatus::DnsError,
+            names: vec![],
+            cname_chain: looped,
+            matches_banner: None,
+            error: Some("2.0.0.127.in-addr.arpa: CNAME loop …".into()),
+        };
+        let found = builtin::get("default")
+            .expect("default")
+            .evaluate_at(&report(trusted(looping.clone())), 0);
+        assert_eq!(found[0].id, FindingId::DnsError);
+        assert_eq!(
+            found[0].message,
+            "reverse DNS: 2.0.0.127.in-addr.arpa: CNAME loop …"
+        );
+        // Any other failed PTR lookup may be the moment's: no finding.
+        let servfail = PtrCheck {
+            cname_chain: vec![],
+            error: Some("SERVFAIL".into()),
+            ..looping
+        };
+        assert!(ids("default", &report(trusted(servfail)), 0).is_empty());
     }
 
     #[test]

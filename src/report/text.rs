@@ -437,12 +437,19 @@ fn trust(w: &mut impl Write, t: &AddressTrust) -> io::Result<()> {
     };
     match (p.status, &p.error) {
         (PtrStatus::Ok, _) => writeln!(w, "        PTR     {}{banner}", names.join(", "))?,
-        (PtrStatus::PtrMissing, _) => writeln!(w, "        PTR     ptr-missing: no PTR record")?,
+        (PtrStatus::PtrMissing, _) => match p.cname_chain.last() {
+            Some(end) => writeln!(w, "        PTR     ptr-missing: no PTR record at {end}")?,
+            None => writeln!(w, "        PTR     ptr-missing: no PTR record")?,
+        },
         (PtrStatus::PtrMismatch, _) => {
             writeln!(w, "        PTR     ptr-mismatch: {}", names.join(", "))?
         }
         (status, Some(e)) => writeln!(w, "        PTR     {status}: {e}")?,
         (status, None) => writeln!(w, "        PTR     {status}")?,
+    }
+    // A loop's error already shows its chain.
+    if let Some(chain) = p.cname_text().filter(|_| !p.cname_loop()) {
+        writeln!(w, "          - via CNAME {chain}")?;
     }
     Ok(())
 }

@@ -7,11 +7,19 @@
 //! for each (at most [`MAX_NAMES`]) whether its A/AAAA records contain the
 //! address again.
 //!
+//! The PTR question goes to the configured nameservers for every address,
+//! loopback included, and CNAMEs are followed: RFC 2317 classless
+//! delegation puts a CNAME at the address's reverse name
+//! (`4.3.2.1.in-addr.arpa`) into a zone the block's owner delegated
+//! (`4.0/26.3.2.1.in-addr.arpa`), where the PTR record lives. The chain is
+//! part of the evidence ([`PtrCheck::cname_chain`]). A CNAME to a name
+//! without a PTR record is `ptr-missing` (no name to confirm), a loop a
+//! `dns-error` that says so.
+//!
 //! What it does not do: decide whether a name "looks generic" (dynamic-pool
-//! names), or validate DNSSEC. Every lookup has the resolver's timeout.
-//! Names beyond [`MAX_NAMES`] are not reported. The resolver answers PTR
-//! queries for 127.0.0.0/8 and ::1 itself with `localhost` (RFC 6761 §6.3),
-//! so a loopback address other than 127.0.0.1 shows as a mismatch.
+//! names), or validate DNSSEC. Every lookup has the resolver's timeout and
+//! waits for its turn under `--dns-concurrency`. Names beyond
+//! [`MAX_NAMES`] are not reported.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -30,6 +38,12 @@ pub struct PtrCheck {
     /// The PTR names, in answer order, each with its forward check.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub names: Vec<PtrName>,
+    /// The CNAMEs followed from the address's reverse name: the reverse
+    /// name, then each target, the last being where the PTR records are
+    /// (or are missing); a name met twice ends a loop. Absent when the
+    /// reverse name has no CNAME.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cname_chain: Vec<String>,
     /// Whether a forward-confirmed PTR name equals the host name of the SMTP
     /// banner; absent when there is no banner host (or no confirmed name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,6 +103,19 @@ impl PtrCheck {
             .map(|n| n.name.as_str())
     }
 
+    /// `a → b`, the CNAME chain as messages show it; `None` without one.
+    pub fn cname_text(&self) -> Option<String> {
+        (!self.cname_chain.is_empty()).then(|| self.cname_chain.join(" → "))
+    }
+
+    /// Whether the reverse name's CNAMEs loop.
+    pub fn cname_loop(&self) -> bool {
+        match self.cname_chain.split_last() {
+            Some((last, before)) => before.contains(last),
+            None => false,
+        }
+    }
+
     /// Record whether a confirmed name is the banner's host name.
     pub fn compare_banner(&mut self, banner_host: Option<&str>) {
         let banner = banner_host.map(|b| b.trim_end_matches('.'));
@@ -103,15 +130,23 @@ impl PtrCheck {
 
 /// Look up the PTR names of `ip` and follow each forward.
 pub async fn check(resolver: &Resolver, ip: IpAddr) -> PtrCheck {
-    let names = match resolver.ptr(ip).await {
+    let lookup = resolver.ptr_lookup(ip).await;
+    // The reverse name alone is no chain worth showing.
+    let chain = if lookup.chain.len() > 1 {
+        lookup.chain
+    } else {
+        Vec::new()
+    };
+    let names = match lookup.names {
         Ok(names) => names,
         Err(e) if e.is_nx_domain() => Vec::new(),
-        Err(e) => return failed(Vec::new(), e.to_string()),
+        Err(e) => return failed(Vec::new(), chain, e.to_string()),
     };
     if names.is_empty() {
         return PtrCheck {
             status: PtrStatus::PtrMissing,
             names: Vec::new(),
+            cname_chain: chain,
             matches_banner: None,
             error: None,
         };
@@ -155,6 +190,7 @@ pub async fn check(resolver: &Resolver, ip: IpAddr) -> PtrCheck {
         return PtrCheck {
             status: PtrStatus::Ok,
             names,
+            cname_chain: chain,
             matches_banner: None,
             error: None,
         };
@@ -164,23 +200,25 @@ pub async fn check(resolver: &Resolver, ip: IpAddr) -> PtrCheck {
         let error = format!(
             "cannot confirm the PTR names: their {record} records are not looked up with -4/-6"
         );
-        return failed(names, error);
+        return failed(names, chain, error);
     }
     match undecided {
-        Some(error) => failed(names, error),
+        Some(error) => failed(names, chain, error),
         None => PtrCheck {
             status: PtrStatus::PtrMismatch,
             names,
+            cname_chain: chain,
             matches_banner: None,
             error: None,
         },
     }
 }
 
-fn failed(names: Vec<PtrName>, error: String) -> PtrCheck {
+fn failed(names: Vec<PtrName>, cname_chain: Vec<String>, error: String) -> PtrCheck {
     PtrCheck {
         status: PtrStatus::DnsError,
         names,
+        cname_chain,
         matches_banner: None,
         error: Some(error),
     }
@@ -204,6 +242,7 @@ mod tests {
         let mut c = PtrCheck {
             status: PtrStatus::Ok,
             names: vec![name("a.example", false), name("B.example", true)],
+            cname_chain: vec![],
             matches_banner: None,
             error: None,
         };
@@ -216,6 +255,32 @@ mod tests {
         c.names[1].confirmed = false;
         c.compare_banner(Some("a.example"));
         assert_eq!(c.matches_banner, None, "nothing confirmed to compare");
+    }
+
+    #[test]
+    fn the_chain_shows_and_a_loop_is_told_from_a_chain() {
+        let mut c = PtrCheck {
+            status: PtrStatus::PtrMissing,
+            names: vec![],
+            cname_chain: vec![],
+            matches_banner: None,
+            error: None,
+        };
+        assert_eq!(c.cname_text(), None);
+        assert!(!c.cname_loop());
+        c.cname_chain = vec![
+            "4.3.2.1.in-addr.arpa".into(),
+            "4.0/26.3.2.1.in-addr.arpa".into(),
+        ];
+        assert_eq!(
+            c.cname_text().as_deref(),
+            Some("4.3.2.1.in-addr.arpa → 4.0/26.3.2.1.in-addr.arpa")
+        );
+        assert!(!c.cname_loop());
+        c.cname_chain.push("4.3.2.1.in-addr.arpa".into());
+        assert!(c.cname_loop());
+        let json = serde_json::to_value(&c).expect("json");
+        assert_eq!(json["cname_chain"][1], "4.0/26.3.2.1.in-addr.arpa");
     }
 
     #[test]
