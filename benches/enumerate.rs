@@ -8,8 +8,10 @@
 
 use std::time::{Duration, Instant};
 
+use mxprobe::dns::ResolverConfig;
 use mxprobe::model::{AddressReport, Target};
 use mxprobe::scan::{ScanConfig, Scanner};
+use mxprobe::testkit::dns::{DnsServer, Zone};
 use mxprobe::testkit::net;
 use mxprobe::testkit::scenarios;
 use mxprobe::testkit::smtp::SmtpServer;
@@ -27,6 +29,10 @@ fn main() {
             .await
             .expect("server");
         let target = Target::host(&server.addr().to_string()).expect("target");
+        // The address's reverse DNS is looked up too: on loopback, here.
+        let dns = DnsServer::start((net::loopback(), 0).into(), Zone::new())
+            .await
+            .expect("dns server");
         println!("realistic server: {}", scenario.description);
         println!(
             "{:>9} {:>7} {:>10} {:>8} {:>11} {:>8} {:>10} {:>10}",
@@ -44,6 +50,10 @@ fn main() {
             let mut last = None;
             for _ in 0..rounds {
                 let config = ScanConfig {
+                    resolver: ResolverConfig {
+                        nameservers: vec![dns.addr()],
+                        ..ResolverConfig::default()
+                    },
                     per_host,
                     groups,
                     timeout: Duration::from_secs(10),

@@ -30,6 +30,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use mxprobe::testkit::dns::{DnsServer, Zone};
 use mxprobe::testkit::mta::{self, Daemon};
 use mxprobe::testkit::scenarios;
 use mxprobe::testkit::smtp::SmtpServer;
@@ -158,12 +159,15 @@ async fn counts_after(server: &Server, before: (u64, Option<u64>)) -> (u64, Opti
     (after.0 - before.0, after.1)
 }
 
-async fn probe(server: &Server) -> Probe {
+/// `dns`: where the address's reverse DNS is looked up (on loopback, not
+/// the system's nameserver).
+async fn probe(server: &Server, dns: SocketAddr) -> Probe {
     let before = server.counts();
     let start = Instant::now();
     let binary =
         std::env::var("MXPROBE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_mxprobe").into());
     let out = Command::new(binary)
+        .args(["--resolver", &dns.to_string()])
         .args(["--timeout", "10", "-f", "json", "--host"])
         .arg(server.addr().to_string())
         .output()
@@ -225,6 +229,9 @@ fn main() {
     let only = value("--only");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
+        let dns = DnsServer::start((Ipv4Addr::new(127, 25, 0, 2), 0).into(), Zone::new())
+            .await
+            .expect("dns server");
         println!(
             "{:<15} {:>9} {:>5} {:>4} {:>7} {:>5} | {:>9} {:>5} | {:>6} {:>6}",
             "server", "mxprobe", "conn", "open", "refused", "wait", "nmap", "conn", "time", "conn"
@@ -241,7 +248,7 @@ fn main() {
             let server = start(row.name, SocketAddr::from((ip, 25))).await;
             let mut runs = Vec::new();
             for _ in 0..rounds {
-                runs.push(probe(&server).await);
+                runs.push(probe(&server, dns.addr()).await);
             }
             runs.sort_by_key(|r| r.wall);
             let p = &runs[runs.len() / 2];

@@ -98,6 +98,8 @@ async fn run(args: Args) -> Result<(), String> {
         let domain = format!("{}.lab.test", s.name);
         zone.mx(&domain, 10, &format!("mx.{domain}"));
         zone.a(&format!("mx.{domain}"), ip);
+        // Forward-confirmed reverse DNS, as a well-kept MX has.
+        zone.ptr(ip.into(), &format!("mx.{domain}"));
         servers.push((server, domain, s.description));
     }
     for (domain, ip) in &args.mx {

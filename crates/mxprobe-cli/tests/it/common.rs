@@ -65,6 +65,20 @@ impl Lab {
     }
 }
 
+/// A DNS server without records, for runs of `--host` targets: the reverse
+/// DNS of every probed address is still looked up, and `--resolver` with
+/// this keeps those questions on loopback (it answers NXDOMAIN at once).
+pub async fn empty_dns() -> DnsServer {
+    DnsServer::start(SocketAddr::from((net::loopback(), 0)), Zone::new())
+        .await
+        .expect("dns server")
+}
+
+/// `--resolver ADDR` for `dns`.
+pub fn resolver_args(dns: &DnsServer) -> Vec<String> {
+    vec!["--resolver".into(), dns.addr().to_string()]
+}
+
 /// Run the mxprobe binary with `args`.
 pub async fn mxprobe(args: &[String]) -> Output {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_mxprobe"))

@@ -308,7 +308,9 @@ async fn a_server_that_gives_up_on_us_makes_the_result_incomplete_not_wrong() {
     let server = SmtpServer::start("127.0.0.1:0".parse().expect("addr"), config)
         .await
         .expect("server");
-    let out = mxprobe(&args(&[
+    let dns = crate::common::empty_dns().await;
+    let mut a = crate::common::resolver_args(&dns);
+    a.extend(args(&[
         "-f",
         "json",
         "--backoff",
@@ -317,8 +319,8 @@ async fn a_server_that_gives_up_on_us_makes_the_result_incomplete_not_wrong() {
         "2",
         "--host",
         &server.addr().to_string(),
-    ]))
-    .await;
+    ]));
+    let out = mxprobe(&a).await;
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
     let a = &doc["domains"][0]["mx"][0]["addresses"][0];
     assert_eq!(a["status"], "smtp-error", "{a}");

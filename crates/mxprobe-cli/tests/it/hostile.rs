@@ -24,7 +24,9 @@ use mxprobe::smtp::QUIT_WAIT;
 use mxprobe::testkit::net;
 use mxprobe::testkit::smtp::{Misbehaviour, ServerConfig, SmtpServer};
 
-use crate::common::{args, assert_session_polite, csv_rows, mxprobe_measured, Measured};
+use crate::common::{
+    args, assert_session_polite, csv_rows, empty_dns, mxprobe_measured, resolver_args, Measured,
+};
 
 /// `--timeout`, in seconds: every connect, SMTP reply and handshake.
 pub(crate) const TIMEOUT: u64 = 2;
@@ -98,7 +100,9 @@ async fn run(name: &str, hostile: ServerConfig) -> Run {
         .await
         .expect("servers");
     let addr = |s: &SmtpServer| s.addr().to_string();
-    let a = args(&[
+    let dns = empty_dns().await;
+    let mut a = resolver_args(&dns);
+    a.extend(args(&[
         "-f",
         "csv",
         "--timeout",
@@ -113,7 +117,7 @@ async fn run(name: &str, hostile: ServerConfig) -> Run {
         &addr(&servers[0]),
         "--host",
         &addr(&servers[1]),
-    ]);
+    ]));
     // Killed well past any bound, so a hang fails rather than blocks.
     let kill = Duration::from_secs(300);
     let measured = tokio::task::spawn_blocking(move || mxprobe_measured(&a, kill))

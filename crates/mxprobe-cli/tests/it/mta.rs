@@ -31,7 +31,16 @@ enum Kind {
 
 /// mxprobe's JSON report of the server (one `--host` target).
 async fn probe(addr: SocketAddr, extra: &[&str]) -> Value {
-    let mut a = args(&["-f", "json", "--timeout", "10", "--host", &addr.to_string()]);
+    let dns = crate::common::empty_dns().await;
+    let mut a = crate::common::resolver_args(&dns);
+    a.extend(args(&[
+        "-f",
+        "json",
+        "--timeout",
+        "10",
+        "--host",
+        &addr.to_string(),
+    ]));
     a.extend(args(extra));
     let out = mxprobe(&a).await;
     // The scan ran: 0, or 1 once findings at `--fail-on` set the exit code

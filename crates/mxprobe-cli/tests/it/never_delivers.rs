@@ -87,7 +87,9 @@ async fn no_server_ever_receives_more_than_ehlo_starttls_quit() {
     });
     let count = configs.len();
     let (_, servers) = net::smtp_servers(configs).await.expect("servers");
-    let mut a = args(&[
+    let dns = crate::common::empty_dns().await;
+    let mut a = crate::common::resolver_args(&dns);
+    a.extend(args(&[
         "-f",
         "csv",
         "--timeout",
@@ -96,7 +98,7 @@ async fn no_server_ever_receives_more_than_ehlo_starttls_quit() {
         &RETRIES.to_string(),
         "--backoff",
         "0.1",
-    ]);
+    ]));
     for s in &servers {
         a.extend(args(&["--host", &s.addr().to_string()]));
     }

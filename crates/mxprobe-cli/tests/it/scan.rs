@@ -214,7 +214,9 @@ async fn bad_input_is_named_and_the_rest_is_scanned() {
 async fn hosts_are_probed_directly() {
     let lab = mixed_lab().await;
     let target = lab.smtp[0].addr().to_string();
-    let out = mxprobe(&args(&["--quick", "-f", "csv", "--host", &target])).await;
+    let mut a = crate::common::resolver_args(&lab.dns);
+    a.extend(args(&["--quick", "-f", "csv", "--host", &target]));
+    let out = mxprobe(&a).await;
     assert_ran(&out);
     let rows = csv_rows(&out.stdout);
     assert_eq!(rows.len(), 1);
