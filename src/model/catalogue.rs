@@ -78,6 +78,8 @@ catalogue! {
         "nothing to do if the domain should not receive mail; otherwise replace the null MX with real MX records";
     ImplicitMx = "implicit-mx", Low, "no MX records: mail goes to the domain's own address (RFC 5321 §5.1)",
         "publish an explicit MX record";
+    MxIpLiteral = "mx-ip-literal", High, "an MX record names an IP address, not a host name (RFC 5321 §5.1): Exim refuses it by default",
+        "give the address a host name (an A or AAAA record, e.g. mx.<domain>) and point the MX record at that name";
     DnsError = "dns-error", High, "a DNS lookup failed",
         "make the domain's and the MX hosts' DNS answer reliably (SERVFAIL and timeouts make senders defer mail)";
     MxUnreachable = "mx-unreachable", High, "no TCP connection to the MX address",

@@ -1,13 +1,16 @@
 //! The rules: facts of a report → findings, under a policy's thresholds.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use super::{Finding, Policy};
 use crate::cert::verify::ChainProblem;
 use crate::cert::CertInfo;
 use crate::dane::{DaneCheck, DaneOutcome, DaneState};
 use crate::dns::DnssecStatus;
-use crate::model::{AddressReport, DomainReport, DomainStatus, FindingId, MxReport, ProbeStatus};
+use crate::model::{
+    AddressReport, DomainReport, DomainStatus, FindingId, MxReport, ProbeStatus, Target,
+};
 use crate::mtasts::{FetchStatus, Mode, TxtStatus};
 use crate::smtp::Step;
 use crate::tls::cipher::{Catalogue, CipherSpec};
@@ -59,10 +62,12 @@ pub(super) fn findings(policy: &Policy, report: &DomainReport, now: i64) -> Vec<
         }
     }
     sts_findings(&mut sink, report);
+    // `--host` targets are servers, not MX records: an address is fine there.
+    let from_mx_records = matches!(report.target, Target::Domain { .. });
     for mx in &report.mx {
         sink.mx = Some(mx.host.clone());
         sink.address = None;
-        mx_findings(&mut sink, mx);
+        mx_findings(&mut sink, mx, from_mx_records);
         if let Some(d) = &mx.dane {
             dane_findings(&mut sink, d);
         }
@@ -74,11 +79,25 @@ pub(super) fn findings(policy: &Policy, report: &DomainReport, now: i64) -> Vec<
     sink.out
 }
 
-fn mx_findings(sink: &mut Sink, mx: &MxReport) {
+fn mx_findings(sink: &mut Sink, mx: &MxReport, from_mx_records: bool) {
     if mx.implicit {
         sink.add(
             FindingId::ImplicitMx,
             format!("no MX records: senders use {}'s own address", mx.host),
+        );
+    }
+    if from_mx_records && !mx.implicit && mx.host.parse::<IpAddr>().is_ok() {
+        // What the two common MTAs do, from their sources: Exim looks the
+        // address up as a host name unless allow_mx_to_ip is set (default
+        // false) and finds none; Postfix's dns_lookup warns "numeric domain
+        // name" and smtp_addr_one uses the address.
+        let preference = mx.preference.map(|p| format!("{p} ")).unwrap_or_default();
+        sink.add(
+            FindingId::MxIpLiteral,
+            format!(
+                "MX {preference}{} is an IP address, where RFC 5321 §5.1 requires a host name: Exim (allow_mx_to_ip = false by default) does not deliver to it and bounces the mail when no other MX host works (\"all relevant MX records point to non-existent hosts or (invalidly) to IP addresses\"); Postfix delivers, logging \"numeric domain name\"",
+                mx.host
+            ),
         );
     }
     if let Some(e) = &mx.error {
@@ -732,6 +751,37 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].id, FindingId::EnumerationIncomplete);
         assert!(found[0].message.contains("421"));
+    }
+
+    #[test]
+    fn an_mx_record_naming_an_address_is_a_finding() {
+        let mut r = report(address(None, None));
+        r.mx[0].host = "127.0.0.1".into();
+        assert!(
+            !ids("default", &r, 0).contains(&FindingId::MxIpLiteral),
+            "--host 127.0.0.1 is no MX record"
+        );
+        r.target = Target::Domain {
+            name: "example.test".into(),
+            ascii: "example.test".into(),
+        };
+        r.mx[0].preference = Some(10);
+        for policy in ["default", "opportunistic"] {
+            let found = builtin::get(policy).expect("policy").evaluate_at(&r, 0);
+            let f = found
+                .iter()
+                .find(|f| f.id == FindingId::MxIpLiteral)
+                .expect("mx-ip-literal");
+            assert_eq!(f.severity, crate::model::Severity::High, "{policy}");
+            assert_eq!(f.mx.as_deref(), Some("127.0.0.1"));
+            assert!(f.ip.is_none(), "about the MX record, not the address");
+            assert!(
+                f.message.starts_with("MX 10 127.0.0.1 is an IP address"),
+                "{}",
+                f.message
+            );
+            assert!(f.message.contains("allow_mx_to_ip"), "{}", f.message);
+        }
     }
 
     #[test]

@@ -235,6 +235,17 @@ fn reports() -> Vec<DomainReport> {
                 "tls_rpt": {"status": "missing"},
             }),
         ),
+        // `MX 10 192.0.2.30.`: an address where a host name belongs.
+        domain(
+            "ipmx.test",
+            "ok",
+            json!([mx(
+                "192.0.2.30",
+                json!([address(30, "ok", json!({}))]),
+                json!({})
+            )]),
+            json!({}),
+        ),
         domain(
             "invalid.test",
             "ok",

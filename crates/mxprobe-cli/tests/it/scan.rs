@@ -305,3 +305,55 @@ async fn output_file_is_written_and_unwritable_output_is_an_error() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `MX 10 127.x.y.z.`: RFC 5321 §5.1 wants a host name there, and Exim
+/// does not deliver to such an MX by default. The address is probed all the
+/// same, so the admin sees the rest; the finding says who refuses it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_mx_naming_an_address_is_probed_and_reported() {
+    let lab = Lab::start(vec![ServerConfig::default()], |z, ip| {
+        z.mx("ipmx.test", 10, &ip[0].to_string());
+    })
+    .await;
+    let ip = lab.smtp[0].addr().ip().to_string();
+    let mut a = lab.args();
+    a.extend(args(&["--quick", "-f", "json", "ipmx.test"]));
+    let out = mxprobe(&a).await;
+    assert_eq!(out.status.code(), Some(1), "a high finding fails the run");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let d = &doc["domains"][0];
+    assert_eq!(d["mx"][0]["host"], ip.as_str());
+    assert_eq!(d["mx"][0]["preference"], 10);
+    assert_eq!(d["mx"][0]["addresses"][0]["status"], "ok", "probed");
+    let finding = d["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["id"] == "mx-ip-literal"))
+        .expect("mx-ip-literal");
+    assert_eq!(finding["severity"], "high");
+    assert_eq!(finding["mx"], ip.as_str());
+    let message = finding["message"].as_str().expect("message");
+    assert!(
+        message.starts_with(&format!("MX 10 {ip} is an IP address")),
+        "{message}"
+    );
+    assert!(message.contains("Exim"), "{message}");
+
+    let mut a = lab.args();
+    a.extend(args(&["--quick", "ipmx.test"]));
+    let text = String::from_utf8(mxprobe(&a).await.stdout).expect("utf-8");
+    assert!(text.contains(&format!("  MX 10 {ip}\n")), "{text}");
+    assert!(
+        text.contains(&format!("    HIGH     mx-ip-literal  {ip}\n")),
+        "{text}"
+    );
+
+    // The same address given as a server is no MX record.
+    let mut a = lab.args();
+    a.extend(args(&["--quick", "-f", "json", "--host", &ip]));
+    let doc: serde_json::Value = serde_json::from_slice(&mxprobe(&a).await.stdout).expect("json");
+    let ids: Vec<&str> = doc["domains"][0]["findings"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|f| f["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(!ids.contains(&"mx-ip-literal"), "{ids:?}");
+}
