@@ -357,3 +357,43 @@ async fn an_mx_naming_an_address_is_probed_and_reported() {
         .unwrap_or_default();
     assert!(!ids.contains(&"mx-ip-literal"), "{ids:?}");
 }
+
+/// An MX host whose CNAMEs loop has no address, and the report says why:
+/// the loop, named, not "no address".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cname_loop_of_an_mx_host_is_named() {
+    let lab = Lab::start(vec![ServerConfig::default()], |z, ip| {
+        z.mx("loop.test", 10, "mx.loop.test")
+            .mx("loop.test", 20, "backup.loop.test")
+            .a("backup.loop.test", ip[0])
+            .cname("mx.loop.test", "a.loop.test")
+            .cname("a.loop.test", "mx.loop.test");
+    })
+    .await;
+    let want = "mx.loop.test: CNAME loop mx.loop.test → a.loop.test → mx.loop.test";
+    let mut a = lab.args();
+    a.extend(args(&["--quick", "-f", "json", "loop.test"]));
+    let doc: serde_json::Value = serde_json::from_slice(&mxprobe(&a).await.stdout).expect("json");
+    let d = &doc["domains"][0];
+    assert_eq!(d["mx"][0]["host"], "mx.loop.test");
+    assert_eq!(d["mx"][0]["error"], want);
+    assert_eq!(d["mx"][1]["addresses"][0]["status"], "ok", "the backup");
+    let finding = d["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["id"] == "dns-error"))
+        .expect("dns-error");
+    assert_eq!(finding["mx"], "mx.loop.test");
+    assert_eq!(
+        finding["message"],
+        format!("address lookup for MX mx.loop.test failed: {want}")
+    );
+
+    let mut a = lab.args();
+    a.extend(args(&["--quick", "loop.test"]));
+    let text = String::from_utf8(mxprobe(&a).await.stdout).expect("utf-8");
+    assert!(
+        text.contains(&format!("  MX 10 mx.loop.test: {want}\n")),
+        "{text}"
+    );
+    assert!(!text.contains("no address"), "{text}");
+}

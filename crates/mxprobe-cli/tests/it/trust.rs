@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use mxprobe::testkit::dns::reverse_name;
 use mxprobe::testkit::net;
 use mxprobe::testkit::pki::testdata_path;
 use mxprobe::testkit::smtp::{cert, cert_alone, CertKey, ServerConfig, TlsConfig};
@@ -57,34 +58,26 @@ async fn json_address(lab: &Lab, extra: &[&str]) -> Value {
     doc["domains"][0]["mx"][0]["addresses"][0].clone()
 }
 
-/// The address under which a test server's reverse DNS can be tested.
-///
-/// hickory answers every PTR query under 127.in-addr.arpa itself, with
-/// `localhost` (RFC 6761 §6.3), so the test DNS server never sees them. The
-/// IPv4-mapped IPv6 form of the server's loopback address is probed instead:
+/// The IPv4-mapped IPv6 form of a test server's loopback address:
 /// connections to it reach the same IPv4 socket (Linux is dual-stack), and
-/// its PTR name lives under ip6.arpa, which goes to the test server.
+/// its PTR name lives under ip6.arpa.
 fn mapped(ip: Ipv4Addr) -> Ipv6Addr {
     ip.to_ipv6_mapped()
 }
 
-fn reverse(ip: Ipv6Addr) -> String {
-    let mut labels: Vec<String> = ip
-        .octets()
-        .iter()
-        .flat_map(|b| [b >> 4, b & 0xf])
-        .map(|n| format!("{n:x}"))
-        .collect();
-    labels.reverse();
-    format!("{}.ip6.arpa", labels.join("."))
+/// The RFC 2317 name of `ip` in a /26 delegated from its /24, e.g.
+/// `4.0/26.3.2.1.in-addr.arpa` (the RFC's §4 layout).
+fn classless(ip: Ipv4Addr) -> String {
+    let [a, b, c, d] = ip.octets();
+    format!("{d}.{}/26.{c}.{b}.{a}.in-addr.arpa", d & 0xc0)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_good_server_is_trusted_by_a_strict_sender() {
     let lab = Lab::start(vec![ServerConfig::default()], |z, ip| {
         z.mx("example.test", 10, "mx.example.test")
-            .aaaa("mx.example.test", mapped(ip[0]))
-            .ptr(mapped(ip[0]).into(), "mx.example.test");
+            .a("mx.example.test", ip[0])
+            .ptr(ip[0].into(), "mx.example.test");
     })
     .await;
     let ca = ca_file();
@@ -334,9 +327,9 @@ async fn shared_hosting_mismatch_names_the_remedy() {
     };
     let lab = Lab::start(vec![server], |z, ip| {
         z.mx("customer.test", 10, "mail.customer.test")
-            .aaaa("mail.customer.test", mapped(ip[0]))
-            .aaaa("s120.hoster.test", mapped(ip[0]))
-            .ptr(mapped(ip[0]).into(), "s120.hoster.test");
+            .a("mail.customer.test", ip[0])
+            .a("s120.hoster.test", ip[0])
+            .ptr(ip[0].into(), "s120.hoster.test");
     })
     .await;
     let ca = ca_file();
@@ -386,6 +379,10 @@ async fn shared_hosting_mismatch_names_the_remedy() {
     );
 }
 
+/// Forward-confirmed reverse DNS of loopback addresses, asked of the test
+/// DNS server like any other: confirmed, missing, not confirmed, broken,
+/// and through RFC 2317 classless delegation (confirmed, a CNAME to a name
+/// without a PTR record, a CNAME loop); one address under ip6.arpa.
 #[tokio::test(flavor = "multi_thread")]
 async fn reverse_dns_outcomes() {
     let down = net::closed_port();
@@ -393,32 +390,50 @@ async fn reverse_dns_outcomes() {
         std::net::IpAddr::V4(ip) => ip,
         std::net::IpAddr::V6(_) => unreachable!(),
     };
-    let servers = vec![ServerConfig::default(); 4];
+    let servers = vec![ServerConfig::default(); 8];
     let lab = Lab::start(servers, |z, ip| {
-        z.mx("ptr.test", 10, "mx1.ptr.test")
-            .mx("ptr.test", 20, "mx2.ptr.test")
-            .mx("ptr.test", 30, "mx3.ptr.test")
-            .mx("ptr.test", 40, "mx4.ptr.test")
-            .mx("ptr.test", 50, "mx5.ptr.test");
-        let ip: Vec<Ipv6Addr> = ip.iter().copied().map(mapped).collect();
+        for i in 1..=9 {
+            z.mx("ptr.test", i * 10, &format!("mx{i}.ptr.test"));
+        }
         // Forward-confirmed.
-        z.aaaa("mx1.ptr.test", ip[0])
-            .ptr(ip[0].into(), "mx1.ptr.test");
+        z.a("mx1.ptr.test", ip[0]).ptr(ip[0].into(), "mx1.ptr.test");
         // No PTR at all.
-        z.aaaa("mx2.ptr.test", ip[1]);
+        z.a("mx2.ptr.test", ip[1]);
         // PTR names that lead elsewhere or nowhere.
-        z.aaaa("mx3.ptr.test", ip[2])
+        z.a("mx3.ptr.test", ip[2])
             .ptr(ip[2].into(), "elsewhere.ptr.test")
             .ptr(ip[2].into(), "gone.ptr.test")
             .aaaa("elsewhere.ptr.test", "2001:db8::1".parse().expect("ip"));
         // The reverse zone is broken.
-        z.aaaa("mx4.ptr.test", ip[3]).servfail(&reverse(ip[3]));
+        z.a("mx4.ptr.test", ip[3])
+            .servfail(&reverse_name(ip[3].into()));
         // Nothing listens, but the address has a PTR all the same.
-        let down = mapped(down_ip);
-        z.aaaa("mx5.ptr.test", down)
-            .ptr(down.into(), "mx5.ptr.test");
+        z.a("mx5.ptr.test", down_ip)
+            .ptr(down_ip.into(), "mx5.ptr.test");
+        // RFC 2317: the CNAME into the customer's zone, the PTR there.
+        z.a("mx6.ptr.test", ip[4])
+            .cname(&reverse_name(ip[4].into()), &classless(ip[4]))
+            .ptr_at(&classless(ip[4]), "mx6.ptr.test");
+        // RFC 2317 broken: delegated, but the customer's zone lacks it.
+        z.a("mx7.ptr.test", ip[5])
+            .cname(&reverse_name(ip[5].into()), &classless(ip[5]));
+        // RFC 2317 broken: the customer's zone points back.
+        z.a("mx8.ptr.test", ip[6])
+            .cname(&reverse_name(ip[6].into()), &classless(ip[6]))
+            .cname(&classless(ip[6]), &reverse_name(ip[6].into()));
+        // ip6.arpa.
+        let six = mapped(ip[7]);
+        z.aaaa("mx9.ptr.test", six).ptr(six.into(), "mx9.ptr.test");
     })
     .await;
+    let ip: Vec<Ipv4Addr> = lab
+        .smtp
+        .iter()
+        .map(|s| match s.addr().ip() {
+            std::net::IpAddr::V4(ip) => ip,
+            std::net::IpAddr::V6(_) => unreachable!(),
+        })
+        .collect();
     let rows = csv(&lab, &["ptr.test"]).await;
     let by_mx: HashMap<&str, &HashMap<String, String>> =
         rows.iter().map(|r| (r["mx"].as_str(), r)).collect();
@@ -452,26 +467,47 @@ async fn reverse_dns_outcomes() {
         (r["strict_tls"].as_str(), r["cert_trusted"].as_str()),
         ("", "")
     );
+    let r = by_mx["mx6.ptr.test"];
+    assert_eq!(
+        (r["ptr"].as_str(), r["ptr_confirmed"].as_str()),
+        ("ok", "mx6.ptr.test"),
+        "confirmed through the delegation"
+    );
+    let r = by_mx["mx7.ptr.test"];
+    assert_eq!(
+        (r["ptr"].as_str(), r["ptr_names"].as_str()),
+        ("ptr-missing", ""),
+        "a CNAME to nothing is a missing PTR, not a mismatch"
+    );
+    assert_eq!(by_mx["mx8.ptr.test"]["ptr"], "dns-error");
+    let r = by_mx["mx9.ptr.test"];
+    assert_eq!(
+        (r["ptr"].as_str(), r["ptr_confirmed"].as_str()),
+        ("ok", "mx9.ptr.test")
+    );
 
     let mut a = lab.args();
     a.extend(args(&["--quick", "-f", "json", "ptr.test"]));
     let doc: Value = serde_json::from_slice(&mxprobe(&a).await.stdout).expect("json");
-    let mx = &doc["domains"][0]["mx"];
-    let ptr = &mx[2]["addresses"][0]["trust"]["ptr"];
-    assert_eq!(ptr["status"], "ptr-mismatch");
+    let domain = &doc["domains"][0];
+    let mx = &domain["mx"];
+    let ptr = |i: usize| mx[i]["addresses"][0]["trust"]["ptr"].clone();
+    let p = ptr(2);
+    assert_eq!(p["status"], "ptr-mismatch");
     assert_eq!(
-        ptr["names"][0]["addresses"],
+        p["names"][0]["addresses"],
         serde_json::json!(["2001:db8::1"])
     );
-    assert_eq!(ptr["names"][0]["confirmed"], false);
+    assert_eq!(p["names"][0]["confirmed"], false);
     assert!(
-        ptr["names"][1]["error"]
+        p["names"][1]["error"]
             .as_str()
             .expect("error")
             .contains("NXDOMAIN"),
-        "{ptr}"
+        "{p}"
     );
-    let broken = &mx[3]["addresses"][0]["trust"]["ptr"];
+    assert!(p.get("cname_chain").is_none(), "no CNAME, no chain: {p}");
+    let broken = ptr(3);
     assert!(
         broken["error"]
             .as_str()
@@ -484,6 +520,95 @@ async fn reverse_dns_outcomes() {
         down.get("strict_tls").is_none() && down.get("chain").is_none(),
         "{down}"
     );
+    let delegated = ptr(5);
+    assert_eq!(delegated["status"], "ok");
+    assert_eq!(
+        delegated["cname_chain"],
+        serde_json::json!([reverse_name(ip[4].into()), classless(ip[4])])
+    );
+    assert_eq!(delegated["names"][0]["name"], "mx6.ptr.test");
+    let missing = ptr(6);
+    assert_eq!(missing["status"], "ptr-missing");
+    assert_eq!(
+        missing["cname_chain"],
+        serde_json::json!([reverse_name(ip[5].into()), classless(ip[5])])
+    );
+    let looped = ptr(7);
+    assert_eq!(looped["status"], "dns-error");
+    let reverse = reverse_name(ip[6].into());
+    let loop_text = format!(
+        "{reverse}: CNAME loop {reverse} → {} → {reverse}",
+        classless(ip[6])
+    );
+    assert_eq!(looped["error"], loop_text.as_str());
+    assert_eq!(looped["cname_chain"].as_array().map(Vec::len), Some(3));
+
+    // The findings say what is wrong, with the chain.
+    let findings = domain["findings"].as_array().expect("findings");
+    let about = |id: &str, mx: &str| {
+        findings
+            .iter()
+            .find(|f| f["id"] == id && f["mx"] == mx)
+            .and_then(|f| f["message"].as_str())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        about("ptr-missing", "mx2.ptr.test").as_deref(),
+        Some("no PTR record")
+    );
+    assert_eq!(
+        about("ptr-missing", "mx7.ptr.test"),
+        Some(format!(
+            "no PTR record at {} (via CNAME {} → {})",
+            classless(ip[5]),
+            reverse_name(ip[5].into()),
+            classless(ip[5])
+        ))
+    );
+    assert_eq!(
+        about("dns-error", "mx8.ptr.test"),
+        Some(format!("reverse DNS: {loop_text}"))
+    );
+    for ok in ["mx1.ptr.test", "mx6.ptr.test", "mx9.ptr.test"] {
+        assert!(
+            !findings.iter().any(|f| f["mx"] == ok
+                && f["id"].as_str().is_some_and(|id| id.starts_with("ptr-"))),
+            "{ok}: {findings:?}"
+        );
+    }
+    assert_eq!(about("ptr-mismatch", "mx7.ptr.test"), None);
+
+    // The text report shows the chain under the PTR line.
+    let mut a = lab.args();
+    a.extend(args(&["--quick", "ptr.test"]));
+    let text = String::from_utf8(mxprobe(&a).await.stdout).expect("utf-8");
+    let via = |i: usize| {
+        format!(
+            "          - via CNAME {} → {}\n",
+            reverse_name(ip[i].into()),
+            classless(ip[i])
+        )
+    };
+    assert!(
+        text.contains(&format!(
+            "        PTR     mx6.ptr.test (forward-confirmed); not the banner host\n{}",
+            via(4)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "        PTR     ptr-missing: no PTR record at {}\n{}",
+            classless(ip[5]),
+            via(5)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("        PTR     dns-error: {loop_text}\n")),
+        "{text}"
+    );
+    assert!(!text.contains("localhost"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
