@@ -121,6 +121,8 @@ impl<W: Write> Render<W> {
         if let Some(smtp) = &a.smtp {
             if let Some(first) = smtp.greeting.first() {
                 writeln!(w, "      banner    {first}")?;
+                // What the fixes below are written for.
+                writeln!(w, "      software  {}", smtp.software)?;
             }
             if !smtp.greeting.is_empty() && a.status != ProbeStatus::SmtpError {
                 let offered = if smtp.starttls {

@@ -51,6 +51,7 @@
 //! | `dnssec` | the weakest DNSSEC status of the MX, address and TLSA lookups: `secure`, `insecure`, `bogus`, `indeterminate` (empty when DANE was not checked) |
 //! | `mta_sts` | MTA-STS (RFC 8461) of the domain: the policy mode (`enforce`, `testing`, `none`) when a valid policy was fetched, then `/mx-mismatch` when this MX host matches no `mx:` pattern, or `/no-tls`, `/old-tls`, `/certificate` when enforce mode fails at this address; otherwise `missing`, `txt-invalid`, `dns-error`, `unreachable`, `policy-invalid`; empty when not checked |
 //! | `tls_rpt` | TLS-RPT (RFC 8460) record of the domain: `ok`, `missing`, `invalid`, `dns-error`; empty when not checked |
+//! | `software` | the mail server software recognised from the greeting and EHLO reply, whose settings the findings' remedies name: `postfix`, `exim`, `exchange`, `sendmail`, `opensmtpd` or `unknown`; empty when the server did not greet |
 
 use std::io::{self, Write};
 
@@ -131,6 +132,7 @@ pub const COLUMNS: &[&str] = &[
     "dnssec",
     "mta_sts",
     "tls_rpt",
+    "software",
 ];
 
 /// Writes reports as CSV rows, one report's rows at a time.
