@@ -62,11 +62,11 @@ pub(super) fn texts(id: FindingId) -> Option<Texts> {
             opensmtpd: "update OpenSMTPD and remove whatever rewrites the SMTP stream in front of it, such as a firewall's SMTP inspection",
         },
         ProtocolSslv3 => Texts {
-            postfix: "smtpd_tls_protocols = >=TLSv1.2 and smtpd_tls_mandatory_protocols = >=TLSv1.2 (Postfix 3.6 and later; before: !SSLv2, !SSLv3, !TLSv1, !TLSv1.1)",
-            exim: "OpenSSL builds: openssl_options = +no_sslv3 +no_tlsv1 +no_tlsv1_1; GnuTLS builds: tls_require_ciphers = NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1 (exim -bV names the library)",
+            postfix: "disable SSLv3: smtpd_tls_protocols = >=TLSv1.2 and smtpd_tls_mandatory_protocols = >=TLSv1.2 (Postfix 3.6 and later; before: !SSLv2, !SSLv3, !TLSv1, !TLSv1.1)",
+            exim: "disable SSLv3: OpenSSL builds openssl_options = +no_sslv3 +no_tlsv1 +no_tlsv1_1; GnuTLS builds tls_require_ciphers = NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1 (exim -bV names the library)",
             exchange: schannel_off!("SSL 3.0"),
-            sendmail: "define(`confSERVER_SSL_OPTIONS', `+SSL_OP_NO_SSLv2 +SSL_OP_NO_SSLv3 +SSL_OP_NO_TLSv1 +SSL_OP_NO_TLSv1_1') in sendmail.mc (ServerSSLOptions, sendmail 8.15 and later), rebuild sendmail.cf and restart",
-            opensmtpd: "protocols \"tlsv1.2:tlsv1.3\" on the listen on … tls line of smtpd.conf (libtls's default), and a current LibreSSL or OpenSSL",
+            sendmail: "disable SSLv3: define(`confSERVER_SSL_OPTIONS', `+SSL_OP_NO_SSLv2 +SSL_OP_NO_SSLv3 +SSL_OP_NO_TLSv1 +SSL_OP_NO_TLSv1_1') in sendmail.mc (ServerSSLOptions, sendmail 8.15 and later), rebuild sendmail.cf and restart",
+            opensmtpd: "disable SSLv3: protocols \"tlsv1.2:tlsv1.3\" on the listen on … tls line of smtpd.conf (libtls's default), and a current LibreSSL or OpenSSL",
         },
         ProtocolTlsv1 => Texts {
             postfix: "disable TLS 1.0: smtpd_tls_protocols = >=TLSv1.2 and smtpd_tls_mandatory_protocols = >=TLSv1.2 (Postfix 3.6 and later; before: !SSLv2, !SSLv3, !TLSv1, !TLSv1.1)",
@@ -103,7 +103,7 @@ pub(super) fn texts(id: FindingId) -> Option<Texts> {
         NoTlsv1_3 => Texts {
             postfix: "enable TLS 1.3: Postfix 3.4 or later on OpenSSL 1.1.1 or later, without <=TLSv1.2 or !TLSv1.3 in smtpd_tls_protocols",
             exim: "enable TLS 1.3: a current Exim on OpenSSL 1.1.1 or later (no +no_tlsv1_3 in openssl_options) or GnuTLS 3.6.5 or later (no -VERS-TLS1.3 in tls_require_ciphers)",
-            exchange: "nothing to set yet: Exchange does not offer TLS 1.3 for SMTP (Exchange 2019 CU15 and Exchange SE support it for HTTPS only, on Windows Server 2022 or later)",
+            exchange: "nothing to set yet: Exchange does not offer TLS 1.3 for SMTP (as of 2025, Exchange 2019 CU15 and Exchange SE support it for HTTPS only, on Windows Server 2022 or later)",
             sendmail: "enable TLS 1.3: a sendmail linked with OpenSSL 1.1.1 or later, without +SSL_OP_NO_TLSv1_3 in confSERVER_SSL_OPTIONS",
             opensmtpd: "enable TLS 1.3: protocols \"tlsv1.2:tlsv1.3\" (the default) on the listen on … tls line of smtpd.conf, with a LibreSSL or OpenSSL that has TLS 1.3",
         },
@@ -136,7 +136,7 @@ pub(super) fn texts(id: FindingId) -> Option<Texts> {
             exim: "OpenSSL builds: !aNULL in tls_require_ciphers; GnuTLS builds: -ANON-DH:-ANON-ECDH in the priority string of tls_require_ciphers",
             exchange: "disable the anonymous (*_anon_*) suites with Disable-TlsCipherSuite, or remove them from the SSL Cipher Suite Order policy",
             sendmail: "add !aNULL to confCIPHER_LIST (CipherList) in sendmail.mc, rebuild sendmail.cf and restart",
-            opensmtpd: "add !aNULL to ciphers on the listen on … tls line of smtpd.conf (libtls's defaults have it)",
+            opensmtpd: "add !aNULL to ciphers on the listen on … tls line of smtpd.conf (libtls's default lists exclude them)",
         },
         CipherExport => Texts {
             postfix: "smtpd_tls_ciphers = medium (not export or low), smtpd_tls_exclude_ciphers = EXPORT, and an OpenSSL of 1.1.0 or later, which has no EXPORT ciphers",
@@ -197,7 +197,7 @@ pub(super) fn texts(id: FindingId) -> Option<Texts> {
                 ", DWORD ServerMinKeyBitLength = the policy's minimum (0x800 for 2048), or disable the TLS_DHE_* suites; then reboot"
             ),
             sendmail: "define(`confDH_PARAMETERS', `/etc/mail/dh.pem') with a file of at least the policy's size (openssl dhparam -out /etc/mail/dh.pem 3072), or `none' to drop DHE",
-            opensmtpd: "pki <name> dhe auto (the size follows the key) instead of legacy (1024 bits) in smtpd.conf, or pki <name> dhe none to drop DHE",
+            opensmtpd: "pki <name> dhe auto (sized automatically) instead of legacy (1024 bits) in smtpd.conf, or pki <name> dhe none to drop DHE",
         },
         EcdhWeak => Texts {
             postfix: "list only curves of 256 bits or more in tls_eecdh_auto_curves (e.g. X25519 prime256v1 secp384r1)",
