@@ -122,9 +122,8 @@ fn statistics_of_the_csv_are_those_of_the_reports() {
     let mut out = Vec::new();
     render(&mut CsvWriter::new(&mut out), &reports());
     let mut stats = Stats::new();
-    stats
-        .add_csv(CsvReader::new(out.as_slice()).expect("header"))
-        .expect("rows");
+    let mut csv = CsvReader::new(out.as_slice()).expect("header");
+    stats.add_csv(&mut csv).expect("rows");
     let mut from_csv = stats.summary(10);
     // Equal counts rank in the same order either way; only severities
     // decide the rank of findings, and those were cleared above.

@@ -381,4 +381,69 @@ async fn statistics_from_the_scan_and_from_its_output() {
     assert_eq!(again["negotiated"], v["negotiated"]);
     assert_eq!(again["starttls"], v["starttls"]);
     assert_eq!(again["mx_hosts"], v["mx_hosts"]);
+    // The trusted share is counted live as from the file.
+    assert!(v["trusted"]["of"].as_u64().is_some_and(|n| n > 0), "{v}");
+    assert_eq!(again["trusted"], v["trusted"]);
+    // And from JSON Lines.
+    let jsonl = dir.join("scan.jsonl");
+    let mut a = lab.args();
+    a.extend(args(&["--quick", "-f", "jsonl", "-i", &list, "-o"]));
+    a.push(jsonl.to_str().expect("utf-8").to_string());
+    assert_ran(&mxprobe(&a).await);
+    let out = mxprobe(&args(&[
+        "stats",
+        "-f",
+        "json",
+        jsonl.to_str().expect("utf-8"),
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(0));
+    let from_jsonl: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(from_jsonl["trusted"], v["trusted"]);
+    assert_eq!(from_jsonl["starttls"], v["starttls"]);
+}
+
+#[tokio::test]
+async fn statistics_of_concatenated_cut_and_hostile_csv() {
+    let dir = temp_dir("stats-rough");
+    let header = mxprobe::report::CSV_COLUMNS.join(",");
+    let row = |domain: &str, mx: &str, negotiated: &str| {
+        let mut fields: Vec<String> = vec![String::new(); mxprobe::report::CSV_COLUMNS.len()];
+        let col = |c: &str| {
+            mxprobe::report::CSV_COLUMNS
+                .iter()
+                .position(|x| *x == c)
+                .expect("column")
+        };
+        fields[col("domain")] = domain.into();
+        fields[col("mx")] = mx.into();
+        fields[col("status")] = "ok".into();
+        fields[col("starttls")] = "yes".into();
+        fields[col("negotiated")] = negotiated.into();
+        fields.join(",")
+    };
+    // Two scans concatenated, the second cut by a kill, a hostile MX name.
+    let text = format!(
+        "{header}\n{}\n{header}\n{}\n{}",
+        row("a.test", "mx.a.test", "TLSv1.2:AES128-SHA:128"),
+        row(
+            "b.test",
+            "mx.\u{1b}[31mb.test",
+            "TLSv1.3:TLS_AES_256_GCM_SHA384:256"
+        ),
+        row("c.test", "mx.c.test", "TLSv1.3:TLS_AES_256_GCM_SHA384:256"),
+    );
+    let file = write(&dir.join("joined.csv"), &text[..text.len() - 10]);
+    let out = mxprobe(&args(&["stats", &file])).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.starts_with("domains   2 "), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+    assert!(stdout.contains("mx.\u{fffd}[31mb.test"), "{stdout}");
+    assert!(
+        stderr.contains("skipped the header repeated on line 3"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("skipped line 5, cut short"), "{stderr}");
 }
