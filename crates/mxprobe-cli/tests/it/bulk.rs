@@ -447,3 +447,74 @@ async fn statistics_of_concatenated_cut_and_hostile_csv() {
     );
     assert!(stderr.contains("skipped line 5, cut short"), "{stderr}");
 }
+
+#[tokio::test]
+async fn an_output_file_in_use_is_refused_untouched_and_the_holder_named() {
+    let dir = temp_dir("locked");
+    let out_path = dir.join("out.csv");
+    let kept = "domain,mx\nearlier.test,mx.earlier.test\n";
+    std::fs::write(&out_path, kept).expect("write");
+    let holder = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&out_path)
+        .expect("open");
+    holder.lock().expect("lock");
+    let out = mxprobe(&args(&[
+        "--resolver",
+        "127.0.0.1:9",
+        "-f",
+        "csv",
+        "-o",
+        out_path.to_str().expect("utf-8"),
+        "example.test",
+    ]))
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let pid = format!("pid {}", std::process::id());
+    assert!(
+        stderr.contains(&pid) && stderr.contains("is writing it"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(std::fs::read_to_string(&out_path).expect("read"), kept);
+    drop(holder);
+}
+
+#[tokio::test]
+async fn an_unreadable_list_stops_before_the_scan_with_one_line() {
+    let out = mxprobe(&args(&[
+        "--resolver",
+        "127.0.0.1:9",
+        "-i",
+        "/nonexistent/list.txt",
+    ]))
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "mxprobe: cannot read /nonexistent/list.txt: No such file or directory (os error 2)"
+    );
+}
+
+#[tokio::test]
+async fn a_byte_order_mark_does_not_reach_the_first_domain() {
+    let dir = temp_dir("bom");
+    let list = write(&dir.join("list.txt"), "\u{feff}bom.invalid\n");
+    let out = mxprobe(&args(&[
+        "--resolver",
+        "127.0.0.1:9",
+        "--timeout",
+        "1",
+        "-f",
+        "csv",
+        "-i",
+        &list,
+    ]))
+    .await;
+    let rows = csv_rows(&out.stdout);
+    assert_eq!(rows.len(), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(rows[0]["domain"], "bom.invalid");
+}
