@@ -518,3 +518,42 @@ async fn a_byte_order_mark_does_not_reach_the_first_domain() {
     assert_eq!(rows.len(), 1, "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(rows[0]["domain"], "bom.invalid");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_mx_names_on_one_address_are_one_server_in_text() {
+    const NAMES: usize = 40;
+    let lab = Lab::start(vec![ServerConfig::default()], |z, ip| {
+        for i in 0..NAMES {
+            let host = format!("mx{i:02}.shared.test");
+            z.mx("shared.test", 10, &host).a(&host, ip[0]);
+        }
+    })
+    .await;
+    let mut a = lab.args();
+    a.extend(args(&["--quick", "shared.test"]));
+    let out = mxprobe(&a).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "MX hosts  {NAMES} use it: mx00.shared.test, mx01.shared.test, mx02.shared.test, mx03.shared.test, mx04.shared.test and {} more",
+            NAMES - 5
+        )),
+        "{text}"
+    );
+    // The server's own facts and cost once; the per-name checks per name.
+    assert_eq!(text.matches("      cost ").count(), 1, "{text}");
+    assert_eq!(text.matches("      banner ").count(), 1, "{text}");
+    assert_eq!(
+        text.matches(", the server shown under mx00.shared.test")
+            .count(),
+        NAMES - 1
+    );
+    // An address finding (the test certificate is not trusted) once, with
+    // the names.
+    let untrusted: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(" cert-untrusted "))
+        .collect();
+    assert_eq!(untrusted.len(), 1, "{text}");
+    assert!(untrusted[0].contains("(MX mx00.shared.test, "), "{text}");
+}
