@@ -55,6 +55,7 @@ pub use error::{DnsError, QueryType};
 pub use name::{normalize_domain, NameError};
 pub use resolver::Resolver;
 
+pub(crate) use cname::chain_text;
 /// CNAMEs followed from one name before the chain is reported as too long.
 pub use cname::MAX_CNAMES;
 

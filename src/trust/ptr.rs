@@ -105,7 +105,7 @@ impl PtrCheck {
 
     /// `a → b`, the CNAME chain as messages show it; `None` without one.
     pub fn cname_text(&self) -> Option<String> {
-        (!self.cname_chain.is_empty()).then(|| self.cname_chain.join(" → "))
+        (!self.cname_chain.is_empty()).then(|| crate::dns::chain_text(&self.cname_chain))
     }
 
     /// Whether the reverse name's CNAMEs loop.
