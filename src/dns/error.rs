@@ -121,7 +121,7 @@ pub enum DnsError {
         chain: Vec<String>,
     },
 
-    /// More CNAMEs than mxprobe follows ([`super::cname::MAX_CNAMES`]).
+    /// More CNAMEs than mxprobe follows ([`super::MAX_CNAMES`]).
     #[error("{name}: more than {} CNAMEs: {}", super::cname::MAX_CNAMES, super::cname::chain_text(.chain))]
     CnameChainTooLong {
         name: String,
