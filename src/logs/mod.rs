@@ -98,7 +98,8 @@ pub use self::hosts::{HostStat, HostTable};
 pub use self::read::{rotation_order, scan_path, scan_reader};
 pub use self::render::{write, write_csv, write_json, write_text, Format};
 pub use self::summary::{
-    CipherRow, Counted, HostGroup, HostRow, ProtocolRow, SortOrder, Summary, SummaryOptions, Totals,
+    CipherRow, Counted, Dimension, HostGroup, HostRow, NameCount, ProtocolRow, SortOrder, Summary,
+    SummaryOptions, Totals,
 };
 pub use self::tally::{Breakdown, Key, KeyStats, Naming, Tally, DEFAULT_HOST_CAPACITY};
 
