@@ -54,7 +54,7 @@ pub(crate) struct Cipher {
 }
 
 /// Why a GnuTLS name maps to no OpenSSL suite.
-pub(crate) const NO_AUTHENTICATION: &str = "the authentication is not logged (resumed session)";
+pub(crate) const NO_AUTHENTICATION: &str = "no authentication logged, as in resumed sessions";
 pub(crate) const UNKNOWN_CIPHER: &str = "cipher not known to OpenSSL";
 pub(crate) const UNKNOWN_KEY_EXCHANGE: &str = "key exchange not understood";
 pub(crate) const NO_MAC: &str = "the MAC is not logged";

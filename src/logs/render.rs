@@ -484,6 +484,53 @@ mod tests {
         assert!(got.starts_with(&want), "{got}");
     }
 
+    /// GnuTLS-built Exim's session descriptions: OpenSSL's names in the
+    /// table, the groups by `--by group`, the signatures in CSV.
+    #[test]
+    fn gnutls_lines_by_group_and_signature() {
+        const GNUTLS: &str = "\
+2024-11-26 16:04:18 1tG0aa-000Abc-1x <= a@b H=a.example [192.0.2.1] P=esmtps X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256
+2024-11-26 16:04:19 1tG0ab-000Abc-1x <= a@b H=a.example [192.0.2.1] P=esmtps X=TLSv1.3:TLS_AES_256_GCM_SHA384:256
+2024-11-26 16:04:20 1tG0ac-000Abc-1x => c@d R=r T=t H=b.example [192.0.2.7] X=TLS1.2:ECDHE_SECP521R1__RSA_SHA512__AES_256_GCM:256
+";
+        let mut t = Tally::new();
+        scan_reader(GNUTLS.as_bytes(), &mut t).expect("in memory");
+        let render = |options: SummaryOptions, format: Format| {
+            let mut out = Vec::new();
+            write(&Summary::new(&t, &options), format, &mut out).expect("in memory");
+            String::from_utf8(out).expect("utf-8")
+        };
+        let by_group = SummaryOptions {
+            by: Some(crate::logs::Dimension::Group),
+            ..SummaryOptions::default()
+        };
+        let text = render(by_group, Format::Text);
+        let want = [
+            "  count inbound outbound  group",
+            "      1       0        1  secp521r1",
+            "      1       1        0  x25519",
+            "      1       1        0  (not logged)",
+            "",
+            "total      3  transactions  (2 inbound, 1 outbound)",
+        ]
+        .join("\n");
+        assert!(text.starts_with(&want), "{text}");
+        let csv = render(SummaryOptions::default(), Format::Csv);
+        assert!(csv.contains(
+            "\n2,2,0,TLSv1.3,TLS_AES_256_GCM_SHA384,256,TLSv1.3:TLS_AES_256_GCM_SHA384:256,,x25519=1 not-logged=1,rsa_pss_rsae_sha256=1 not-logged=1,ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM TLS_AES_256_GCM_SHA384\n"
+        ), "{csv}");
+        assert!(csv.contains(",secp521r1=1,rsa_pkcs1_sha512=1,"), "{csv}");
+        let by_signature = SummaryOptions {
+            by: Some(crate::logs::Dimension::Signature),
+            direction: Some(crate::logs::Direction::Outbound),
+            ..SummaryOptions::default()
+        };
+        assert_eq!(
+            render(by_signature, Format::Csv),
+            "count,inbound,outbound,signature\n1,0,1,rsa_pkcs1_sha512\n"
+        );
+    }
+
     #[test]
     fn csv_and_json() {
         let csv = render(SummaryOptions::default(), Format::Csv);

@@ -748,7 +748,7 @@ Nov 26 09:00:05 mx postfix/smtpd[10]: Anonymous TLS connection established from 
         assert_eq!(des.hosts(Direction::Inbound).map(HostTable::len), Some(2));
         let resumed = &t.keys()[3];
         assert_eq!(resumed.kept_as_logged(), Some(names::NO_AUTHENTICATION));
-        assert!(t.notes()[0].contains("ECDHE_SECP256R1__AES_256_GCM (the authentication"));
+        assert!(t.notes()[0].contains("ECDHE_SECP256R1__AES_256_GCM (no authentication logged"));
 
         let mut raw = Tally::new().with_naming(Naming::AsLogged);
         for line in LOG.lines() {
