@@ -6,7 +6,7 @@
 //! spelling are scanned once. An invalid line is reported with its line
 //! number and skipped; reading goes on. A file whose first data line is a
 //! CSV header with a `domain` column is read as CSV (any other columns are
-//! ignored).
+//! ignored). A UTF-8 byte-order mark at the start is dropped.
 //!
 //! Reading streams: memory grows only with the set of distinct domains kept
 //! to drop duplicates (about 100 bytes each).
@@ -160,9 +160,14 @@ impl<R: BufRead> Iterator for DomainList<R> {
             if cut {
                 return invalid(format!("longer than {MAX_LINE} bytes"));
             }
-            let Ok(text) = std::str::from_utf8(&self.buf).map(str::to_string) else {
+            let Ok(mut text) = std::str::from_utf8(&self.buf) else {
                 return invalid("not UTF-8 text".into());
             };
+            if line == 1 {
+                // A byte-order mark, as Windows editors write them.
+                text = text.strip_prefix('\u{feff}').unwrap_or(text);
+            }
+            let text = text.to_string();
             let name = match self.field(&text) {
                 Ok(Some(name)) => name,
                 Ok(None) => continue,
@@ -211,6 +216,18 @@ mod tests {
                 Err("line 6: invalid domain name \"bad..name\": contains an empty label".into()),
                 Ok("example.net".into()),
             ]
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped() {
+        assert_eq!(
+            read("\u{feff}example.org\nexample.net\n"),
+            vec![Ok("example.org".to_string()), Ok("example.net".to_string())]
+        );
+        assert_eq!(
+            read("\u{feff}id,domain\n1,example.org\n"),
+            vec![Ok("example.org".to_string())]
         );
     }
 

@@ -70,6 +70,7 @@ pub mod logs;
 pub mod model;
 pub mod mtasts;
 pub mod policy;
+mod printable;
 pub mod report;
 pub mod scan;
 pub mod smtp;

@@ -63,6 +63,8 @@ pub const MTA_STS_BODY: usize = 64 * 1024;
 pub const DOMAIN_LIST_LINE: usize = 4096;
 /// Largest policy file (`--policy FILE`); the built-ins are about 4 KiB.
 pub const POLICY_FILE_BYTES: u64 = 1024 * 1024;
+/// Bytes of a `--ca-file` (Mozilla's whole bundle is about 220 KiB).
+pub const CA_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Longest log line (`mxprobe logs`): longer ones are counted as too long
 /// and skipped without being buffered. Real Exim and Postfix lines stay far
 /// below it.

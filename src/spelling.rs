@@ -52,7 +52,7 @@ mod tests {
         use crate::model::{DomainStatus, FindingId, ProbeStatus, Severity};
         use crate::mtasts::{FetchStatus, Mode, TxtStatus, ViolationKind};
         use crate::policy::Unlisted;
-        use crate::smtp::Step;
+        use crate::smtp::{Software, Step};
         use crate::tls::cipher::{Auth, Kx};
         use crate::tls::order::OrderType;
         use crate::tls::Protocol;
@@ -64,6 +64,7 @@ mod tests {
         holds(&Severity::ALL, Severity::as_str);
         holds(FindingId::ALL, FindingId::as_str);
         holds(Step::ALL, Step::as_str);
+        holds(Software::ALL, Software::as_str);
         holds(&Protocol::ALL, Protocol::as_str);
         holds(OrderType::ALL, OrderType::as_str);
         holds(Kx::ALL, Kx::as_str);

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::model::{DomainReport, Finding, FindingId};
 use crate::policy::Severity;
+use crate::printable::printable;
 use crate::report::{places, CsvReader, ReadError, Record};
 
 /// What one route (domain, MX host, address) contributes.
@@ -56,14 +57,14 @@ impl Route {
     fn columns(r: &Record) -> Route {
         let negotiated = Some(r.get("negotiated")).filter(|v| !v.is_empty());
         Route {
-            mx: r.get("mx").to_string(),
-            status: r.get("status").to_string(),
+            mx: printable(r.get("mx")).into_owned(),
+            status: printable(r.get("status")).into_owned(),
             starttls: r.yes_no("starttls"),
             // Without an enumeration, what the first handshake negotiated.
             tls13: r
                 .yes_no("tlsv1_3")
                 .or_else(|| negotiated.map(|n| n.starts_with("TLSv1.3:"))),
-            negotiated: negotiated.map(str::to_string),
+            negotiated: negotiated.map(|n| printable(n).into_owned()),
             trusted: r.yes_no("cert_trusted"),
             findings: Vec::new(),
         }
@@ -114,7 +115,7 @@ impl Stats {
     }
 
     /// Add every domain of a mxprobe CSV, read as a stream.
-    pub fn add_csv<R: Read>(&mut self, mut csv: CsvReader<R>) -> Result<(), ReadError> {
+    pub fn add_csv<R: Read>(&mut self, csv: &mut CsvReader<R>) -> Result<(), ReadError> {
         for rows in csv.domains() {
             let routes = rows?
                 .iter()
@@ -450,7 +451,7 @@ mod tests {
             }
             .into(),
             starttls: Some(negotiated.is_some()),
-            negotiated: negotiated.map(str::to_string),
+            negotiated: negotiated.map(|n| printable(n).into_owned()),
             tls13: Some(tls13),
             trusted: None,
             findings: findings

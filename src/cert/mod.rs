@@ -19,6 +19,8 @@ use openssl::pkey::Id;
 use openssl::x509::{X509NameRef, X509Ref};
 use serde::{Deserialize, Serialize};
 
+use crate::printable::printable;
+
 pub mod anchors;
 pub mod names;
 mod time;
@@ -121,7 +123,7 @@ impl CertInfo {
         if let Some(sans) = cert.subject_alt_names() {
             for san in sans.iter() {
                 if let Some(name) = san.dnsname() {
-                    dns_names.push(printable(name));
+                    dns_names.push(printable(name).into_owned());
                 } else if let Some(ip) = san.ipaddress().and_then(ip_from_bytes) {
                     ip_addresses.push(ip);
                 }
@@ -195,7 +197,7 @@ fn common_name(name: &X509NameRef) -> Option<String> {
     name.entries_by_nid(Nid::COMMONNAME)
         .next()
         .and_then(|e| e.data().to_string().ok())
-        .map(|cn| printable(&cn))
+        .map(|cn| printable(&cn).into_owned())
 }
 
 /// `CN=mx.example.org, O=Example, C=DE`: most specific first, as people read it.
@@ -213,19 +215,6 @@ fn name_line(name: &X509NameRef) -> String {
         .collect();
     parts.reverse();
     parts.join(", ")
-}
-
-/// `text` with control characters other than tab replaced by U+FFFD.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                char::REPLACEMENT_CHARACTER
-            } else {
-                c
-            }
-        })
-        .collect()
 }
 
 fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {

@@ -202,13 +202,25 @@ fn check_info(info: &SmtpInfo) {
         .iter()
         .chain(&info.extensions)
         .chain(&info.banner_host)
-        .chain(&info.ehlo_host);
+        .chain(&info.ehlo_host)
+        .chain(&info.software.version)
+        .chain(&info.software.evidence);
     for text in texts {
         assert!(
             !text.chars().any(|c| c.is_control() && c != '\t'),
             "{text:?}"
         );
     }
+    // What the greeting and EHLO reply make of the software stays short,
+    // whatever they say.
+    let sw = &info.software;
+    assert!(sw.version.as_ref().is_none_or(|v| v.len() <= 32), "{sw:?}");
+    assert!(
+        sw.evidence
+            .as_ref()
+            .is_none_or(|e| e.chars().count() <= 200),
+        "{sw:?}"
+    );
     for host in info.banner_host.iter().chain(&info.ehlo_host) {
         assert!(!host.is_empty() && host.len() <= 254, "{host:?}");
         assert!(!host.contains(char::is_whitespace), "{host:?}");

@@ -4,6 +4,10 @@
 //! IDs are a public contract (CI pipelines and policies name them): they are
 //! added, never renamed or removed.
 //!
+//! The remedy here is the generic one, in OpenSSL's terms where it names a
+//! setting; findings about the server's configuration get the remedy of
+//! the software recognised at their address instead ([`super::remedy`]).
+//!
 //! One declaration below makes both the [`FindingId`] enum and the
 //! catalogue ([`KINDS`]): an ID cannot exist without its entry, nor an entry
 //! without its ID, and code names an ID by its variant, so a misspelt ID
@@ -29,7 +33,8 @@ pub struct Kind {
     pub severity: Severity,
     /// What the finding is about, for lists.
     pub title: &'static str,
-    /// What to do.
+    /// What to do, whatever the software ([`super::remedy`] has the
+    /// software's own texts).
     pub remedy: &'static str,
 }
 
@@ -86,20 +91,20 @@ catalogue! {
         "make the server greet with 220 and answer EHLO with 250";
     // STARTTLS.
     NoStarttls = "no-starttls", High, "STARTTLS is not offered: mail arrives in clear text",
-        "enable STARTTLS (Postfix: smtpd_tls_security_level = may; Exim: tls_advertise_hosts = *)";
+        "enable STARTTLS in the MTA, with a certificate and its key";
     StarttlsFailed = "starttls-failed", High, "STARTTLS is offered but no TLS session comes about",
         "check the server's certificate, key and TLS settings; senders fall back to clear text or defer";
     StarttlsInjection = "starttls-injection", Critical, "bytes sent after the STARTTLS 220 before TLS (command injection class, RFC 3207 §6)",
         "update the MTA or remove whatever rewrites the SMTP stream in front of it";
     // Protocol versions.
     ProtocolSslv3 = "protocol-sslv3", Critical, "SSLv3 is accepted (RFC 7568: MUST NOT)",
-        "disable SSLv3 (Postfix: smtpd_tls_protocols = >=TLSv1.2)";
+        "disable SSLv3 (OpenSSL-based servers: MinProtocol = TLSv1.2, or the option SSL_OP_NO_SSLv3)";
     ProtocolTlsv1 = "protocol-tlsv1", High, "TLS 1.0 is accepted (RFC 8996: MUST NOT)",
-        "disable TLS 1.0 (Postfix: smtpd_tls_protocols = >=TLSv1.2)";
+        "disable TLS 1.0 (OpenSSL-based servers: MinProtocol = TLSv1.2, or the options SSL_OP_NO_TLSv1 and SSL_OP_NO_TLSv1_1)";
     ProtocolTlsv1_1 = "protocol-tlsv1.1", High, "TLS 1.1 is accepted (RFC 8996: MUST NOT)",
-        "disable TLS 1.1 (Postfix: smtpd_tls_protocols = >=TLSv1.2)";
+        "disable TLS 1.1 (OpenSSL-based servers: MinProtocol = TLSv1.2, or the option SSL_OP_NO_TLSv1_1)";
     ProtocolTlsv1_2 = "protocol-tlsv1.2", Medium, "TLS 1.2 is accepted below the policy's minimum (TLS 1.3)",
-        "disable TLS 1.2 if every sender you need speaks TLS 1.3";
+        "disable TLS 1.2 if every sender you need speaks TLS 1.3 (OpenSSL-based servers: MinProtocol = TLSv1.3)";
     NoTlsv1_2 = "no-tlsv1.2", High, "TLS 1.2 is not accepted",
         "enable TLS 1.2: many senders have nothing newer";
     NoTlsv1_3 = "no-tlsv1.3", Low, "TLS 1.3 is not accepted",
@@ -108,7 +113,7 @@ catalogue! {
     CipherOrderLegacyFirst = "cipher-order-legacy-first", High, "the server prefers a legacy cipher although it accepts a modern one",
         "put AEAD ciphers with forward secrecy first in the server's cipher list";
     NoServerCipherOrder = "no-server-cipher-order", Low, "the server follows the client's cipher order",
-        "enforce the server's order (Postfix: tls_preempt_cipherlist = yes) if its list is better than its clients'";
+        "enforce the server's order (OpenSSL-based servers: Options = ServerPreference, the option SSL_OP_CIPHER_SERVER_PREFERENCE) if its list is better than its clients'";
     CipherNull = "cipher-null", Critical, "a NULL cipher is accepted: no encryption",
         "remove NULL ciphers (add !eNULL to the cipher list)";
     CipherAnon = "cipher-anon", Low, "an anonymous cipher is accepted: no server authentication",
@@ -150,11 +155,11 @@ catalogue! {
     CertSelfSigned = "cert-self-signed", Medium, "the certificate is self-signed",
         "use a certificate from a CA senders trust, or publish DANE-EE (TLSA 3 1 1) for it";
     CertIncompleteChain = "cert-incomplete-chain", Medium, "the chain lacks an intermediate certificate",
-        "serve the intermediate certificates with the leaf (Postfix: smtpd_tls_chain_files with the full chain; Exim: tls_certificate with the chain appended)";
+        "serve the intermediate certificates with the leaf: a full-chain file, the certificate first, then its intermediates";
     CertNameMismatch = "cert-name-mismatch", Medium, "the certificate does not name the MX host",
         "point the MX record at a name the certificate has, or add the MX name to the certificate";
     StrictTlsFailed = "strict-tls-failed", Medium, "a strict modern sender cannot deliver over authenticated TLS",
-        "fix the certificate problems: MTA-STS and verifying senders refuse, and some fall back to clear text";
+        "fix what the strict sender failed on (TLS 1.2 or later, a trusted certificate for the MX name): MTA-STS and verifying senders refuse, and some fall back to clear text";
     // Reverse DNS.
     PtrMissing = "ptr-missing", Low, "the MX address has no PTR record",
         "ask the address's owner for a PTR record naming the host, with an A/AAAA record back to the address";

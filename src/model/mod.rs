@@ -21,6 +21,7 @@ use crate::dns::{normalize_domain, NameError};
 
 pub mod catalogue;
 mod finding;
+pub mod remedy;
 
 use crate::mtasts::{MtaSts, TlsRpt};
 use crate::smtp::SmtpInfo;

@@ -1,4 +1,7 @@
 //! The rules: facts of a report → findings, under a policy's thresholds.
+//!
+//! A finding at an address gets the remedy of the software recognised there
+//! (`model::remedy`); the policy decides severities only.
 
 use std::collections::BTreeMap;
 
@@ -7,9 +10,11 @@ use crate::cert::verify::ChainProblem;
 use crate::cert::CertInfo;
 use crate::dane::{DaneCheck, DaneOutcome, DaneState};
 use crate::dns::DnssecStatus;
-use crate::model::{AddressReport, DomainReport, DomainStatus, FindingId, MxReport, ProbeStatus};
+use crate::model::{
+    remedy, AddressReport, DomainReport, DomainStatus, FindingId, MxReport, ProbeStatus,
+};
 use crate::mtasts::{FetchStatus, Mode, TxtStatus};
-use crate::smtp::Step;
+use crate::smtp::{Software, Step};
 use crate::tls::cipher::{Catalogue, CipherSpec};
 use crate::tls::enumerate::{Enumeration, VersionScan};
 use crate::tls::order::OrderType;
@@ -21,6 +26,9 @@ struct Sink<'a> {
     policy: &'a Policy,
     mx: Option<String>,
     address: Option<(std::net::IpAddr, u16)>,
+    /// The software recognised at the address, whose remedies the
+    /// address's findings get (`Unknown` outside an address).
+    software: Software,
     out: Vec<Finding>,
 }
 
@@ -36,7 +44,7 @@ impl Sink<'_> {
             ip: self.address.map(|a| a.0),
             port: self.address.map(|a| a.1),
             message,
-            remedy: id.kind().remedy.to_string(),
+            remedy: remedy::remedy(id, self.software).to_string(),
         });
     }
 }
@@ -46,6 +54,7 @@ pub(super) fn findings(policy: &Policy, report: &DomainReport, now: i64) -> Vec<
         policy,
         mx: None,
         address: None,
+        software: Software::Unknown,
         out: Vec::new(),
     };
     let error = report.error.clone().unwrap_or_default();
@@ -62,12 +71,17 @@ pub(super) fn findings(policy: &Policy, report: &DomainReport, now: i64) -> Vec<
     for mx in &report.mx {
         sink.mx = Some(mx.host.clone());
         sink.address = None;
+        sink.software = Software::Unknown;
         mx_findings(&mut sink, mx);
         if let Some(d) = &mx.dane {
             dane_findings(&mut sink, d);
         }
         for a in &mx.addresses {
             sink.address = Some((a.ip, a.port));
+            sink.software = a
+                .smtp
+                .as_ref()
+                .map_or(Software::Unknown, |s| s.software.name);
             address_findings(&mut sink, a, now);
         }
     }

@@ -27,16 +27,14 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use super::csv::Document;
 use super::ReportWriter;
 use crate::model::DomainReport;
 use crate::tls::order::OrderType;
 
 pub struct CiphersWriter<W: Write> {
-    /// Rows of the report being written; they reach `out` together.
-    csv: csv::Writer<Vec<u8>>,
-    out: W,
+    doc: Document<W>,
     seen: HashSet<(IpAddr, u16)>,
-    header_pending: bool,
 }
 
 #[derive(Serialize)]
@@ -82,35 +80,10 @@ pub const COLUMNS: &[&str] = &[
 impl<W: Write> CiphersWriter<W> {
     pub fn new(out: W) -> Self {
         CiphersWriter {
-            csv: buffer(),
-            out,
+            doc: Document::new(out, COLUMNS),
             seen: HashSet::new(),
-            header_pending: true,
         }
     }
-
-    /// Write what was rendered in one piece, then flush: a report's rows
-    /// reach the file whole or not at all, even if the process is killed.
-    fn commit(&mut self) -> io::Result<()> {
-        let rendered = std::mem::replace(&mut self.csv, buffer());
-        let bytes = rendered.into_inner().map_err(|e| e.into_error())?;
-        self.out.write_all(&bytes)?;
-        self.out.flush()
-    }
-
-    fn header(&mut self) -> io::Result<()> {
-        if std::mem::take(&mut self.header_pending) {
-            self.csv.write_record(COLUMNS)?;
-        }
-        Ok(())
-    }
-}
-
-/// A CSV writer into memory.
-fn buffer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new())
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -123,7 +96,6 @@ fn yes_no(b: bool) -> &'static str {
 
 impl<W: Write> ReportWriter for CiphersWriter<W> {
     fn write(&mut self, report: &DomainReport) -> io::Result<()> {
-        self.header()?;
         for mx in &report.mx {
             for a in &mx.addresses {
                 let Some(e) = &a.enumeration else { continue };
@@ -134,7 +106,7 @@ impl<W: Write> ReportWriter for CiphersWriter<W> {
                     let ranked = v.order != Some(OrderType::Client);
                     for (i, c) in v.ciphers.iter().enumerate() {
                         let spec = c.spec();
-                        self.csv.serialize(Row {
+                        self.doc.row(Row {
                             mx: &mx.host,
                             ip: a.ip,
                             port: a.port,
@@ -158,11 +130,10 @@ impl<W: Write> ReportWriter for CiphersWriter<W> {
                 }
             }
         }
-        self.commit()
+        self.doc.commit()
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.header()?;
-        self.commit()
+        self.doc.commit()
     }
 }

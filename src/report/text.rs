@@ -3,11 +3,12 @@
 //! Not a contract: scripts should read CSV or JSON.
 
 use std::io::{self, Write};
+use std::net::IpAddr;
 
 use super::ReportWriter;
 use crate::dane::DaneCheck;
 use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, ProbeStatus};
-use crate::policy::Severity;
+use crate::policy::{Finding, Severity};
 use crate::tls::cipher::Kx;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::order::OrderType;
@@ -65,19 +66,36 @@ impl<W: Write> Render<W> {
         }
         writeln!(self.out, "  findings")?;
         for severity in Severity::ALL {
+            // The same finding at the same address under several MX names
+            // is one server's: said once, with the names.
+            let mut groups: Vec<(&Finding, Vec<&str>)> = Vec::new();
             for f in report.findings.iter().filter(|f| f.severity == severity) {
+                let same = |g: &&mut (&Finding, Vec<&str>)| {
+                    let o = g.0;
+                    f.ip.is_some()
+                        && (o.id, o.ip, o.port, &o.message, &o.remedy)
+                            == (f.id, f.ip, f.port, &f.message, &f.remedy)
+                };
+                match groups.iter_mut().find(same) {
+                    Some((_, hosts)) => hosts.extend(f.mx.as_deref()),
+                    None => groups.push((f, f.mx.as_deref().into_iter().collect())),
+                }
+            }
+            for (f, hosts) in groups {
                 let label = format!("{:<8}", severity.as_str().to_uppercase());
                 let label = if self.color {
                     format!("{}{label}\x1b[0m", ansi(severity))
                 } else {
                     label
                 };
-                let place = match (&f.mx, f.ip, f.port) {
-                    (_, Some(std::net::IpAddr::V6(ip)), Some(port)) => format!("  [{ip}]:{port}"),
-                    (_, Some(ip), Some(port)) => format!("  {ip}:{port}"),
+                let mut place = match (&f.mx, f.ip, f.port) {
+                    (_, Some(ip), Some(port)) => format!("  {}", endpoint(ip, port)),
                     (Some(mx), None, _) => format!("  {mx}"),
                     _ => String::new(),
                 };
+                if hosts.len() > 1 {
+                    place.push_str(&format!(" (MX {})", name_list(&hosts)));
+                }
                 writeln!(self.out, "    {label} {}{place}", f.id)?;
                 writeln!(self.out, "             {}", f.message)?;
                 writeln!(self.out, "             fix: {}", f.remedy)?;
@@ -86,7 +104,13 @@ impl<W: Write> Render<W> {
         Ok(())
     }
 
-    fn mx(&mut self, mx: &MxReport) -> io::Result<()> {
+    /// `shown`: the addresses already rendered for an earlier MX host.
+    fn mx(
+        &mut self,
+        report: &DomainReport,
+        mx: &MxReport,
+        shown: &mut Vec<(IpAddr, u16)>,
+    ) -> io::Result<()> {
         let label = match (mx.preference, mx.implicit) {
             (_, true) => format!("implicit MX {} (no MX records)", mx.host),
             (Some(p), false) => format!("MX {p} {}", mx.host),
@@ -98,7 +122,14 @@ impl<W: Write> Render<W> {
             (None, false) => writeln!(self.out, "  {label}")?,
         }
         for a in &mx.addresses {
-            self.address(a)?;
+            let endpoint = (a.ip, a.port);
+            let hosts = hosts_of(report, endpoint);
+            if shown.contains(&endpoint) {
+                self.repeated(a, &hosts)?;
+            } else {
+                shown.push(endpoint);
+                self.address(a, &hosts)?;
+            }
         }
         if let Some(d) = &mx.dane {
             dane(&mut self.out, d)?;
@@ -106,11 +137,26 @@ impl<W: Write> Render<W> {
         Ok(())
     }
 
-    fn address(&mut self, a: &AddressReport) -> io::Result<()> {
-        let endpoint = match a.ip {
-            std::net::IpAddr::V4(ip) => format!("{ip}:{}", a.port),
-            std::net::IpAddr::V6(ip) => format!("[{ip}]:{}", a.port),
-        };
+    /// An address that an earlier MX host of the report also uses: the
+    /// same server, so only what depends on the MX name (certificate
+    /// names, the strict sender's SNI) is shown again.
+    fn repeated(&mut self, a: &AddressReport, hosts: &[&str]) -> io::Result<()> {
+        let first = hosts.first().copied().unwrap_or("");
+        writeln!(
+            self.out,
+            "    {}  {}, the server shown under {first}",
+            endpoint(a.ip, a.port),
+            a.status
+        )?;
+        if let Some(t) = &a.trust {
+            trust(&mut self.out, t, true)?;
+        }
+        Ok(())
+    }
+
+    /// `hosts`: the report's MX hosts that use this address.
+    fn address(&mut self, a: &AddressReport, hosts: &[&str]) -> io::Result<()> {
+        let endpoint = endpoint(a.ip, a.port);
         match (&a.error, a.status) {
             (Some(e), status) if status != ProbeStatus::Ok => {
                 writeln!(self.out, "    {endpoint}  {status}: {e}")?
@@ -118,9 +164,19 @@ impl<W: Write> Render<W> {
             (_, status) => writeln!(self.out, "    {endpoint}  {status}")?,
         }
         let w = &mut self.out;
+        if hosts.len() > 1 {
+            writeln!(
+                w,
+                "      MX hosts  {} use it: {}",
+                hosts.len(),
+                name_list(hosts)
+            )?;
+        }
         if let Some(smtp) = &a.smtp {
             if let Some(first) = smtp.greeting.first() {
                 writeln!(w, "      banner    {first}")?;
+                // What the fixes below are written for.
+                writeln!(w, "      software  {}", smtp.software)?;
             }
             if !smtp.greeting.is_empty() && a.status != ProbeStatus::SmtpError {
                 let offered = if smtp.starttls {
@@ -163,13 +219,46 @@ impl<W: Write> Render<W> {
             enumeration(w, e)?;
         }
         if let Some(t) = &a.trust {
-            trust(w, t)?;
+            trust(w, t, false)?;
         }
         if a.connections > 0 {
             writeln!(w, "      cost      {}", cost_summary(a))?;
         }
         Ok(())
     }
+}
+
+/// `192.0.2.1:25`, `[2001:db8::1]:25`.
+fn endpoint(ip: IpAddr, port: u16) -> String {
+    match ip {
+        IpAddr::V4(ip) => format!("{ip}:{port}"),
+        IpAddr::V6(ip) => format!("[{ip}]:{port}"),
+    }
+}
+
+/// The report's MX hosts that use `endpoint`, in report order.
+fn hosts_of(report: &DomainReport, endpoint: (IpAddr, u16)) -> Vec<&str> {
+    report
+        .mx
+        .iter()
+        .filter(|m| m.addresses.iter().any(|a| (a.ip, a.port) == endpoint))
+        .map(|m| m.host.as_str())
+        .collect()
+}
+
+/// Names, comma-separated: the first few, then how many more.
+fn name_list(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let mut list = names
+        .iter()
+        .take(SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        list.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    list
 }
 
 /// ANSI colour of a severity label.
@@ -350,9 +439,10 @@ fn enumeration(w: &mut impl Write, e: &Enumeration) -> io::Result<()> {
     Ok(())
 }
 
-fn trust(w: &mut impl Write, t: &AddressTrust) -> io::Result<()> {
+/// `names_only`: just what depends on the MX name (for a repeated address).
+fn trust(w: &mut impl Write, t: &AddressTrust, names_only: bool) -> io::Result<()> {
     writeln!(w, "      trust")?;
-    if let Some(c) = &t.chain {
+    if let Some(c) = t.chain.as_ref().filter(|_| !names_only) {
         if c.trusted {
             let anchor = c
                 .anchor
@@ -417,6 +507,9 @@ fn trust(w: &mut impl Write, t: &AddressTrust) -> io::Result<()> {
         }
         None => {}
     }
+    if names_only {
+        return Ok(());
+    }
     let p = &t.ptr;
     let names: Vec<String> = p
         .names
@@ -459,8 +552,9 @@ impl<W: Write> Render<W> {
             (status, Some(e)) => writeln!(self.out, "{name}  {status}: {e}")?,
             (status, None) => writeln!(self.out, "{name}  {status}")?,
         }
+        let mut shown = Vec::new();
         for mx in &report.mx {
-            self.mx(mx)?;
+            self.mx(report, mx, &mut shown)?;
         }
         domain_trust(&mut self.out, report)?;
         self.findings(report)

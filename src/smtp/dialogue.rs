@@ -110,12 +110,15 @@ impl Dialogue {
         }
         info.banner_host = greeting.lines.first().and_then(|l| host_word(l));
         info.greeting = greeting.lines;
+        // The banner alone, should EHLO fail.
+        info.software = super::recognise(&info.greeting, &[]);
 
         let ehlo = format!("EHLO {}\r\n", self.ehlo_name);
         let ehlo = wire.command(Step::Ehlo, &ehlo).await?;
         if ehlo.code != 250 {
             return Err(wire.abandon(SmtpError::refusal(Step::Ehlo, ehlo)).await);
         }
+        info.software = super::recognise(&info.greeting, &ehlo.lines);
         read_ehlo(info, ehlo);
         if !info.starttls {
             let _ = wire.quit(self.timeout.min(QUIT_WAIT)).await;

@@ -17,7 +17,9 @@
 //!
 //! Layout: [`reply`](ReplyParser) is the pure parser, `dialogue` the
 //! conversation over any `AsyncRead + AsyncWrite` stream, `error` the
-//! failures and their predicates. Nothing here opens sockets or prints.
+//! failures and their predicates, `software` what the replies say about
+//! the server's software ([`recognise`], pure too). Nothing here opens
+//! sockets or prints.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,11 +28,13 @@ mod ehlo;
 mod error;
 pub mod pool;
 mod reply;
+mod software;
 
 pub use dialogue::{quit, Dialogue, Negotiated, SmtpFailure, QUIT_WAIT};
 pub use ehlo::EhloName;
 pub use error::{SmtpError, Step};
 pub use reply::{Reply, ReplyError, ReplyParser, MAX_LINE, MAX_LINES, MAX_REPLY_BYTES};
+pub use software::{recognise, Recognised, Software};
 
 /// What the server said before TLS.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,4 +52,8 @@ pub struct SmtpInfo {
     pub extensions: Vec<String>,
     /// Whether STARTTLS was advertised.
     pub starttls: bool,
+    /// The mail server software, as the greeting and EHLO reply suggest
+    /// ([`recognise`]); `unknown` in reports of versions before it.
+    #[serde(default)]
+    pub software: Recognised,
 }

@@ -62,6 +62,23 @@ pub struct ServerConfig {
     /// `421 4.7.0 <host> Error: too many connections from <ip>` and are closed.
     pub max_connections: Option<usize>,
     pub misbehaviour: Misbehaviour,
+    /// Whose greeting and EHLO reply it sends.
+    pub persona: Persona,
+}
+
+/// Which mail server's greeting and EHLO reply the test server copies
+/// (mxprobe recognises the software from them, and words its remedies
+/// accordingly). TLS is the server's own either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Persona {
+    /// `220 <host> ESMTP mxprobe test server`, and an EHLO reply no real
+    /// server sends: no software is recognised.
+    #[default]
+    TestServer,
+    /// Microsoft Exchange's frontend receive connector:
+    /// `220 <host> Microsoft ESMTP MAIL Service ready at <date>`,
+    /// `250-<host> Hello [<ip>]` and Exchange's extensions.
+    Exchange,
 }
 
 impl Default for ServerConfig {
@@ -76,6 +93,7 @@ impl Default for ServerConfig {
             greeting_delay: Duration::ZERO,
             max_connections: None,
             misbehaviour: Misbehaviour::None,
+            persona: Persona::TestServer,
         }
     }
 }

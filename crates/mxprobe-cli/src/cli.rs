@@ -21,7 +21,9 @@ Exit codes:
   0  no finding at or above --fail-on (default: high)
   1  at least one finding at or above --fail-on
   2  usage, configuration or I/O error (bad flag, invalid input, unreadable
-     policy file, output not writable)";
+     policy file, output not writable, output file in use by another mxprobe)
+  130  interrupted (Ctrl-C or SIGTERM); everything written is complete, and
+     --resume completes the scan";
 
 /// Probe mail servers' STARTTLS and say precisely what is wrong.
 ///
@@ -222,13 +224,14 @@ pub struct Args {
     )]
     pub fail_on: Severity,
 
-    /// Output format: `ciphers` is a CSV table with one row per accepted
+    /// Output format: `jsonl` is one JSON report per line (for bulk scans
+    /// and `--resume`); `ciphers` is a CSV table with one row per accepted
     /// cipher, protocol version and address, in the server's order.
     #[arg(
         short,
         long,
         default_value = "text",
-        value_name = "text|csv|json|ciphers"
+        value_name = "text|csv|json|jsonl|ciphers"
     )]
     pub format: Format,
 
@@ -415,13 +418,34 @@ impl Args {
 fn trust_config(ca_files: &[PathBuf]) -> anyhow::Result<TrustConfig> {
     let mut anchors = Anchors::mozilla();
     for path in ca_files {
-        let pem = std::fs::read(path)
-            .with_context(|| format!("--ca-file: cannot read {}", path.display()))?;
+        let pem = read_capped(
+            path,
+            mxprobe::limits::CA_FILE_BYTES,
+            "a CA bundle is at most a few MiB",
+        )
+        .with_context(|| format!("--ca-file: cannot read {}", path.display()))?;
         anchors = anchors
             .with_pem(&pem, &path.display().to_string())
             .context("--ca-file")?;
     }
     Ok(TrustConfig { anchors, at: None })
+}
+
+/// The bytes of `path`, refusing more than `cap` (a device or a huge file
+/// must not fill memory).
+fn read_capped(path: &std::path::Path, cap: u64, hint: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(cap + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB; {hint}",
+            cap / (1024 * 1024)
+        )));
+    }
+    Ok(bytes)
 }
 
 /// `IP`, `IP:PORT`, `[IPv6]:PORT`.
@@ -436,6 +460,28 @@ fn parse_resolver(s: &str) -> anyhow::Result<SocketAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn help_lists_every_exit_code_and_format() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        for code in [
+            "0  no finding",
+            "1  at least one",
+            "2  usage",
+            "130  interrupted",
+        ] {
+            assert!(help.contains(code), "{code:?} missing from --help");
+        }
+        for format in ["text", "csv", "json", "jsonl", "ciphers"] {
+            let listed =
+                help.contains(&format!("|{format}|")) || help.contains(&format!("|{format}>"));
+            assert!(
+                listed || help.contains(&format!("<{format}|")),
+                "{format} missing from --help"
+            );
+        }
+    }
 
     #[test]
     fn resolvers_parse() {
@@ -461,6 +507,12 @@ mod tests {
         let trust =
             trust_config(&[certs.join("ca.crt"), certs.join("intermediate.crt")]).expect("anchors");
         assert_eq!(trust.anchors.extra(), 2);
+        // A device that never ends is refused, not read into memory.
+        let e = trust_config(&["/dev/zero".into()]).expect_err("endless");
+        assert_eq!(
+            crate::one_line(&e),
+            "--ca-file: cannot read /dev/zero: larger than 16 MiB; a CA bundle is at most a few MiB"
+        );
         let e = trust_config(&[certs.join("missing.pem")]).expect_err("missing");
         assert!(
             format!("{e:#}").starts_with("--ca-file: cannot read "),

@@ -14,6 +14,7 @@ use mxprobe::policy::{self, Policy};
 mod cli;
 mod generate;
 mod logs_cmd;
+mod output;
 mod progress;
 mod resume;
 mod scan_cmd;
@@ -40,10 +41,28 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("mxprobe: {e:#}");
+            eprintln!("mxprobe: {}", one_line(&e));
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// The error and its causes on one line, each cause once: library errors
+/// spell their cause into their own message, and repeating it as the next
+/// link of the chain read "…: larger than 1024 KiB: larger than 1024 KiB".
+pub(crate) fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -87,4 +106,18 @@ fn policy(action: cli::PolicyAction) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = std::io::Error::other("larger than 1024 KiB");
+        let inner = anyhow::Error::new(io).context("cannot read x: larger than 1024 KiB");
+        assert_eq!(one_line(&inner), "cannot read x: larger than 1024 KiB");
+        let plain = anyhow::Error::new(std::io::Error::other("denied")).context("cannot write y");
+        assert_eq!(one_line(&plain), "cannot write y: denied");
+    }
 }

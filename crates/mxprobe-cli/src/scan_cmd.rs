@@ -8,7 +8,7 @@
 //! valid file that `--resume` completes.
 
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::pin::pin;
@@ -45,13 +45,26 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         let room = usize::try_from(limit.saturating_sub(FD_RESERVE).max(8)).unwrap_or(usize::MAX);
         plan.config.max_connections = plan.config.max_connections.min(room);
     }
-    let (done, append) = match (&plan.output, plan.resume) {
-        (Some(path), true) => crate::resume::done_domains(path, plan.format)?,
-        _ => (HashSet::new(), false),
+    // The list first: a scan that cannot read its list does not start.
+    let list = match &plan.input {
+        Some(path) if path.as_os_str() == "-" => Some(List {
+            name: "standard input".into(),
+            reader: Box::new(BufReader::new(io::stdin())),
+        }),
+        Some(path) => Some(List {
+            name: path.display().to_string(),
+            reader: Box::new(BufReader::new(
+                File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
+            )),
+        }),
+        None => None,
     };
-    let out: Box<dyn Write + Send> = match &plan.output {
-        Some(path) => Box::new(BufWriter::new(open_output(path, plan.resume)?)),
-        None => Box::new(io::stdout()),
+    let (out, done, append): (Box<dyn Write + Send>, _, _) = match &plan.output {
+        Some(path) => {
+            let (file, done, append) = crate::output::open(path, plan.resume, plan.format)?;
+            (Box::new(BufWriter::new(file)), done, append)
+        }
+        None => (Box::new(io::stdout()), HashSet::new(), false),
     };
     // Colour only for a person at a terminal (https://no-color.org).
     let color = plan.output.is_none()
@@ -79,7 +92,7 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
     let interrupted = runtime.block_on(async {
         let scanner = Scanner::new(plan.config)?;
         let (tx, mut rx) = mpsc::channel::<Target>(READ_AHEAD);
-        let reader = spawn_reader(plan.targets, plan.input.clone(), done, tx);
+        let reader = spawn_reader(plan.targets, list, done, tx);
         let targets = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
         let mut reports = if bulk {
             scanner.scan_unordered(targets).boxed()
@@ -141,19 +154,16 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn open_output(path: &Path, resume: bool) -> anyhow::Result<File> {
-    let file = if resume {
-        OpenOptions::new().create(true).append(true).open(path)
-    } else {
-        File::create(path)
-    };
-    file.with_context(|| format!("cannot write {}", path.display()))
+/// A domain list (`-i`), opened.
+struct List {
+    name: String,
+    reader: Box<dyn BufRead + Send>,
 }
 
 /// Command-line targets, then the list; reports bad lines; `true` if any.
 fn spawn_reader(
     first: Vec<Target>,
-    list: Option<std::path::PathBuf>,
+    list: Option<List>,
     done: HashSet<String>,
     tx: mpsc::Sender<Target>,
 ) -> tokio::task::JoinHandle<bool> {
@@ -163,22 +173,8 @@ fn spawn_reader(
                 return false;
             }
         }
-        let Some(path) = list else { return false };
-        let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
-            Box::new(BufReader::new(io::stdin()))
-        } else {
-            match File::open(&path) {
-                Ok(f) => Box::new(BufReader::new(f)),
-                Err(e) => {
-                    eprintln!("mxprobe: cannot read {}: {e}", path.display());
-                    return true;
-                }
-            }
-        };
-        let name = if path.as_os_str() == "-" {
-            "standard input".to_string()
-        } else {
-            path.display().to_string()
+        let Some(List { name, reader }) = list else {
+            return false;
         };
         let mut bad = false;
         for item in DomainList::new(reader).skipping(done) {

@@ -63,7 +63,23 @@ fn add_jsonl(stats: &mut Stats, reader: impl BufRead, name: &str) -> anyhow::Res
 }
 
 fn add_csv(stats: &mut Stats, reader: impl Read, name: &str) -> anyhow::Result<()> {
-    CsvReader::new(reader)
-        .and_then(|csv| stats.add_csv(csv))
-        .with_context(|| format!("cannot read {name}"))
+    let mut csv = CsvReader::new(reader).with_context(|| format!("cannot read {name}"))?;
+    stats
+        .add_csv(&mut csv)
+        .with_context(|| format!("cannot read {name}"))?;
+    let skipped = csv.skipped();
+    if !skipped.header_lines.is_empty() {
+        let lines: Vec<String> = skipped.header_lines.iter().map(u64::to_string).collect();
+        eprintln!(
+            "mxprobe: {name}: skipped the header repeated on line{} {} (concatenated scans)",
+            if lines.len() == 1 { "" } else { "s" },
+            lines.join(", ")
+        );
+    }
+    if let Some(line) = skipped.cut_line {
+        eprintln!(
+            "mxprobe: {name}: skipped line {line}, cut short (the scan writing it was interrupted)"
+        );
+    }
+    Ok(())
 }

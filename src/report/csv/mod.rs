@@ -51,6 +51,7 @@
 //! | `dnssec` | the weakest DNSSEC status of the MX, address and TLSA lookups: `secure`, `insecure`, `bogus`, `indeterminate` (empty when DANE was not checked) |
 //! | `mta_sts` | MTA-STS (RFC 8461) of the domain: the policy mode (`enforce`, `testing`, `none`) when a valid policy was fetched, then `/mx-mismatch` when this MX host matches no `mx:` pattern, or `/no-tls`, `/old-tls`, `/certificate` when enforce mode fails at this address; otherwise `missing`, `txt-invalid`, `dns-error`, `unreachable`, `policy-invalid`; empty when not checked |
 //! | `tls_rpt` | TLS-RPT (RFC 8460) record of the domain: `ok`, `missing`, `invalid`, `dns-error`; empty when not checked |
+//! | `software` | the mail server software recognised from the greeting and EHLO reply, whose settings the findings' remedies name: `postfix`, `exim`, `exchange`, `sendmail`, `opensmtpd` or `unknown`; empty when the server did not greet |
 
 use std::io::{self, Write};
 
@@ -58,9 +59,11 @@ use super::rows::places;
 use super::ReportWriter;
 use crate::model::DomainReport;
 
+mod document;
 mod read;
 mod row;
 
+pub(crate) use self::document::Document;
 pub use self::read::{CsvReader, ReadError, Record};
 pub(crate) use self::row::Row;
 
@@ -131,71 +134,40 @@ pub const COLUMNS: &[&str] = &[
     "dnssec",
     "mta_sts",
     "tls_rpt",
+    "software",
 ];
 
 /// Writes reports as CSV rows, one report's rows at a time.
 pub struct CsvWriter<W: Write> {
-    /// Rows of the report being written; they reach `out` together.
-    csv: csv::Writer<Vec<u8>>,
-    out: W,
-    header_pending: bool,
+    doc: Document<W>,
 }
 
 impl<W: Write> CsvWriter<W> {
     /// A new document: the header is written even if no row follows.
     pub fn new(out: W) -> Self {
         CsvWriter {
-            csv: buffer(),
-            out,
-            header_pending: true,
+            doc: Document::new(out, COLUMNS),
         }
     }
 
     /// Rows appended to a document that already has its header (`--resume`).
     pub fn appending(out: W) -> Self {
         CsvWriter {
-            csv: buffer(),
-            out,
-            header_pending: false,
+            doc: Document::appending(out),
         }
     }
-
-    /// Write what was rendered in one piece, then flush: a report's rows
-    /// reach the file whole or not at all, even if the process is killed.
-    fn commit(&mut self) -> io::Result<()> {
-        let rendered = std::mem::replace(&mut self.csv, buffer());
-        let bytes = rendered.into_inner().map_err(|e| e.into_error())?;
-        self.out.write_all(&bytes)?;
-        self.out.flush()
-    }
-
-    fn header(&mut self) -> io::Result<()> {
-        if std::mem::take(&mut self.header_pending) {
-            self.csv.write_record(COLUMNS)?;
-        }
-        Ok(())
-    }
-}
-
-/// A CSV writer into memory.
-fn buffer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new())
 }
 
 impl<W: Write> ReportWriter for CsvWriter<W> {
     fn write(&mut self, report: &DomainReport) -> io::Result<()> {
-        self.header()?;
         for place in places(report) {
-            self.csv.serialize(Row::of(place))?;
+            self.doc.row(Row::of(place))?;
         }
         // A report's rows are only worth something once they are on disk.
-        self.commit()
+        self.doc.commit()
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.header()?;
-        self.commit()
+        self.doc.commit()
     }
 }

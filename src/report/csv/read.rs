@@ -164,17 +164,56 @@ impl Record {
     }
 }
 
+/// What reading skipped, for the caller to tell the user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// Lines that repeat the header (files concatenated with `cat`).
+    pub header_lines: Vec<u64>,
+    /// The line of a last row cut short (the file does not end with a
+    /// line break: the scan writing it was killed).
+    pub cut_line: Option<u64>,
+}
+
+/// The input, remembering whether it ended with a line break.
+struct Tail<R> {
+    inner: R,
+    last: Arc<std::sync::atomic::AtomicU8>,
+}
+
+impl<R: Read> Read for Tail<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(b) = buf[..n].last() {
+            self.last.store(*b, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
 /// Reads a mxprobe CSV as a stream of [`Record`]s.
+///
+/// Rows that repeat the header are skipped, and so is a last row cut short
+/// (mxprobe ends every row with a line break, so a file without one at its
+/// end was cut while written); [`CsvReader::skipped`] tells which.
 pub struct CsvReader<R: Read> {
-    inner: csv::Reader<R>,
+    inner: csv::Reader<Tail<R>>,
     header: Arc<Header>,
+    last_byte: Arc<std::sync::atomic::AtomicU8>,
+    /// A row read ahead: the last row is only known to be whole at the end.
+    ahead: Option<Result<Record, ReadError>>,
+    skipped: Skipped,
 }
 
 impl<R: Read> CsvReader<R> {
     /// Read the header. Empty input is a CSV without rows; a header without
     /// the `domain`, `mx` and `status` columns is not a mxprobe CSV.
     pub fn new(input: R) -> Result<CsvReader<R>, ReadError> {
-        let mut inner = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+        let last_byte = Arc::new(std::sync::atomic::AtomicU8::new(b'\n'));
+        let tail = Tail {
+            inner: input,
+            last: last_byte.clone(),
+        };
+        let mut inner = csv::ReaderBuilder::new().flexible(false).from_reader(tail);
         let names: Vec<String> = inner.headers()?.iter().map(str::to_string).collect();
         let header = Header::new(names);
         if !header.names.is_empty() {
@@ -187,6 +226,9 @@ impl<R: Read> CsvReader<R> {
         Ok(CsvReader {
             inner,
             header: Arc::new(header),
+            last_byte,
+            ahead: None,
+            skipped: Skipped::default(),
         })
     }
 
@@ -205,34 +247,79 @@ impl<R: Read> CsvReader<R> {
             .eq(COLUMNS.iter().copied())
     }
 
+    /// What was skipped so far (all of it once the rows are read).
+    pub fn skipped(&self) -> &Skipped {
+        &self.skipped
+    }
+
+    /// The next row from the file, repeated headers skipped.
+    fn read_row(&mut self) -> Option<Result<Record, ReadError>> {
+        let mut fields = csv::StringRecord::new();
+        loop {
+            match self.inner.read_record(&mut fields) {
+                Ok(false) => return None,
+                Err(e) => return Some(Err(e.into())),
+                Ok(true) => {}
+            }
+            let line = fields.position().map_or(0, |p| p.line());
+            if fields
+                .iter()
+                .eq(self.header.names.iter().map(String::as_str))
+            {
+                self.skipped.header_lines.push(line);
+                continue;
+            }
+            return Some(Ok(Record {
+                fields,
+                header: self.header.clone(),
+                line,
+            }));
+        }
+    }
+
+    /// The next row, in file order.
+    fn next_record(&mut self) -> Option<Result<Record, ReadError>> {
+        if self.ahead.is_none() {
+            self.ahead = self.read_row();
+        }
+        let current = self.ahead.take()?;
+        self.ahead = self.read_row();
+        let at_end = self.ahead.is_none();
+        if at_end && self.last_byte.load(std::sync::atomic::Ordering::Relaxed) != b'\n' {
+            // Cut while written; a cut row may also have too few fields.
+            self.skipped.cut_line = Some(match &current {
+                Ok(r) => r.line,
+                Err(ReadError::Row { line, .. }) => *line,
+                Err(_) => 0,
+            });
+            return None;
+        }
+        Some(current)
+    }
+
     /// The rows, in file order.
     pub fn records(&mut self) -> impl Iterator<Item = Result<Record, ReadError>> + '_ {
-        let header = self.header.clone();
-        self.inner.records().map(move |r| {
-            let fields = r?;
-            Ok(Record {
-                line: fields.position().map_or(0, |p| p.line()),
-                fields,
-                header: header.clone(),
-            })
-        })
+        std::iter::from_fn(move || self.next_record())
     }
 
     /// The rows grouped by domain: a domain's rows are consecutive, as the
     /// writer writes them.
     pub fn domains(&mut self) -> impl Iterator<Item = Result<Vec<Record>, ReadError>> + '_ {
-        let mut records = self.records().peekable();
+        let mut pending: Option<Result<Record, ReadError>> = None;
         std::iter::from_fn(move || {
-            let first = match records.next()? {
+            let first = match pending.take().or_else(|| self.next_record())? {
                 Ok(r) => r,
                 Err(e) => return Some(Err(e)),
             };
             let mut group = vec![first];
-            while let Some(Ok(next)) = records.peek() {
-                if next.domain() != group[0].domain() {
-                    break;
+            loop {
+                match self.next_record() {
+                    Some(Ok(next)) if next.domain() == group[0].domain() => group.push(next),
+                    other => {
+                        pending = other;
+                        break;
+                    }
                 }
-                group.extend(records.next().and_then(Result::ok));
             }
             Some(Ok(group))
         })
@@ -320,12 +407,40 @@ mod tests {
         assert_eq!(err.to_string(), "not a mxprobe CSV (no \"domain\" column)");
         let empty = CsvReader::new(&b""[..]).expect("empty input");
         assert!(!empty.has_header());
-        let ragged = "domain,mx,status\na,b\n";
+        let ragged = "domain,mx,status\na,b\nc,d,e\n";
         let mut csv = CsvReader::new(ragged.as_bytes()).expect("header");
         let first = csv.records().next();
         match first {
             Some(Err(ReadError::Row { line, .. })) => assert_eq!(line, 2),
             other => panic!("a short row is an error: {other:?}"),
         }
+    }
+
+    #[test]
+    fn repeated_headers_and_a_cut_last_row_are_skipped_and_told() {
+        let text = "domain,mx,status\na,mx.a,ok\ndomain,mx,status\nb,mx.b,ok\nc,mx.c,o";
+        let mut csv = CsvReader::new(text.as_bytes()).expect("header");
+        let domains: Vec<String> = csv
+            .records()
+            .map(|r| r.expect("row").domain().to_string())
+            .collect();
+        assert_eq!(domains, ["a", "b"]);
+        assert_eq!(
+            csv.skipped(),
+            &Skipped {
+                header_lines: vec![3],
+                cut_line: Some(5),
+            }
+        );
+        // Cut inside a field, so the row has too few fields.
+        let mut csv =
+            CsvReader::new("domain,mx,status\na,mx.a,ok\nb,mx".as_bytes()).expect("header");
+        let groups: Vec<_> = csv.domains().collect::<Result<_, _>>().expect("rows");
+        assert_eq!(groups.len(), 1);
+        assert_eq!(csv.skipped().cut_line, Some(3));
+        // A whole file is read whole.
+        let mut csv = CsvReader::new("domain,mx,status\na,mx.a,ok\n".as_bytes()).expect("header");
+        assert_eq!(csv.records().count(), 1);
+        assert_eq!(csv.skipped(), &Skipped::default());
     }
 }

@@ -80,6 +80,7 @@ pub(crate) struct Row<'a> {
     dnssec: &'static str,
     mta_sts: String,
     tls_rpt: &'static str,
+    software: &'static str,
 }
 
 impl<'a> Row<'a> {
@@ -124,6 +125,7 @@ fn address_columns<'a>(row: &mut Row<'a>, a: &'a AddressReport) {
         row.banner_host = smtp.banner_host.as_deref().unwrap_or("");
         if !smtp.greeting.is_empty() {
             row.starttls = yes_no(smtp.starttls);
+            row.software = smtp.software.name.as_str();
         }
     }
     if let Some(tls) = &a.tls {

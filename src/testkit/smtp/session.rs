@@ -1,7 +1,7 @@
 //! One connection of the test server: greeting, commands, STARTTLS, TLS.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsFd;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +17,7 @@ use tokio::time::{sleep, timeout};
 use tokio_openssl::SslStream;
 
 use super::cut::Cut;
-use super::{Misbehaviour, Session, Shared, TlsSession, AFTER_QUIT_KEPT};
+use super::{Misbehaviour, Persona, Session, Shared, TlsSession, AFTER_QUIT_KEPT};
 
 /// Longest command line accepted (RFC 5321 allows 512); longer closes.
 const MAX_COMMAND: usize = 4096;
@@ -42,6 +42,8 @@ struct Open {
     shared: Arc<Shared>,
     index: usize,
     ended: AtomicBool,
+    /// The client's address, for greetings that name it.
+    peer: IpAddr,
 }
 
 impl Open {
@@ -91,6 +93,7 @@ pub(super) async fn run(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
         shared,
         index,
         ended: AtomicBool::new(false),
+        peer: peer.ip(),
     };
     // A second descriptor of the socket keeps the connection open (no FIN)
     // when `serve` drops its stream, until the session no longer counts.
@@ -113,7 +116,12 @@ async fn serve(open: &Open, mut tcp: TcpStream, number: u64, active: usize) -> i
         return tcp.write_all(line.as_bytes()).await;
     }
     sleep(config.greeting_delay).await;
-    let greeting = format!("220 {host} ESMTP mxprobe test server\r\n");
+    let greeting = match config.persona {
+        Persona::TestServer => format!("220 {host} ESMTP mxprobe test server\r\n"),
+        Persona::Exchange => format!(
+            "220 {host} Microsoft ESMTP MAIL Service ready at Thu, 4 Dec 2026 10:00:00 +0100\r\n"
+        ),
+    };
     match &config.misbehaviour {
         Misbehaviour::Reject421AtGreeting => return reject_421(&mut tcp, host).await,
         Misbehaviour::Reject421EveryOtherConnection if number % 2 == 1 => {
@@ -273,7 +281,7 @@ where
                         code / 100
                     )
                 }
-                _ => ehlo_reply(host, config.starttls && !secure),
+                _ => ehlo_reply(config.persona, host, open.peer, config.starttls && !secure),
             },
             "HELO" => format!("250 {host}\r\n"),
             "QUIT" => {
@@ -307,13 +315,35 @@ where
     Ok(Next::Close)
 }
 
-fn ehlo_reply(host: &str, starttls: bool) -> String {
-    let mut lines = vec![host, "PIPELINING", "SIZE 10240000"];
-    if starttls {
-        lines.push("STARTTLS");
+fn ehlo_reply(persona: Persona, host: &str, peer: IpAddr, starttls: bool) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    let tls = starttls.then_some("STARTTLS");
+    match persona {
+        Persona::TestServer => {
+            lines.extend([host, "PIPELINING", "SIZE 10240000"].map(String::from));
+            lines.extend(tls.map(String::from));
+            lines.extend(["ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8"].map(String::from));
+        }
+        Persona::Exchange => {
+            lines.push(format!("{host} Hello [{peer}]"));
+            lines.extend(
+                ["SIZE 37748736", "PIPELINING", "DSN", "ENHANCEDSTATUSCODES"].map(String::from),
+            );
+            lines.extend(tls.map(String::from));
+            lines.extend(
+                [
+                    "X-ANONYMOUSTLS",
+                    "AUTH NTLM",
+                    "X-EXPS GSSAPI NTLM",
+                    "8BITMIME",
+                    "BINARYMIME",
+                ]
+                .map(String::from),
+            );
+            lines.extend(["CHUNKING", "XRDST", "SMTPUTF8"].map(String::from));
+        }
     }
-    lines.extend(["ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8"]);
-    let last = lines.len() - 1;
+    let last = lines.len().saturating_sub(1);
     lines
         .iter()
         .enumerate()

@@ -381,4 +381,179 @@ async fn statistics_from_the_scan_and_from_its_output() {
     assert_eq!(again["negotiated"], v["negotiated"]);
     assert_eq!(again["starttls"], v["starttls"]);
     assert_eq!(again["mx_hosts"], v["mx_hosts"]);
+    // The trusted share is counted live as from the file.
+    assert!(v["trusted"]["of"].as_u64().is_some_and(|n| n > 0), "{v}");
+    assert_eq!(again["trusted"], v["trusted"]);
+    // And from JSON Lines.
+    let jsonl = dir.join("scan.jsonl");
+    let mut a = lab.args();
+    a.extend(args(&["--quick", "-f", "jsonl", "-i", &list, "-o"]));
+    a.push(jsonl.to_str().expect("utf-8").to_string());
+    assert_ran(&mxprobe(&a).await);
+    let out = mxprobe(&args(&[
+        "stats",
+        "-f",
+        "json",
+        jsonl.to_str().expect("utf-8"),
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(0));
+    let from_jsonl: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(from_jsonl["trusted"], v["trusted"]);
+    assert_eq!(from_jsonl["starttls"], v["starttls"]);
+}
+
+#[tokio::test]
+async fn statistics_of_concatenated_cut_and_hostile_csv() {
+    let dir = temp_dir("stats-rough");
+    let header = mxprobe::report::CSV_COLUMNS.join(",");
+    let row = |domain: &str, mx: &str, negotiated: &str| {
+        let mut fields: Vec<String> = vec![String::new(); mxprobe::report::CSV_COLUMNS.len()];
+        let col = |c: &str| {
+            mxprobe::report::CSV_COLUMNS
+                .iter()
+                .position(|x| *x == c)
+                .expect("column")
+        };
+        fields[col("domain")] = domain.into();
+        fields[col("mx")] = mx.into();
+        fields[col("status")] = "ok".into();
+        fields[col("starttls")] = "yes".into();
+        fields[col("negotiated")] = negotiated.into();
+        fields.join(",")
+    };
+    // Two scans concatenated, the second cut by a kill, a hostile MX name.
+    let text = format!(
+        "{header}\n{}\n{header}\n{}\n{}",
+        row("a.test", "mx.a.test", "TLSv1.2:AES128-SHA:128"),
+        row(
+            "b.test",
+            "mx.\u{1b}[31mb.test",
+            "TLSv1.3:TLS_AES_256_GCM_SHA384:256"
+        ),
+        row("c.test", "mx.c.test", "TLSv1.3:TLS_AES_256_GCM_SHA384:256"),
+    );
+    let file = write(&dir.join("joined.csv"), &text[..text.len() - 10]);
+    let out = mxprobe(&args(&["stats", &file])).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.starts_with("domains   2 "), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+    assert!(stdout.contains("mx.\u{fffd}[31mb.test"), "{stdout}");
+    assert!(
+        stderr.contains("skipped the header repeated on line 3"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("skipped line 5, cut short"), "{stderr}");
+}
+
+#[tokio::test]
+async fn an_output_file_in_use_is_refused_untouched_and_the_holder_named() {
+    let dir = temp_dir("locked");
+    let out_path = dir.join("out.csv");
+    let kept = "domain,mx\nearlier.test,mx.earlier.test\n";
+    std::fs::write(&out_path, kept).expect("write");
+    let holder = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&out_path)
+        .expect("open");
+    holder.lock().expect("lock");
+    let out = mxprobe(&args(&[
+        "--resolver",
+        "127.0.0.1:9",
+        "-f",
+        "csv",
+        "-o",
+        out_path.to_str().expect("utf-8"),
+        "example.test",
+    ]))
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let pid = format!("pid {}", std::process::id());
+    assert!(
+        stderr.contains(&pid) && stderr.contains("is writing it"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(std::fs::read_to_string(&out_path).expect("read"), kept);
+    drop(holder);
+}
+
+#[tokio::test]
+async fn an_unreadable_list_stops_before_the_scan_with_one_line() {
+    let out = mxprobe(&args(&[
+        "--resolver",
+        "127.0.0.1:9",
+        "-i",
+        "/nonexistent/list.txt",
+    ]))
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "mxprobe: cannot read /nonexistent/list.txt: No such file or directory (os error 2)"
+    );
+}
+
+#[tokio::test]
+async fn a_byte_order_mark_does_not_reach_the_first_domain() {
+    let dir = temp_dir("bom");
+    let list = write(&dir.join("list.txt"), "\u{feff}bom.invalid\n");
+    let out = mxprobe(&args(&[
+        "--resolver",
+        "127.0.0.1:9",
+        "--timeout",
+        "1",
+        "-f",
+        "csv",
+        "-i",
+        &list,
+    ]))
+    .await;
+    let rows = csv_rows(&out.stdout);
+    assert_eq!(rows.len(), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(rows[0]["domain"], "bom.invalid");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_mx_names_on_one_address_are_one_server_in_text() {
+    const NAMES: usize = 40;
+    let lab = Lab::start(vec![ServerConfig::default()], |z, ip| {
+        for i in 0..NAMES {
+            let host = format!("mx{i:02}.shared.test");
+            z.mx("shared.test", 10, &host).a(&host, ip[0]);
+        }
+    })
+    .await;
+    let mut a = lab.args();
+    a.extend(args(&["--quick", "shared.test"]));
+    let out = mxprobe(&a).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "MX hosts  {NAMES} use it: mx00.shared.test, mx01.shared.test, mx02.shared.test, mx03.shared.test, mx04.shared.test and {} more",
+            NAMES - 5
+        )),
+        "{text}"
+    );
+    // The server's own facts and cost once; the per-name checks per name.
+    assert_eq!(text.matches("      cost ").count(), 1, "{text}");
+    assert_eq!(text.matches("      banner ").count(), 1, "{text}");
+    assert_eq!(
+        text.matches(", the server shown under mx00.shared.test")
+            .count(),
+        NAMES - 1
+    );
+    // An address finding (the test certificate is not trusted) once, with
+    // the names.
+    let untrusted: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(" cert-untrusted "))
+        .collect();
+    assert_eq!(untrusted.len(), 1, "{text}");
+    assert!(untrusted[0].contains("(MX mx00.shared.test, "), "{text}");
 }

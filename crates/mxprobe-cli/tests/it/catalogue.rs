@@ -9,7 +9,9 @@
 use std::collections::BTreeSet;
 
 use mxprobe::logs::DefaultClassifier;
+use mxprobe::model::remedy::{about_server, remedy};
 use mxprobe::model::{DomainReport, FindingId};
+use mxprobe::smtp::{Recognised, SmtpInfo, Software};
 use mxprobe::tls::Protocol;
 use mxprobe::Policy;
 use serde_json::{json, Value};
@@ -265,4 +267,51 @@ fn every_finding_id_has_a_configuration() {
         .map(|id| id.as_str())
         .collect();
     assert!(missing.is_empty(), "no configuration produces {missing:?}");
+}
+
+/// Every finding at an address carries the remedy of the software
+/// recognised there; the others (domain, MX host) the generic one. All
+/// server-side findings come up at an address here, for each software.
+#[test]
+fn findings_at_an_address_get_the_remedy_of_its_software() {
+    let policy = Policy::from_toml(STRICT, "strict.toml").expect("the strict policy");
+    for software in Software::ALL.iter().copied() {
+        let mut reports = reports();
+        let addresses = reports
+            .iter_mut()
+            .flat_map(|r| r.mx.iter_mut())
+            .flat_map(|mx| mx.addresses.iter_mut());
+        for a in addresses {
+            a.smtp = Some(SmtpInfo {
+                greeting: vec!["mx.example.test ESMTP".into()],
+                software: Recognised {
+                    name: software,
+                    ..Recognised::default()
+                },
+                ..SmtpInfo::default()
+            });
+        }
+        let mut at_addresses = BTreeSet::new();
+        for f in reports.iter().flat_map(|r| policy.evaluate_at(r, NOW)) {
+            let expected = match f.ip {
+                Some(_) => remedy(f.id, software),
+                None => f.id.kind().remedy,
+            };
+            assert_eq!(f.remedy, expected, "{} with {software}", f.id);
+            if f.ip.is_some() {
+                at_addresses.insert(f.id);
+            }
+        }
+        // As above: no scan can show an EXPORT cipher.
+        let missing: Vec<&str> = FindingId::ALL
+            .iter()
+            .filter(|id| about_server(**id) && **id != FindingId::CipherExport)
+            .filter(|id| !at_addresses.contains(id))
+            .map(|id| id.as_str())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{software}: not at an address: {missing:?}"
+        );
+    }
 }

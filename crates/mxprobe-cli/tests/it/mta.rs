@@ -20,6 +20,7 @@ mod exim;
 mod postfix;
 
 use expect::{summary, Expect};
+use mxprobe::report::{CsvReader, Record};
 use mxprobe::testkit::mta::Daemon;
 
 /// Which server wrote a log, to read the commands it was sent.
@@ -44,6 +45,45 @@ async fn probe(addr: SocketAddr, extra: &[&str]) -> Value {
     );
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
     doc["domains"][0].clone()
+}
+
+/// The remedy of finding `id` in a domain's JSON report (panics, with the
+/// findings, when there is no such finding).
+fn remedy<'a>(domain: &'a Value, id: &str) -> &'a str {
+    domain["findings"]
+        .as_array()
+        .and_then(|all| all.iter().find(|f| f["id"] == id))
+        .and_then(|f| f["remedy"].as_str())
+        .unwrap_or_else(|| panic!("no finding {id} in {}", domain["findings"]))
+}
+
+/// mxprobe's text output and CSV row for the server (`--quick`: only the
+/// software and the fixes are looked at).
+async fn text_and_csv(addr: SocketAddr) -> (String, Record) {
+    let mut out = Vec::new();
+    for format in ["text", "csv"] {
+        let a = args(&[
+            "-f",
+            format,
+            "--quick",
+            "--timeout",
+            "10",
+            "--host",
+            &addr.to_string(),
+        ]);
+        let run = mxprobe(&a).await;
+        assert!(matches!(run.status.code(), Some(0 | 1)), "{run:?}");
+        out.push(run.stdout);
+    }
+    let csv = out.pop().unwrap_or_default();
+    let row = CsvReader::new(csv.as_slice())
+        .expect("a mxprobe CSV")
+        .records()
+        .next()
+        .expect("one row")
+        .expect("a valid row");
+    let text = String::from_utf8(out.pop().unwrap_or_default()).expect("utf-8");
+    (text, row)
 }
 
 /// Probe `server`, compare mxprobe's result with `expect`, cross-check it

@@ -9,7 +9,7 @@
 //! answered only after a pause of about half a second.
 
 use super::expect::{groups_at, Expect, Version, MX_RSA};
-use super::{verify, Kind};
+use super::{probe, remedy, text_and_csv, verify, Kind};
 use mxprobe::testkit::mta::exim;
 
 /// Refusals are slow (see above): more connections at once keep the
@@ -153,4 +153,55 @@ async fn exim_stock_follows_the_client() {
         absent: &["protocol-sslv3"],
     };
     verify(&server, Kind::Exim, expect, PER_HOST).await;
+}
+
+/// Exim is recognised by its banner (`ESMTP Exim 4.96 …`, Exim's default),
+/// and every fix at its address names Exim's options, in the GnuTLS and the
+/// OpenSSL form (SMTP does not show which library an Exim uses). The legacy
+/// configuration: TLS 1.0 and 1.1 only, the client's order.
+#[tokio::test(flavor = "multi_thread")]
+async fn exim_is_recognised_and_its_fixes_name_its_options() {
+    let server = exim("legacy").await;
+    let domain = probe(server.addr(), PER_HOST).await;
+    let software = &domain["mx"][0]["addresses"][0]["smtp"]["software"];
+    assert_eq!(software["name"], "exim", "{software}");
+    assert_eq!(software["version"], "4.96", "{software}");
+    assert!(
+        software["evidence"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("banner: ESMTP Exim 4.96")),
+        "{software}"
+    );
+    let tls1 = remedy(&domain, "protocol-tlsv1");
+    for setting in [
+        "openssl_options = +no_tlsv1 +no_tlsv1_1",
+        "tls_require_ciphers = NORMAL:-VERS-TLS1.0:-VERS-TLS1.1",
+    ] {
+        assert!(tls1.contains(setting), "{tls1}");
+    }
+    let order = remedy(&domain, "no-server-cipher-order");
+    assert!(order.contains("%SERVER_PRECEDENCE") && order.contains("+cipher_server_preference"));
+    assert!(remedy(&domain, "no-tlsv1.2").contains("-VERS-TLS1.2"));
+    assert!(remedy(&domain, "cert-untrusted").contains("tls_certificate"));
+    // No fix at the address speaks another software's settings.
+    let findings = domain["findings"].as_array().cloned().unwrap_or_default();
+    for f in findings.iter().filter(|f| f["ip"].is_string()) {
+        let fix = f["remedy"].as_str().unwrap_or("");
+        for foreign in ["smtpd_", "Schannel", "confSERVER", "smtpd.conf"] {
+            assert!(!fix.contains(foreign), "{}: {fix}", f["id"]);
+        }
+    }
+
+    let (text, row) = text_and_csv(server.addr()).await;
+    println!("{}: mxprobe --quick reported\n{text}", server.instance.name);
+    assert!(
+        text.contains("      software  exim 4.96 (banner: ESMTP Exim 4.96"),
+        "{text}"
+    );
+    // --quick: the negotiated TLS 1.1 is below the default policy's minimum.
+    assert!(
+        text.contains("fix: disable TLS 1.1: OpenSSL builds openssl_options = +no_tlsv1 +no_tlsv1_1; GnuTLS builds tls_require_ciphers = NORMAL:-VERS-TLS1.0:-VERS-TLS1.1"),
+        "{text}"
+    );
+    assert_eq!(row.get("software"), "exim");
 }

@@ -9,7 +9,7 @@
 
 use super::expect::{groups_at, Cert, Expect, Version, MX_RSA};
 use super::s_client::resolve;
-use super::{verify, Kind};
+use super::{probe, remedy, text_and_csv, verify, Kind};
 use mxprobe::testkit::mta::postfix;
 use mxprobe::testkit::mta::repo_path;
 
@@ -197,6 +197,7 @@ async fn postfix_without_starttls() {
     let a = verify(&server, Kind::Postfix, expect, &[]).await;
     assert_eq!(a["smtp"]["starttls"], false);
     assert_eq!(a["smtp"]["banner_host"], "postfix.mta.test");
+    assert_eq!(a["smtp"]["software"]["name"], "postfix");
     assert_eq!(a["handshakes"], 0);
 }
 
@@ -223,4 +224,54 @@ async fn postfix_certificate_for_another_name() {
         absent: &["cert-expired"],
     };
     verify(&server, Kind::Postfix, expect, &[]).await;
+}
+
+/// Postfix is recognised although its banner does not name it
+/// (`smtpd_banner = $myhostname ESMTP`, as in `main.cf` here): its EHLO
+/// reply does (the host name alone, ETRN and VRFY, no HELP). Every fix at
+/// its address names Postfix's parameters.
+#[tokio::test(flavor = "multi_thread")]
+async fn postfix_is_recognised_by_its_ehlo_reply_and_its_fixes_name_its_parameters() {
+    let server = postfix("legacy-first").await;
+    let domain = probe(server.addr(), &[]).await;
+    let software = &domain["mx"][0]["addresses"][0]["smtp"]["software"];
+    assert_eq!(
+        software,
+        &serde_json::json!({
+            "name": "postfix",
+            "evidence": "EHLO: host name alone, ETRN or VRFY, no HELP, as Postfix answers",
+        })
+    );
+    let tls1 = remedy(&domain, "protocol-tlsv1");
+    assert!(tls1.contains("smtpd_tls_protocols = >=TLSv1.2"), "{tls1}");
+    let order = remedy(&domain, "cipher-order-legacy-first");
+    assert!(
+        order.contains("tls_medium_cipherlist") && order.contains("tls_preempt_cipherlist = yes")
+    );
+    assert!(remedy(&domain, "no-tlsv1.3").contains("Postfix 3.4"));
+    assert!(remedy(&domain, "cert-untrusted").contains("smtpd_tls_chain_files"));
+    let findings = domain["findings"].as_array().cloned().unwrap_or_default();
+    for f in findings.iter().filter(|f| f["ip"].is_string()) {
+        let fix = f["remedy"].as_str().unwrap_or("");
+        for foreign in [
+            "tls_require_ciphers",
+            "openssl_options",
+            "Schannel",
+            "confSERVER",
+        ] {
+            assert!(!fix.contains(foreign), "{}: {fix}", f["id"]);
+        }
+    }
+
+    let (text, row) = text_and_csv(server.addr()).await;
+    println!("{}: mxprobe --quick reported\n{text}", server.instance.name);
+    assert!(
+        text.contains("      software  postfix (EHLO: host name alone"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fix: use a certificate from a CA senders trust (e.g. Let's Encrypt) with its intermediates: smtpd_tls_chain_files"),
+        "{text}"
+    );
+    assert_eq!(row.get("software"), "postfix");
 }

@@ -1,0 +1,102 @@
+//! The `-o` file: opened without truncating, locked against a second
+//! mxprobe writing it at the same time, then emptied or (with `--resume`)
+//! appended to.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+
+use mxprobe::report::Format;
+
+/// The output file, locked for this process, positioned for writing; the
+/// domains it already holds and whether it has content (with `--resume`).
+pub fn open(
+    path: &Path,
+    resume: bool,
+    format: Format,
+) -> anyhow::Result<(File, HashSet<String>, bool)> {
+    let shown = path.display();
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .with_context(|| format!("cannot write {shown}"))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let who = holder(&file).unwrap_or_else(|| "another process".to_string());
+            bail!("cannot write {shown}: {who} is writing it (wait for it, or choose another -o)");
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("cannot lock {shown}"));
+        }
+    }
+    // Locked: nothing else of ours changes the file from here on.
+    let (done, append) = if resume {
+        crate::resume::done_domains(path, format)?
+    } else {
+        file.set_len(0)
+            .with_context(|| format!("cannot write {shown}"))?;
+        (HashSet::new(), false)
+    };
+    file.seek(SeekFrom::End(0))
+        .with_context(|| format!("cannot write {shown}"))?;
+    Ok((file, done, append))
+}
+
+/// Who holds the lock on `file`: `pid N (command line)`, from the
+/// kernel's lock table (`/proc/locks`, Linux); `None` elsewhere.
+fn holder(file: &File) -> Option<String> {
+    let inode = file.metadata().ok()?.ino();
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    let pid = locks.lines().find_map(|line| lock_holder(line, inode))?;
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let command: Vec<String> = cmdline
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    Some(if command.is_empty() {
+        format!("pid {pid}")
+    } else {
+        let mut shown = command.join(" ");
+        if shown.chars().count() > 120 {
+            shown = shown.chars().take(117).collect::<String>() + "...";
+        }
+        format!("pid {pid} ({})", shown.escape_debug())
+    })
+}
+
+/// The pid in one `/proc/locks` line if it is a `flock` lock on `inode`
+/// (`1: FLOCK  ADVISORY  WRITE 4321 08:01:131090 0 EOF`).
+fn lock_holder(line: &str, inode: u64) -> Option<u32> {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let at = fields.iter().position(|f| *f == "FLOCK")?;
+    let pid: u32 = fields.get(at + 3)?.parse().ok()?;
+    let ino: u64 = fields.get(at + 4)?.rsplit(':').next()?.parse().ok()?;
+    (ino == inode).then_some(pid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lock_holder;
+
+    #[test]
+    fn lock_table_lines() {
+        let line = "3: FLOCK  ADVISORY  WRITE 4321 08:01:131090 0 EOF";
+        assert_eq!(lock_holder(line, 131_090), Some(4321));
+        assert_eq!(lock_holder(line, 131_091), None);
+        let blocked = "3: -> FLOCK  ADVISORY  WRITE 99 08:01:131090 0 EOF";
+        assert_eq!(lock_holder(blocked, 131_090), Some(99));
+        assert_eq!(
+            lock_holder("1: POSIX  ADVISORY  WRITE 7 00:2a:5 0 EOF", 5),
+            None
+        );
+    }
+}
