@@ -190,6 +190,9 @@ def main():
 
     exim = lines("exim-mainlog") + lines("exim-gnutls-mainlog")
     write("exim_line", {f"{i:02}": l for i, l in enumerate(pick(exim, 14))})
+    # OpenSSL- and GnuTLS-built Exim, Exim's fourth X= field.
+    mixed = lines("exim-mixed-mainlog")
+    write("exim_line", {f"mixed-{i:02}": l for i, l in enumerate(pick(mixed, 6))})
 
     postfix = lines("postfix-mail.log")
     journal = lines("postfix-journal.log")

@@ -76,6 +76,15 @@ pub const LOG_LINE: usize = 64 * 1024;
 /// Distinct `PROTOCOL:CIPHER:BITS` keys counted from logs; lines with
 /// further keys are counted as overflow. A real server has a few dozen.
 pub const LOG_KEYS: usize = 4096;
+/// Distinct spellings of a key as logged (cipher, group, signature: the
+/// same suite from OpenSSL- and GnuTLS-built servers) whose normalised key
+/// is remembered; further ones are normalised again on every line.
+pub const LOG_SPELLINGS: usize = 2 * LOG_KEYS;
+/// Key-exchange groups, and signature algorithms, counted per key; further
+/// ones are counted together as `other`.
+pub const LOG_GROUPS_PER_KEY: usize = 32;
+/// Logged spellings listed per key (`logged` in CSV and JSON).
+pub const LOG_SPELLINGS_PER_KEY: usize = 8;
 /// Peers remembered per weak key and direction in a log summary, unless
 /// `--top` asks for more.
 pub const LOG_PEERS_PER_KEY: usize = 1024;

@@ -29,10 +29,11 @@ use crate::tls::Protocol;
 ///
 /// Called once per distinct `PROTOCOL:CIPHER:BITS` key and counting
 /// thread, so it may be slow; it must be deterministic (the threads'
-/// answers are merged) and shareable between threads (`Send + Sync`). `cipher` is the name as logged:
-/// an OpenSSL name (`ECDHE-RSA-AES256-GCM-SHA384`) or a GnuTLS one
-/// (`ECDHE_RSA_AES_256_GCM_SHA384`,
-/// `ECDHE_SECP256R1__RSA_SHA256__AES_256_CBC__SHA1`).
+/// answers are merged) and shareable between threads (`Send + Sync`).
+/// `cipher` is OpenSSL's name of the suite (`ECDHE-RSA-AES256-GCM-SHA384`)
+/// wherever the logged name maps to one, GnuTLS's included; else the name
+/// as logged (a GnuTLS name that matches no single OpenSSL suite,
+/// `ECDHE_SECP256R1__AES_256_GCM`, or one OpenSSL 3 dropped).
 pub trait Classifier {
     /// Finding IDs, most important first; empty if nothing is wrong.
     fn findings(&self, protocol: Protocol, cipher: &str) -> Vec<String>;

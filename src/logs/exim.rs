@@ -208,22 +208,29 @@ fn skip_value(s: &[u8]) -> &[u8] {
     &[]
 }
 
-/// `X=TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256`. The cipher is between the
-/// first and the last colon (GnuTLS names contain `__`, never `:`).
+/// `X=PROTOCOL:CIPHER:BITS[:GROUP]`: `X=TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256`
+/// (OpenSSL), `X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256`
+/// (GnuTLS; its names contain `__`, never `:`). Exim after 4.99 adds the
+/// key-exchange group as a fourth field on builds that can tell it
+/// (OpenSSL ≥ 3.2: `x25519`, `X25519MLKEM768`; GnuTLS ≥ 3.6: `X25519`,
+/// `X25519-MLKEM768`). GnuTLS 3.1 and 3.2 descriptions may add the
+/// certificate type to the protocol (`TLS1.2-PKIX`), which is dropped.
 fn x_field(v: &[u8]) -> Option<Tls<'_>> {
-    let first = memchr(b':', v)?;
-    let last = memchr::memrchr(b':', v)?;
-    if first == last {
+    let mut fields = v.split(|&b| b == b':');
+    let (protocol, cipher, bits) = (fields.next()?, fields.next()?, fields.next()?);
+    let group = fields.next();
+    if fields.next().is_some() {
         return None;
     }
-    let cipher = &v[first + 1..last];
-    if !fields::is_cipher_name(cipher) {
+    let valid_group = group.is_none_or(fields::is_cipher_name);
+    if !fields::is_cipher_name(cipher) || !valid_group {
         return None;
     }
+    let group = group.unwrap_or_default();
+    let protocol = protocol.split(|&b| b == b'-').next().unwrap_or_default();
     Some(Tls {
-        protocol: fields::protocol(&v[..first])?,
-        cipher,
-        bits: fields::bits(&v[last + 1..])?,
+        group,
+        ..Tls::new(fields::protocol(protocol)?, cipher, fields::bits(bits)?)
     })
 }
 
@@ -287,10 +294,18 @@ mod tests {
     use crate::tls::Protocol;
 
     fn tls(protocol: Protocol, cipher: &'static str, bits: u32) -> Option<Tls<'static>> {
+        Some(Tls::new(protocol, cipher.as_bytes(), bits))
+    }
+
+    fn tls_group(
+        protocol: Protocol,
+        cipher: &'static str,
+        bits: u32,
+        group: &'static str,
+    ) -> Option<Tls<'static>> {
         Some(Tls {
-            protocol,
-            cipher: cipher.as_bytes(),
-            bits,
+            group: group.as_bytes(),
+            ..Tls::new(protocol, cipher.as_bytes(), bits)
         })
     }
 
@@ -363,6 +378,30 @@ mod tests {
                 peer("mx.example.org", "", "192.0.2.8"),
                 t,
             ),
+            // Exim after 4.99: the key-exchange group as a fourth field,
+            // on OpenSSL ≥ 3.2 and on GnuTLS ≥ 3.6 builds.
+            (
+                "2024-11-26 16:04:18 1tG0aa-000Abc-1x <= a@example.org H=mail.example.org [192.0.2.1]:40000 I=[198.51.100.1]:25 P=esmtps X=TLSv1.3:TLS_AES_256_GCM_SHA384:256:X25519MLKEM768 CV=no S=1000",
+                Direction::Inbound,
+                tls_group(Protocol::Tls1_3, "TLS_AES_256_GCM_SHA384", 256, "X25519MLKEM768"),
+                peer("mail.example.org", "", "192.0.2.1"),
+                t,
+            ),
+            (
+                "2024-11-26 16:04:18 1tG0aa-000Abc-1x => b@example.net R=dnslookup T=remote_smtp H=mx.example.net [192.0.2.9] X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256:X25519 CV=yes C=\"250 OK\"",
+                Direction::Outbound,
+                tls_group(Protocol::Tls1_3, "ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM", 256, "X25519"),
+                peer("mx.example.net", "", "192.0.2.9"),
+                t,
+            ),
+            // GnuTLS 3.1/3.2: the certificate type after the protocol.
+            (
+                "2024-11-26 16:04:18 1tG0aa-000Abc-1x <= c@example.com H=old.example.com [192.0.2.7] P=esmtps X=TLS1.2-PKIX:ECDHE_RSA_SECP521R1__AES_256_GCM__AEAD:256 S=1",
+                Direction::Inbound,
+                tls(Protocol::Tls1_2, "ECDHE_RSA_SECP521R1__AES_256_GCM__AEAD", 256),
+                peer("old.example.com", "", "192.0.2.7"),
+                t,
+            ),
         ];
         for (text, direction, want_tls, want_peer, want_time) in table {
             let got = line(text.as_bytes());
@@ -391,6 +430,8 @@ mod tests {
             ("2024-11-26 16:04:18 1tG0aa-000Abc-1x <= a@b H=mx [192.0.2.1] X=TLSv1.4:AES:256", Line::Malformed(Malformed::BadTls)),
             ("2024-11-26 16:04:18 1tG0aa-000Abc-1x <= a@b H=mx [192.0.2.1] X=TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384", Line::Malformed(Malformed::BadTls)),
             ("2024-11-26 16:04:18 1tG0aa-000Abc-1x <= a@b H=mx [192.0.2.1] X=TLSv1.2:AES\u{1}:256", Line::Malformed(Malformed::BadTls)),
+            ("2024-11-26 16:04:18 1tG0aa-000Abc-1x <= a@b H=mx [192.0.2.1] X=TLSv1.3:TLS_AES_256_GCM_SHA384:256:x25519:extra", Line::Malformed(Malformed::BadTls)),
+            ("2024-11-26 16:04:18 1tG0aa-000Abc-1x <= a@b H=mx [192.0.2.1] X=TLSv1.3:TLS_AES_256_GCM_SHA384:256:", Line::Malformed(Malformed::BadTls)),
             ("2024-11-26 16:04:18 1tG0aa-000Abc-1x <= a@b H=mx [not.an:ip!] X=TLSv1.2:AES256-SHA:256", Line::Malformed(Malformed::BadHost)),
             ("2024-11-26 16:04:18 1tG0aa-000Abc-1x <= a@b H= P=esmtp", Line::Malformed(Malformed::BadHost)),
             ("2024-11-26 16:04:18 1tG0aa-000Abc-1x <= a@b H=mx [192.0.2.1", Line::Malformed(Malformed::BadHost)),

@@ -184,6 +184,10 @@ fn check(line: Line<'_>) {
     if let Some(tls) = tls {
         assert!(fields::is_cipher_name(tls.cipher), "{:?}", tls.cipher);
         assert!(tls.bits <= 999_999);
+        for extra in [tls.group, tls.signature, tls.digest] {
+            assert!(extra.len() <= 200, "{extra:?}");
+            assert!(!extra.iter().any(u8::is_ascii_control), "{extra:?}");
+        }
     }
     assert!(!fields::is_loopback(peer.ip), "loopback peers are local");
     assert!(

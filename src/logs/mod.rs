@@ -28,8 +28,16 @@
 //!   with `smtpd_tls_loglevel`/`smtp_tls_loglevel` ≥ 1; the summary's
 //!   notes say when they look turned off.
 //!
-//! Protocol spellings are normalised (`TLS1.2` → `TLSv1.2`); cipher names
-//! are kept as logged, including GnuTLS names (Debian's Exim).
+//! Protocol spellings are normalised (`TLS1.2` → `TLSv1.2`), and so are
+//! cipher names: GnuTLS-built Exim (Debian's and Ubuntu's) logs the suite
+//! OpenSSL calls `ECDHE-RSA-AES256-GCM-SHA384` as
+//! `ECDHE_SECP521R1__RSA_SHA512__AES_256_GCM` or
+//! `ECDHE_RSA_AES_256_GCM_SHA384`, and both count under OpenSSL's name, so
+//! a fleet with both builds gets one row per suite (see `names.rs`; a
+//! [`Naming`] keeps names as logged instead). The key-exchange group and
+//! the server's signature algorithm, where a line tells them (GnuTLS
+//! session descriptions, Exim's fourth `X=` field after 4.99, Postfix's
+//! TLS 1.3 summary), are counted per key beside it ([`Breakdown`]).
 //!
 //! # What is not counted
 //! - Local traffic: Exim arrivals without `H=` (`U=` local submissions,
@@ -50,9 +58,11 @@
 //!
 //! # Classification
 //! Which keys are weak is decided by a [`Classifier`], once per distinct
-//! key and counting thread. [`DefaultClassifier`] reads the cipher catalogue for OpenSSL names
-//! and the name's components for GnuTLS ones; the policy engine plugs in
-//! through the same trait.
+//! key and counting thread, with OpenSSL's name of the suite wherever one
+//! is known (also when names are kept as logged), so that GnuTLS lines are
+//! judged as OpenSSL ones. [`DefaultClassifier`] reads the cipher catalogue
+//! for OpenSSL names and the name's components for others; the policy
+//! engine plugs in through the same trait.
 //!
 //! The library never prints: renderers write into any [`std::io::Write`].
 
@@ -72,6 +82,7 @@ mod fields;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzz;
 mod hosts;
+mod names;
 mod parallel;
 mod postfix;
 mod read;
@@ -87,9 +98,10 @@ pub use self::hosts::{HostStat, HostTable};
 pub use self::read::{rotation_order, scan_path, scan_reader};
 pub use self::render::{write, write_csv, write_json, write_text, Format};
 pub use self::summary::{
-    CipherRow, Counted, HostGroup, HostRow, ProtocolRow, SortOrder, Summary, SummaryOptions, Totals,
+    CipherRow, Counted, Dimension, HostGroup, HostRow, NameCount, ProtocolRow, SortOrder, Summary,
+    SummaryOptions, Totals,
 };
-pub use self::tally::{Key, KeyStats, Tally, DEFAULT_HOST_CAPACITY};
+pub use self::tally::{Breakdown, Key, KeyStats, Naming, Tally, DEFAULT_HOST_CAPACITY};
 
 /// Lines longer than this are counted as [`Malformed::TooLong`] and skipped
 /// without being buffered; distinct `PROTOCOL:CIPHER:BITS` keys beyond
@@ -175,6 +187,28 @@ pub(crate) struct Tls<'a> {
     pub protocol: Protocol,
     pub cipher: &'a [u8],
     pub bits: u32,
+    /// The key-exchange group where it is logged apart from the cipher:
+    /// Exim's fourth `X=` field (after 4.99), Postfix's `key-exchange`
+    /// (TLS 1.3). Empty if not logged.
+    pub group: &'a [u8],
+    /// Postfix's `server-signature` and `server-digest` (TLS 1.3). Empty
+    /// if not logged.
+    pub signature: &'a [u8],
+    pub digest: &'a [u8],
+}
+
+impl<'a> Tls<'a> {
+    /// Protocol, cipher and bits, and nothing else logged.
+    pub(crate) fn new(protocol: Protocol, cipher: &'a [u8], bits: u32) -> Tls<'a> {
+        Tls {
+            protocol,
+            cipher,
+            bits,
+            group: &[],
+            signature: &[],
+            digest: &[],
+        }
+    }
 }
 
 /// What one log line contributes.

@@ -200,7 +200,12 @@ fn peer_of<'a>(n: &fields::NameAddr<'a>) -> Peer<'a> {
     }
 }
 
-/// `TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)`.
+/// `TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)`, and what
+/// Postfix ≥ 3.4 adds for TLS 1.3 (`tls_log_summary()` in `tls_misc.c`):
+/// `key-exchange X25519 server-signature RSA-PSS (2048 bits)
+/// server-digest SHA256`. The key exchange is a group name (OpenSSL ≥ 3.0
+/// gives its TLS name, `x25519`, `X25519MLKEM768`; 1.1.1 the object name
+/// `X25519`, or `ECDHE (prime256v1)` with the curve, `DHE (2048 bits)`).
 fn tls_params(s: &[u8]) -> Option<Tls<'_>> {
     let (protocol, rest) = token(s);
     let rest = rest.strip_prefix(b"with cipher ")?;
@@ -212,11 +217,51 @@ fn tls_params(s: &[u8]) -> Option<Tls<'_>> {
     if !fields::is_cipher_name(cipher) {
         return None;
     }
+    let extras = &numbers[end + b" bits)".len()..];
+    let group = match extra(extras, b" key-exchange ") {
+        // The curve says which group.
+        Some((b"ECDHE", detail, _)) if !detail.is_empty() => detail,
+        Some((_, _, whole)) => whole,
+        None => &[],
+    };
+    let signature = extra(extras, b" server-signature ").map_or(&[][..], |(name, _, _)| name);
+    let digest = extra(extras, b" server-digest ").map_or(&[][..], |(name, _, _)| name);
     Some(Tls {
-        protocol: fields::protocol(protocol)?,
-        cipher,
-        bits: fields::bits(&numbers[slash + 1..end])?,
+        group,
+        signature,
+        digest,
+        ..Tls::new(
+            fields::protocol(protocol)?,
+            cipher,
+            fields::bits(&numbers[slash + 1..end])?,
+        )
     })
+}
+
+/// The value of `label` in Postfix's TLS summary: the name, what follows
+/// it in parentheses (a curve, `2048 bits`; empty if nothing does), and
+/// both as logged (`DHE (2048 bits)`). `None` if absent or not a name.
+fn extra<'a>(s: &'a [u8], label: &[u8]) -> Option<(&'a [u8], &'a [u8], &'a [u8])> {
+    let start = memmem::find(s, label)? + label.len();
+    let (name, rest) = token(&s[start..]);
+    if !fields::is_cipher_name(name) {
+        return None;
+    }
+    let detail = rest
+        .strip_prefix(b"(")
+        .and_then(|r| memchr::memchr(b')', r).map(|close| &r[..close]))
+        .filter(|d| {
+            d.len() <= 64
+                && d.iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b' '))
+        })
+        .unwrap_or_default();
+    let whole_len = if detail.is_empty() {
+        name.len()
+    } else {
+        name.len() + 2 + detail.len() + 1
+    };
+    Some((name, detail, &s[start..start + whole_len]))
 }
 
 #[cfg(test)]
@@ -345,6 +390,58 @@ mod tests {
             }
         }
         assert_eq!((c.unlogged_tls_in, c.tls_out, c.plaintext_out), (1, 0, 1));
+    }
+
+    /// Postfix ≥ 3.4 on TLS 1.3: group, signature and digest; earlier
+    /// protocols log none of them.
+    #[test]
+    fn tls_1_3_extras() {
+        let table: &[(&str, &str, &str, &str)] = &[
+            (
+                "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
+                "X25519",
+                "RSA-PSS",
+                "SHA256",
+            ),
+            (
+                "TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits) key-exchange X25519MLKEM768 server-signature ECDSA (prime256v1) server-digest SHA256 client-signature RSA-PSS (2048 bits) client-digest SHA256",
+                "X25519MLKEM768",
+                "ECDSA",
+                "SHA256",
+            ),
+            (
+                "TLSv1.3 with cipher TLS_CHACHA20_POLY1305_SHA256 (256/256 bits) key-exchange ECDHE (prime256v1) server-signature ED25519",
+                "prime256v1",
+                "ED25519",
+                "",
+            ),
+            (
+                "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange DHE (2048 bits) server-signature RSA-PSS (4096 bits) server-digest SHA384",
+                "DHE (2048 bits)",
+                "RSA-PSS",
+                "SHA384",
+            ),
+            (
+                "TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
+                "",
+                "",
+                "",
+            ),
+            (
+                "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange \x1b[31m server-signature",
+                "",
+                "",
+                "",
+            ),
+        ];
+        for (line, group, signature, digest) in table {
+            let t = tls_params(line.as_bytes()).expect("parses");
+            assert_eq!(
+                (t.group, t.signature, t.digest),
+                (group.as_bytes(), signature.as_bytes(), digest.as_bytes()),
+                "{line}"
+            );
+        }
     }
 
     #[test]

@@ -5,12 +5,18 @@
 //!   directions are shown and the findings of weak keys at the end of their
 //!   line; then totals. With `by_host`, the peers of each weak key replace
 //!   the table.
+//!   With `by` (group or signature), the TLS uses per group or signature
+//!   algorithm replace the table (`(not logged)` for lines that did not
+//!   say).
 //! - **CSV**: one table, columns
-//!   `count,inbound,outbound,protocol,cipher,bits,key,findings` (one row
-//!   per key, then a `plaintext` row with empty protocol/cipher/bits;
-//!   findings space-separated); with `by_host`,
-//!   `key,findings,name,ip,count,inbound,outbound,last_seen` (one row per
-//!   listed peer).
+//!   `count,inbound,outbound,protocol,cipher,bits,key,findings,groups,signatures,logged`
+//!   (one row per key, then a `plaintext` row with empty
+//!   protocol/cipher/bits; findings space-separated; groups and signatures
+//!   as space-separated `name=count`, `not-logged=count` for lines that
+//!   did not say; `logged` the cipher names as logged, space-separated);
+//!   with `by_host`, `key,findings,name,ip,count,inbound,outbound,last_seen`
+//!   (one row per listed peer); with `by`, `count,inbound,outbound,group`
+//!   (or `signature`; empty: not logged).
 //! - **JSON**: the [`Summary`] itself, one pretty-printed document.
 //!
 //! ## Wire format (JSON)
@@ -23,8 +29,15 @@
 //!   "totals": { "total", "tls", "plaintext", "plaintext_share" (0..1), "weak",
 //!               "inbound": { "tls", "plaintext" }, "outbound": { "tls", "plaintext" } },
 //!   "protocols": [ { "protocol": "TLSv1.3", "count", "inbound", "outbound" } ],
+//!   "naming": "openssl" | "as-logged",
 //!   "ciphers": [ { "count", "inbound", "outbound", "key": "TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256",
-//!                  "protocol", "cipher", "bits", "findings": [ "cipher-cbc-sha1", ... ] } ],
+//!                  "protocol", "cipher", "bits", "findings": [ "cipher-cbc-sha1", ... ],
+//!                  "groups": [ { "name": "x25519" | null, "count", "inbound", "outbound" } ],
+//!                  "signatures": [ same ],
+//!                  "logged": [ "ECDHE_SECP521R1__RSA_SHA512__AES_256_GCM", ... ] } ],
+//!   "groups": [ { "name", "count", "inbound", "outbound" } ],   (over all keys)
+//!   "signatures": [ same ],
+//!   "by": "group" | "signature",                                  (when asked)
 //!   "hosts": [ { "key" (or "plaintext"), "findings", "count",          (with by_host only)
 //!                "hosts": [ { "name", "ip", "count", "inbound", "outbound", "last_seen" } ],
 //!                "other_uses", "max_error" } ],
@@ -36,7 +49,7 @@
 
 use std::io::{self, Write};
 
-use super::summary::{share, HostGroup, Summary};
+use super::summary::{share, HostGroup, NameCount, Summary};
 
 /// Output formats of the log summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,10 +88,31 @@ pub fn write_json(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
 
 pub fn write_csv(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    match &summary.hosts {
-        None => {
+    match (&summary.hosts, summary.by) {
+        (None, Some(by)) => {
+            w.write_record(["count", "inbound", "outbound", by.as_str()])?;
+            for r in by_dimension(summary, by) {
+                w.write_record([
+                    r.count.to_string(),
+                    r.inbound.to_string(),
+                    r.outbound.to_string(),
+                    r.name.clone().unwrap_or_default(),
+                ])?;
+            }
+        }
+        (None, None) => {
             w.write_record([
-                "count", "inbound", "outbound", "protocol", "cipher", "bits", "key", "findings",
+                "count",
+                "inbound",
+                "outbound",
+                "protocol",
+                "cipher",
+                "bits",
+                "key",
+                "findings",
+                "groups",
+                "signatures",
+                "logged",
             ])?;
             for r in &summary.ciphers {
                 w.write_record([
@@ -90,23 +124,23 @@ pub fn write_csv(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
                     r.bits.to_string(),
                     r.key.clone(),
                     r.findings.join(" "),
+                    name_counts(&r.groups),
+                    name_counts(&r.signatures),
+                    r.logged.join(" "),
                 ])?;
             }
             let t = &summary.totals;
             if t.plaintext > 0 {
-                w.write_record([
+                let mut row = vec![
                     t.plaintext.to_string(),
                     t.inbound.plaintext.to_string(),
                     t.outbound.plaintext.to_string(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    "plaintext".to_string(),
-                    String::new(),
-                ])?;
+                ];
+                row.extend(["", "", "", "plaintext", "", "", "", ""].map(String::from));
+                w.write_record(row)?;
             }
         }
-        Some(groups) => {
+        (Some(groups), _) => {
             w.write_record([
                 "key",
                 "findings",
@@ -136,9 +170,28 @@ pub fn write_csv(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     w.flush()
 }
 
+/// `x25519=3 secp256r1=1 not-logged=2`.
+fn name_counts(rows: &[NameCount]) -> String {
+    rows.iter()
+        .map(|r| format!("{}={}", r.name.as_deref().unwrap_or("not-logged"), r.count))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn by_dimension(summary: &Summary, by: super::Dimension) -> &[NameCount] {
+    match by {
+        super::Dimension::Group => &summary.groups,
+        super::Dimension::Signature => &summary.signatures,
+    }
+}
+
 pub fn write_text(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let both = summary.direction == "both";
     match &summary.hosts {
+        None if summary.by.is_some() => {
+            dimension_table(summary, both, out)?;
+            writeln!(out)?;
+        }
         None => {
             cipher_table(summary, both, out)?;
             writeln!(out)?;
@@ -186,6 +239,43 @@ fn cipher_table(s: &Summary, both: bool, out: &mut dyn Write) -> io::Result<()> 
             format!("{:>cw$} {:kw$}  {findings}", r.count, r.key)
         };
         writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// TLS uses per group or signature algorithm, aligned like the key table.
+fn dimension_table(s: &Summary, both: bool, out: &mut dyn Write) -> io::Result<()> {
+    let Some(by) = s.by else {
+        return Ok(());
+    };
+    let rows = by_dimension(s, by);
+    if rows.is_empty() {
+        return writeln!(out, "no TLS use found");
+    }
+    let max = rows.iter().map(|r| r.count).max().unwrap_or(0);
+    let cw = width(max).max(7);
+    let (iw, ow) = (width(max).max(7), width(max).max(8));
+    if both {
+        writeln!(
+            out,
+            "{:>cw$} {:>iw$} {:>ow$}  {}",
+            "count",
+            "inbound",
+            "outbound",
+            by.as_str()
+        )?;
+    }
+    for r in rows {
+        let name = r.name.as_deref().unwrap_or("(not logged)");
+        if both {
+            writeln!(
+                out,
+                "{:>cw$} {:>iw$} {:>ow$}  {name}",
+                r.count, r.inbound, r.outbound
+            )?;
+        } else {
+            writeln!(out, "{:>cw$} {name}", r.count)?;
+        }
     }
     Ok(())
 }
@@ -394,15 +484,62 @@ mod tests {
         assert!(got.starts_with(&want), "{got}");
     }
 
+    /// GnuTLS-built Exim's session descriptions: OpenSSL's names in the
+    /// table, the groups by `--by group`, the signatures in CSV.
+    #[test]
+    fn gnutls_lines_by_group_and_signature() {
+        const GNUTLS: &str = "\
+2024-11-26 16:04:18 1tG0aa-000Abc-1x <= a@b H=a.example [192.0.2.1] P=esmtps X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256
+2024-11-26 16:04:19 1tG0ab-000Abc-1x <= a@b H=a.example [192.0.2.1] P=esmtps X=TLSv1.3:TLS_AES_256_GCM_SHA384:256
+2024-11-26 16:04:20 1tG0ac-000Abc-1x => c@d R=r T=t H=b.example [192.0.2.7] X=TLS1.2:ECDHE_SECP521R1__RSA_SHA512__AES_256_GCM:256
+";
+        let mut t = Tally::new();
+        scan_reader(GNUTLS.as_bytes(), &mut t).expect("in memory");
+        let render = |options: SummaryOptions, format: Format| {
+            let mut out = Vec::new();
+            write(&Summary::new(&t, &options), format, &mut out).expect("in memory");
+            String::from_utf8(out).expect("utf-8")
+        };
+        let by_group = SummaryOptions {
+            by: Some(crate::logs::Dimension::Group),
+            ..SummaryOptions::default()
+        };
+        let text = render(by_group, Format::Text);
+        let want = [
+            "  count inbound outbound  group",
+            "      1       0        1  secp521r1",
+            "      1       1        0  x25519",
+            "      1       1        0  (not logged)",
+            "",
+            "total      3  transactions  (2 inbound, 1 outbound)",
+        ]
+        .join("\n");
+        assert!(text.starts_with(&want), "{text}");
+        let csv = render(SummaryOptions::default(), Format::Csv);
+        assert!(csv.contains(
+            "\n2,2,0,TLSv1.3,TLS_AES_256_GCM_SHA384,256,TLSv1.3:TLS_AES_256_GCM_SHA384:256,,x25519=1 not-logged=1,rsa_pss_rsae_sha256=1 not-logged=1,ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM TLS_AES_256_GCM_SHA384\n"
+        ), "{csv}");
+        assert!(csv.contains(",secp521r1=1,rsa_pkcs1_sha512=1,"), "{csv}");
+        let by_signature = SummaryOptions {
+            by: Some(crate::logs::Dimension::Signature),
+            direction: Some(crate::logs::Direction::Outbound),
+            ..SummaryOptions::default()
+        };
+        assert_eq!(
+            render(by_signature, Format::Csv),
+            "count,inbound,outbound,signature\n1,0,1,rsa_pkcs1_sha512\n"
+        );
+    }
+
     #[test]
     fn csv_and_json() {
         let csv = render(SummaryOptions::default(), Format::Csv);
         assert_eq!(
             csv,
-            "count,inbound,outbound,protocol,cipher,bits,key,findings\n\
-             2,2,0,TLSv1.3,TLS_AES_256_GCM_SHA384,256,TLSv1.3:TLS_AES_256_GCM_SHA384:256,\n\
-             1,0,1,TLSv1,DES-CBC3-SHA,168,TLSv1:DES-CBC3-SHA:168,protocol-tlsv1 cipher-3des cipher-no-pfs cipher-cbc-sha1\n\
-             1,1,0,,,,plaintext,\n"
+            "count,inbound,outbound,protocol,cipher,bits,key,findings,groups,signatures,logged\n\
+             2,2,0,TLSv1.3,TLS_AES_256_GCM_SHA384,256,TLSv1.3:TLS_AES_256_GCM_SHA384:256,,not-logged=2,not-logged=2,TLS_AES_256_GCM_SHA384\n\
+             1,0,1,TLSv1,DES-CBC3-SHA,168,TLSv1:DES-CBC3-SHA:168,protocol-tlsv1 cipher-3des cipher-no-pfs cipher-cbc-sha1,not-logged=1,not-logged=1,DES-CBC3-SHA\n\
+             1,1,0,,,,plaintext,,,,\n"
         );
         let hosts = render(
             SummaryOptions {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::hosts::{HostStat, HostTable};
-use super::{Counts, Direction, KeyStats, LineCounts, Tally};
+use super::{Breakdown, Counts, Direction, KeyStats, LineCounts, Naming, Tally};
 use crate::spelling::spelling;
 use crate::tls::Protocol;
 
@@ -29,6 +29,21 @@ spelling!(SortOrder {
     Asc => "asc",
 });
 
+/// What TLS uses are counted by, besides the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dimension {
+    /// The key-exchange group (`x25519`, `X25519MLKEM768`).
+    Group,
+    /// The server's signature algorithm (`rsa_pss_rsae_sha256`).
+    Signature,
+}
+
+spelling!(Dimension {
+    Group => "group",
+    Signature => "signature",
+});
+
 /// What to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SummaryOptions {
@@ -37,6 +52,9 @@ pub struct SummaryOptions {
     pub sort: SortOrder,
     /// List the peers behind each weak key and behind plaintext.
     pub by_host: bool,
+    /// Show the TLS uses by group or signature instead of by key (the
+    /// counts per key are in the summary either way).
+    pub by: Option<Dimension>,
     /// Peers listed per key.
     pub top: usize,
 }
@@ -47,6 +65,7 @@ impl Default for SummaryOptions {
             direction: None,
             sort: SortOrder::Desc,
             by_host: false,
+            by: None,
             top: 10,
         }
     }
@@ -61,8 +80,19 @@ pub struct Summary {
     pub totals: Totals,
     /// TLS uses per protocol (protocols seen only), newest protocol first.
     pub protocols: Vec<ProtocolRow>,
+    /// `openssl` (names in OpenSSL's spelling) or `as-logged`.
+    pub naming: &'static str,
     /// One row per key, in the order asked for.
     pub ciphers: Vec<CipherRow>,
+    /// TLS uses per key-exchange group, and per signature algorithm of the
+    /// server, in the order asked for; `name` is `null` for uses whose log
+    /// lines did not say (OpenSSL-built Exim before 4.99, Postfix before
+    /// TLS 1.3).
+    pub groups: Vec<NameCount>,
+    pub signatures: Vec<NameCount>,
+    /// What the text and CSV tables list instead of keys, if asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<Dimension>,
     /// With `by_host`: the peers behind each weak key, then plaintext.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hosts: Option<Vec<HostGroup>>,
@@ -114,6 +144,23 @@ pub struct CipherRow {
     pub bits: u32,
     /// Finding IDs; empty if the key is not weak.
     pub findings: Vec<String>,
+    /// Uses of the key per key-exchange group and signature algorithm,
+    /// most first.
+    pub groups: Vec<NameCount>,
+    pub signatures: Vec<NameCount>,
+    /// The cipher names as logged that count under this key (GnuTLS and
+    /// OpenSSL spellings of one suite).
+    pub logged: Vec<String>,
+}
+
+/// Uses of one group or signature algorithm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NameCount {
+    /// `None`: the log lines did not say.
+    pub name: Option<String>,
+    pub count: u64,
+    pub inbound: u64,
+    pub outbound: u64,
 }
 
 /// The peers behind one weak key (or plaintext: `key` is `plaintext`).
@@ -163,11 +210,20 @@ impl Summary {
                     cipher: k.key().cipher.clone(),
                     bits: k.key().bits,
                     findings: k.findings().to_vec(),
+                    groups: name_counts([k.groups()], dir, SortOrder::Desc),
+                    signatures: name_counts([k.signatures()], dir, SortOrder::Desc),
+                    logged: k.logged().to_vec(),
                 }
             })
             .filter(|r| r.count > 0)
             .collect();
         sort_rows(&mut ciphers, options.sort, |r| (r.count, r.key.clone()));
+        let groups = name_counts(tally.keys().iter().map(|k| k.groups()), dir, options.sort);
+        let signatures = name_counts(
+            tally.keys().iter().map(|k| k.signatures()),
+            dir,
+            options.sort,
+        );
         let tls = filter(
             tally
                 .keys()
@@ -221,12 +277,55 @@ impl Summary {
             sort: options.sort,
             totals,
             protocols,
+            naming: match tally.naming() {
+                Naming::OpenSsl => "openssl",
+                Naming::AsLogged => "as-logged",
+            },
             ciphers,
+            groups,
+            signatures,
+            by: options.by,
             hosts,
             lines: *tally.lines(),
             notes: tally.notes(),
         }
     }
+}
+
+/// Uses per name over `breakdowns`, in the direction asked for, sorted by
+/// `order` (ties by name, "not logged" last).
+fn name_counts<'a>(
+    breakdowns: impl IntoIterator<Item = &'a Breakdown>,
+    direction: Option<Direction>,
+    order: SortOrder,
+) -> Vec<NameCount> {
+    let mut sums: Vec<(String, Counts)> = Vec::new();
+    for b in breakdowns {
+        for (name, c) in b.iter() {
+            let c = filter(c, direction);
+            match sums.iter_mut().find(|(n, _)| n == name) {
+                Some((_, sum)) => {
+                    sum.inbound += c.inbound;
+                    sum.outbound += c.outbound;
+                }
+                None => sums.push((name.to_string(), c)),
+            }
+        }
+    }
+    let mut rows: Vec<NameCount> = sums
+        .into_iter()
+        .filter(|(_, c)| c.total() > 0)
+        .map(|(name, c)| NameCount {
+            name: (!name.is_empty()).then_some(name),
+            count: c.total(),
+            inbound: c.inbound,
+            outbound: c.outbound,
+        })
+        .collect();
+    sort_rows(&mut rows, order, |r| {
+        (r.count, (r.name.is_none(), r.name.clone()))
+    });
+    rows
 }
 
 /// `part / whole`, 0 for an empty whole.

@@ -1,5 +1,11 @@
 //! The counts a scan accumulates: per key and direction, plaintext, lines by
 //! outcome, and the peers behind weak keys.
+//!
+//! A key is `PROTOCOL:CIPHER:BITS` in OpenSSL's spelling unless the tally
+//! counts names as logged ([`Naming`]): lines whose cipher an OpenSSL- and
+//! a GnuTLS-built Exim spell differently count under one key. The
+//! key-exchange group and the server's signature algorithm, where logged,
+//! are counted per key beside it.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -9,19 +15,37 @@ use std::sync::Arc;
 use super::classify::{Classifier, DefaultClassifier};
 use super::counts::{Counts, LineCounts, Malformed};
 use super::hosts::HostTable;
+use super::names;
 use super::postfix::Correlation;
 use super::{Direction, Line, Peer, Tls, MAX_KEYS};
+use crate::limits::{LOG_GROUPS_PER_KEY, LOG_SPELLINGS, LOG_SPELLINGS_PER_KEY};
 use crate::tls::Protocol;
 
 /// Peers kept per weak key and direction unless set otherwise (see
 /// [`HostTable`]).
 pub use crate::limits::LOG_PEERS_PER_KEY as DEFAULT_HOST_CAPACITY;
 
+/// How the names in keys, groups and signatures are spelled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Naming {
+    /// OpenSSL's names, whatever TLS library logged them: GnuTLS suite
+    /// names and session descriptions become the OpenSSL suite
+    /// (`ECDHE-RSA-AES256-GCM-SHA384`, `TLS_AES_256_GCM_SHA384`), with
+    /// OpenSSL's key bits; groups and signatures OpenSSL's TLS names
+    /// (`x25519`, `rsa_pss_rsae_sha256`). A GnuTLS name that matches no
+    /// single OpenSSL suite is kept as logged, and says why
+    /// ([`KeyStats::kept_as_logged`]).
+    #[default]
+    OpenSsl,
+    /// As logged (the protocol's spelling is normalised all the same).
+    AsLogged,
+}
+
 /// `PROTOCOL:CIPHER:BITS`, the protocol spelling normalised.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
     pub protocol: Protocol,
-    /// As logged (OpenSSL or GnuTLS name).
+    /// OpenSSL's name, or as logged (see [`Naming`]).
     pub cipher: String,
     pub bits: u32,
 }
@@ -29,6 +53,55 @@ pub struct Key {
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.protocol, self.cipher, self.bits)
+    }
+}
+
+/// Uses per name of one dimension (key-exchange group, signature
+/// algorithm) within one key, in order of first use. The empty name counts
+/// the uses whose log line did not say; past [`LOG_GROUPS_PER_KEY`] names,
+/// uses count under `other`.
+#[derive(Debug, Clone, Default)]
+pub struct Breakdown {
+    entries: Vec<(String, Counts)>,
+}
+
+impl Breakdown {
+    /// The name's slot, added if new.
+    fn slot(&mut self, name: &str) -> usize {
+        if let Some(i) = self.entries.iter().position(|(n, _)| n == name) {
+            return i;
+        }
+        let name = if self.entries.len() < LOG_GROUPS_PER_KEY {
+            name
+        } else {
+            "other"
+        };
+        if let Some(i) = self.entries.iter().position(|(n, _)| n == name) {
+            return i;
+        }
+        self.entries.push((name.to_string(), Counts::default()));
+        self.entries.len() - 1
+    }
+
+    fn add(&mut self, slot: usize, direction: Direction) {
+        if let Some((_, counts)) = self.entries.get_mut(slot) {
+            counts.add(direction);
+        }
+    }
+
+    fn absorb(&mut self, other: Breakdown) {
+        for (name, counts) in other.entries {
+            let i = self.slot(&name);
+            if let Some((_, mine)) = self.entries.get_mut(i) {
+                mine.inbound += counts.inbound;
+                mine.outbound += counts.outbound;
+            }
+        }
+    }
+
+    /// `(name, uses)`; the empty name: not logged.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Counts)> {
+        self.entries.iter().map(|(n, c)| (n.as_str(), *c))
     }
 }
 
@@ -40,9 +113,26 @@ pub struct KeyStats {
     counts: Counts,
     /// Inbound and outbound peers; only for weak keys and plaintext.
     hosts: Option<Box<[HostTable; 2]>>,
+    groups: Breakdown,
+    signatures: Breakdown,
+    /// The cipher names as logged that count under this key.
+    logged: Vec<String>,
+    kept: Option<&'static str>,
 }
 
 impl KeyStats {
+    fn new(key: Key, findings: Vec<String>, kept: Option<&'static str>) -> KeyStats {
+        KeyStats {
+            key,
+            findings,
+            counts: Counts::default(),
+            hosts: None,
+            groups: Breakdown::default(),
+            signatures: Breakdown::default(),
+            logged: Vec::new(),
+            kept,
+        }
+    }
     pub fn key(&self) -> &Key {
         &self.key
     }
@@ -57,6 +147,95 @@ impl KeyStats {
     pub fn hosts(&self, direction: Direction) -> Option<&HostTable> {
         self.hosts.as_ref().map(|h| &h[direction as usize])
     }
+    /// Uses per key-exchange group.
+    pub fn groups(&self) -> &Breakdown {
+        &self.groups
+    }
+    /// Uses per signature algorithm of the server.
+    pub fn signatures(&self) -> &Breakdown {
+        &self.signatures
+    }
+    /// The cipher names as logged that count under this key (the first
+    /// [`LOG_SPELLINGS_PER_KEY`]).
+    pub fn logged(&self) -> &[String] {
+        &self.logged
+    }
+    /// Why a GnuTLS cipher name is the key as logged instead of an OpenSSL
+    /// name (it matches no single OpenSSL suite); `None` otherwise.
+    pub fn kept_as_logged(&self) -> Option<&'static str> {
+        self.kept
+    }
+
+    fn add_logged(&mut self, name: &str) {
+        if self.logged.len() < LOG_SPELLINGS_PER_KEY && !self.logged.iter().any(|l| l == name) {
+            self.logged.push(name.to_string());
+        }
+    }
+}
+
+/// Where one spelling of a key counts: the key and its group and
+/// signature slots.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    key: usize,
+    group: usize,
+    signature: usize,
+}
+
+/// A logged key in the tally's spelling.
+struct Resolved {
+    key: Key,
+    /// OpenSSL's name where there is one: what findings are judged on.
+    judged: String,
+    kept: Option<&'static str>,
+    group: String,
+    signature: String,
+    logged: String,
+}
+
+fn resolve(naming: Naming, tls: &Tls<'_>) -> Resolved {
+    let logged = String::from_utf8_lossy(tls.cipher).into_owned();
+    let normal = names::cipher(tls.protocol, &logged, tls.bits);
+    let (desc_group, desc_signature) = names::gnutls_extras(&logged);
+    let group = if tls.group.is_empty() {
+        desc_group
+    } else {
+        String::from_utf8_lossy(tls.group).into_owned()
+    };
+    let (signature, digest) = (
+        String::from_utf8_lossy(tls.signature),
+        String::from_utf8_lossy(tls.digest),
+    );
+    let openssl = naming == Naming::OpenSsl;
+    let group = if openssl && !group.is_empty() {
+        names::group(&group)
+    } else {
+        group
+    };
+    let signature = match (signature.is_empty(), openssl) {
+        (false, true) => names::postfix_signature(&signature, &digest),
+        (false, false) if digest.is_empty() => signature.into_owned(),
+        (false, false) => format!("{signature} {digest}"),
+        (true, true) if !desc_signature.is_empty() => names::signature(desc_signature),
+        (true, _) => desc_signature.to_string(),
+    };
+    let (cipher, bits, kept) = if openssl {
+        (normal.name.clone(), normal.bits, normal.kept)
+    } else {
+        (logged.clone(), tls.bits, None)
+    };
+    Resolved {
+        key: Key {
+            protocol: tls.protocol,
+            cipher,
+            bits,
+        },
+        judged: normal.name,
+        kept,
+        group,
+        signature,
+        logged,
+    }
 }
 
 /// What a scan found. Feed it with [`super::scan_path`] or
@@ -67,9 +246,13 @@ pub struct Tally {
     /// Shared with the partial tallies of worker threads.
     classifier: Arc<dyn Classifier + Send + Sync>,
     host_capacity: usize,
+    naming: Naming,
     keys: Vec<KeyStats>,
-    /// Protocol byte, cipher, bits: to the index in `keys`.
-    index: HashMap<Vec<u8>, usize, BuildHasherDefault<KeyHasher>>,
+    /// Keys in the tally's spelling, to the index in `keys`.
+    by_key: HashMap<Key, usize>,
+    /// Keys as logged (protocol byte, cipher, bits, group, signature,
+    /// digest), to where they count; at most [`LOG_SPELLINGS`].
+    index: HashMap<Vec<u8>, Slot, BuildHasherDefault<KeyHasher>>,
     scratch: Vec<u8>,
     plaintext: KeyStats,
     pub(super) lines: LineCounts,
@@ -102,26 +285,37 @@ impl Tally {
     }
 
     pub fn with_classifier(classifier: Box<dyn Classifier + Send + Sync>) -> Tally {
-        Tally::sharing(Arc::from(classifier), DEFAULT_HOST_CAPACITY)
+        Tally::sharing(
+            Arc::from(classifier),
+            DEFAULT_HOST_CAPACITY,
+            Naming::default(),
+        )
     }
 
-    fn sharing(classifier: Arc<dyn Classifier + Send + Sync>, host_capacity: usize) -> Tally {
+    fn sharing(
+        classifier: Arc<dyn Classifier + Send + Sync>,
+        host_capacity: usize,
+        naming: Naming,
+    ) -> Tally {
+        let mut plaintext = KeyStats::new(
+            Key {
+                protocol: Protocol::Tls1_3,
+                cipher: String::new(),
+                bits: 0,
+            },
+            Vec::new(),
+            None,
+        );
+        plaintext.hosts = Some(Box::new(host_tables(host_capacity)));
         Tally {
             classifier,
             host_capacity,
+            naming,
             keys: Vec::new(),
+            by_key: HashMap::new(),
             index: HashMap::default(),
             scratch: Vec::new(),
-            plaintext: KeyStats {
-                key: Key {
-                    protocol: Protocol::Tls1_3,
-                    cipher: String::new(),
-                    bits: 0,
-                },
-                findings: Vec::new(),
-                counts: Counts::default(),
-                hosts: Some(Box::new(host_tables(host_capacity))),
-            },
+            plaintext,
             lines: LineCounts::default(),
             position: 0,
             postfix: Correlation::default(),
@@ -136,6 +330,17 @@ impl Tally {
         self.host_capacity = capacity.max(1);
         self.plaintext.hosts = Some(Box::new(host_tables(self.host_capacity)));
         self
+    }
+
+    /// Spell keys, groups and signatures as `naming` says (OpenSSL's
+    /// names unless told otherwise). Call it before scanning.
+    pub fn with_naming(mut self, naming: Naming) -> Tally {
+        self.naming = naming;
+        self
+    }
+
+    pub fn naming(&self) -> Naming {
+        self.naming
     }
 
     /// Every key seen, in order of first use.
@@ -188,6 +393,22 @@ impl Tally {
                 pf.plaintext_out
             ));
         }
+        let kept: Vec<String> = self
+            .keys
+            .iter()
+            .filter_map(|k| k.kept.map(|why| format!("{} ({why})", k.key.cipher)))
+            .collect();
+        if !kept.is_empty() {
+            const LISTED: usize = 5;
+            let more = match kept.len().saturating_sub(LISTED) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            notes.push(format!(
+                "GnuTLS cipher names that match no single OpenSSL suite are counted as logged: {}{more}",
+                kept[..kept.len().min(LISTED)].join(", ")
+            ));
+        }
         notes
     }
 
@@ -221,8 +442,13 @@ impl Tally {
     ) {
         let stats = match tls {
             None => &mut self.plaintext,
-            Some(tls) => match self.key_index(tls, None) {
-                Some(i) => &mut self.keys[i],
+            Some(tls) => match self.slot(&tls) {
+                Some(slot) => {
+                    let stats = &mut self.keys[slot.key];
+                    stats.groups.add(slot.group, direction);
+                    stats.signatures.add(slot.signature, direction);
+                    stats
+                }
                 None => {
                     self.lines.malformed.add(Malformed::KeyOverflow);
                     return;
@@ -236,36 +462,60 @@ impl Tally {
         }
     }
 
-    /// The index of `tls`'s key, added (and classified, unless `findings`
-    /// are known) if new; `None` past [`MAX_KEYS`].
-    fn key_index(&mut self, tls: Tls<'_>, findings: Option<&[String]>) -> Option<usize> {
+    /// Where `tls` counts: looked up by its spelling as logged, else
+    /// resolved (and remembered, up to [`LOG_SPELLINGS`] spellings);
+    /// `None` past [`MAX_KEYS`] keys.
+    fn slot(&mut self, tls: &Tls<'_>) -> Option<Slot> {
         self.scratch.clear();
         self.scratch.push(tls.protocol as u8);
-        self.scratch.extend_from_slice(tls.cipher);
+        for part in [tls.cipher, tls.group, tls.signature, tls.digest] {
+            self.scratch.extend_from_slice(part);
+            self.scratch.push(0);
+        }
         self.scratch.extend_from_slice(&tls.bits.to_le_bytes());
-        if let Some(&i) = self.index.get(self.scratch.as_slice()) {
+        if let Some(&slot) = self.index.get(self.scratch.as_slice()) {
+            return Some(slot);
+        }
+        let r = resolve(self.naming, tls);
+        let key = self.key_index(r.key, None, &r.judged, r.kept)?;
+        let stats = &mut self.keys[key];
+        stats.add_logged(&r.logged);
+        let slot = Slot {
+            key,
+            group: stats.groups.slot(&r.group),
+            signature: stats.signatures.slot(&r.signature),
+        };
+        if self.index.len() < LOG_SPELLINGS {
+            self.index.insert(self.scratch.clone(), slot);
+        }
+        Some(slot)
+    }
+
+    /// The index of `key`, added (and classified by `judged`, unless
+    /// `findings` are known) if new; `None` past [`MAX_KEYS`].
+    fn key_index(
+        &mut self,
+        key: Key,
+        findings: Option<&[String]>,
+        judged: &str,
+        kept: Option<&'static str>,
+    ) -> Option<usize> {
+        if let Some(&i) = self.by_key.get(&key) {
             return Some(i);
         }
         if self.keys.len() >= MAX_KEYS {
             return None;
         }
-        let key = Key {
-            protocol: tls.protocol,
-            cipher: String::from_utf8_lossy(tls.cipher).into_owned(),
-            bits: tls.bits,
-        };
         let findings = match findings {
             Some(known) => known.to_vec(),
-            None => self.classifier.findings(key.protocol, &key.cipher),
+            None => self.classifier.findings(key.protocol, judged),
         };
-        let hosts = (!findings.is_empty()).then(|| Box::new(host_tables(self.host_capacity)));
-        self.keys.push(KeyStats {
-            key,
-            findings,
-            counts: Counts::default(),
-            hosts,
-        });
-        self.index.insert(self.scratch.clone(), self.keys.len() - 1);
+        let mut stats = KeyStats::new(key.clone(), findings, kept);
+        if !stats.findings.is_empty() {
+            stats.hosts = Some(Box::new(host_tables(self.host_capacity)));
+        }
+        self.keys.push(stats);
+        self.by_key.insert(key, self.keys.len() - 1);
         Some(self.keys.len() - 1)
     }
 }
@@ -305,7 +555,11 @@ impl Tally {
     /// An empty tally with the same classifier and capacities, for a
     /// worker thread to count into and [`Tally::absorb`] to merge.
     pub(super) fn partial(&self) -> Tally {
-        Tally::sharing(Arc::clone(&self.classifier), self.host_capacity)
+        Tally::sharing(
+            Arc::clone(&self.classifier),
+            self.host_capacity,
+            self.naming,
+        )
     }
 
     /// Adds the counts of `other` (a partial tally of the same input:
@@ -313,12 +567,12 @@ impl Tally {
     pub(super) fn absorb(&mut self, other: Tally) {
         let mut lines = other.lines;
         for stats in other.keys {
-            let tls = Tls {
-                protocol: stats.key.protocol,
-                cipher: stats.key.cipher.as_bytes(),
-                bits: stats.key.bits,
-            };
-            let Some(i) = self.key_index(tls, Some(&stats.findings)) else {
+            let Some(i) = self.key_index(
+                stats.key.clone(),
+                Some(&stats.findings),
+                &stats.key.cipher,
+                stats.kept,
+            ) else {
                 let uses = stats.counts.total();
                 lines.counted -= uses;
                 lines.malformed.key_overflow += uses;
@@ -341,6 +595,11 @@ impl KeyStats {
             mine[0].absorb(inbound);
             mine[1].absorb(outbound);
         }
+        self.groups.absorb(other.groups);
+        self.signatures.absorb(other.signatures);
+        for name in &other.logged {
+            self.add_logged(name);
+        }
     }
 }
 
@@ -362,11 +621,7 @@ mod tests {
     fn tls_line<'a>(d: Direction, cipher: &'a [u8], ip: &'a [u8]) -> Line<'a> {
         Line::Smtp {
             direction: d,
-            tls: Some(Tls {
-                protocol: Protocol::Tls1_2,
-                cipher,
-                bits: 256,
-            }),
+            tls: Some(Tls::new(Protocol::Tls1_2, cipher, 256)),
             peer: Peer {
                 name: b"",
                 helo: b"",
@@ -427,6 +682,93 @@ mod tests {
             ),
             (3, 1, 1)
         );
+    }
+
+    /// The same suites from OpenSSL- and GnuTLS-built Exim, and Postfix:
+    /// one key each, findings judged on OpenSSL's name, groups and
+    /// signatures counted beside; as logged, one key per spelling.
+    #[test]
+    fn spellings_of_one_suite_count_under_one_key() {
+        const LOG: &str = "\
+2024-11-26 09:00:00 1tGbaa-0000000001A-AbCd <= a@example.org H=a.example.org [192.0.2.1] P=esmtps X=TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256 S=1
+2024-11-26 09:00:01 1tGbab-0000000001A-AbCd <= b@example.org H=b.example.org [192.0.2.2] P=esmtps X=TLS1.2:ECDHE_SECP521R1__RSA_SHA512__AES_256_GCM:256 S=1
+2024-11-26 09:00:02 1tGbac-0000000001A-AbCd <= c@example.org H=c.example.org [192.0.2.3] P=esmtps X=TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256 S=1
+2024-11-26 09:00:03 1tGbad-0000000001A-AbCd <= d@example.org H=d.example.org [192.0.2.4] P=esmtps X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256 S=1
+2024-11-26 09:00:04 1tGbae-0000000001A-AbCd <= e@example.org H=e.example.org [192.0.2.5] P=esmtps X=TLSv1.3:TLS_AES_256_GCM_SHA384:256:X25519MLKEM768 S=1
+Nov 26 09:00:05 mx postfix/smtpd[10]: Anonymous TLS connection established from f.example.org[192.0.2.6]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256
+2024-11-26 09:00:06 1tGbaf-0000000001A-AbCd <= g@example.org H=g.example.org [192.0.2.7] P=esmtps X=TLS1.0:RSA_3DES_EDE_CBC_SHA1:192 S=1
+2024-11-26 09:00:07 1tGbag-0000000001A-AbCd <= h@example.org H=h.example.org [192.0.2.8] P=esmtps X=TLSv1:DES-CBC3-SHA:168 S=1
+2024-11-26 09:00:08 1tGbah-0000000001A-AbCd <= i@example.org H=i.example.org [192.0.2.9] P=esmtps X=TLS1.2:ECDHE_SECP256R1__AES_256_GCM:256 S=1
+";
+        let mut t = Tally::new();
+        for line in LOG.lines() {
+            t.line(line.as_bytes());
+        }
+        let keys: Vec<(String, u64)> = t
+            .keys()
+            .iter()
+            .map(|k| (k.key().to_string(), k.counts().total()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256".to_string(), 3),
+                ("TLSv1.3:TLS_AES_256_GCM_SHA384:256".to_string(), 3),
+                ("TLSv1:DES-CBC3-SHA:168".to_string(), 2),
+                ("TLSv1.2:ECDHE_SECP256R1__AES_256_GCM:256".to_string(), 1),
+            ]
+        );
+        let tls13 = &t.keys()[1];
+        let groups: Vec<(&str, u64)> = tls13.groups().iter().map(|(g, c)| (g, c.total())).collect();
+        assert_eq!(groups, [("x25519", 2), ("X25519MLKEM768", 1)]);
+        let signatures: Vec<(&str, u64)> = tls13
+            .signatures()
+            .iter()
+            .map(|(s, c)| (s, c.total()))
+            .collect();
+        assert_eq!(signatures, [("rsa_pss_rsae_sha256", 2), ("", 1)]);
+        assert_eq!(
+            t.keys()[0].logged(),
+            [
+                "ECDHE-RSA-AES256-GCM-SHA384",
+                "ECDHE_SECP521R1__RSA_SHA512__AES_256_GCM",
+                "ECDHE_RSA_AES_256_GCM_SHA384"
+            ]
+        );
+        let des = &t.keys()[2];
+        assert_eq!(
+            des.findings(),
+            [
+                "protocol-tlsv1",
+                "cipher-3des",
+                "cipher-no-pfs",
+                "cipher-cbc-sha1"
+            ]
+        );
+        assert_eq!(des.hosts(Direction::Inbound).map(HostTable::len), Some(2));
+        let resumed = &t.keys()[3];
+        assert_eq!(resumed.kept_as_logged(), Some(names::NO_AUTHENTICATION));
+        assert!(t.notes()[0].contains("ECDHE_SECP256R1__AES_256_GCM (no authentication logged"));
+
+        let mut raw = Tally::new().with_naming(Naming::AsLogged);
+        for line in LOG.lines() {
+            raw.line(line.as_bytes());
+        }
+        assert_eq!(raw.keys().len(), 8);
+        let gnutls_3des = raw
+            .keys()
+            .iter()
+            .find(|k| k.key().to_string() == "TLSv1:RSA_3DES_EDE_CBC_SHA1:192")
+            .expect("as logged");
+        assert_eq!(gnutls_3des.findings(), des.findings());
+        let x25519 = raw
+            .keys()
+            .iter()
+            .find(|k| k.key().cipher.starts_with("ECDHE_X25519"))
+            .expect("as logged");
+        let groups: Vec<&str> = x25519.groups().iter().map(|(g, _)| g).collect();
+        assert_eq!(groups, ["X25519"]);
+        assert!(raw.notes().is_empty());
     }
 
     #[test]

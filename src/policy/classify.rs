@@ -85,4 +85,21 @@ mod tests {
             .ids(Protocol::Tls1_2, "ECDHE-RSA-AES128-GCM-SHA256")
             .is_empty());
     }
+
+    /// A GnuTLS-built Exim's line is judged as the OpenSSL suite it is,
+    /// allowed list included.
+    #[test]
+    fn gnutls_lines_are_judged_as_the_openssl_suite() {
+        let bsi = PolicyClassifier::new(builtin::get("bsi").expect("bsi"));
+        let mut tally = crate::logs::Tally::with_classifier(Box::new(bsi));
+        let log = "2024-11-26 16:04:18 1tG0aa-000Abc-1x <= a@b H=a.example [192.0.2.1] P=esmtps \
+                   X=TLS1.2:ECDHE_X25519__EdDSA_Ed25519__CHACHA20_POLY1305:256\n";
+        crate::logs::scan_reader(log.as_bytes(), &mut tally).expect("in memory");
+        let k = &tally.keys()[0];
+        assert_eq!(
+            k.key().to_string(),
+            "TLSv1.2:ECDHE-ECDSA-CHACHA20-POLY1305:256"
+        );
+        assert_eq!(k.findings(), ["cipher-not-allowed"]);
+    }
 }

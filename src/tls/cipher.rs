@@ -221,6 +221,9 @@ pub struct Catalogue {
     /// ≤ TLS 1.2 ciphers, strongest first, ChaCha20 last.
     pub tls12: Vec<CipherSpec>,
     by_name: HashMap<String, usize>,
+    /// IANA names, upper-cased (`TLS_DH_ANON_WITH_…`): other TLS
+    /// libraries' names are mapped to OpenSSL's through them.
+    by_iana: HashMap<String, usize>,
 }
 
 impl Catalogue {
@@ -252,19 +255,36 @@ impl Catalogue {
             .enumerate()
             .map(|(i, c)| (c.name.clone(), i))
             .collect();
+        let by_iana = tls13
+            .iter()
+            .chain(tls12.iter())
+            .enumerate()
+            .filter(|(_, c)| !c.iana.is_empty())
+            .map(|(i, c)| (c.iana.to_ascii_uppercase(), i))
+            .collect();
         Catalogue {
             tls13,
             tls12,
             by_name,
+            by_iana,
         }
     }
 
     /// Look a suite up by its OpenSSL name.
     pub fn find(&self, name: &str) -> Option<&CipherSpec> {
-        let i = *self.by_name.get(name)?;
+        self.at(*self.by_name.get(name)?)
+    }
+
+    /// Look a suite up by its IANA name, in any case
+    /// (`TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`, `TLS_DH_anon_WITH_…`).
+    pub fn find_iana(&self, iana: &str) -> Option<&CipherSpec> {
+        self.at(*self.by_iana.get(&iana.to_ascii_uppercase())?)
+    }
+
+    fn at(&self, i: usize) -> Option<&CipherSpec> {
         self.tls13
             .get(i)
-            .or_else(|| self.tls12.get(i - self.tls13.len()))
+            .or_else(|| self.tls12.get(i.checked_sub(self.tls13.len())?))
     }
 
     /// The suites that can be negotiated with `protocol`, in offer order.
@@ -317,6 +337,20 @@ mod tests {
         assert!(gcm.is_modern() && gcm.aead && gcm.forward_secret);
         assert_eq!(gcm.iana, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
         assert_eq!(gcm.id, 0xC030);
+        let by_iana = |n: &str| cat.find_iana(n).map(|c| c.name.as_str());
+        assert_eq!(
+            by_iana("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+            Some("ECDHE-RSA-AES256-GCM-SHA384")
+        );
+        assert_eq!(
+            by_iana("TLS_DH_ANON_WITH_AES_128_CBC_SHA"),
+            Some("ADH-AES128-SHA")
+        );
+        assert_eq!(
+            by_iana("TLS_AES_256_GCM_SHA384"),
+            Some("TLS_AES_256_GCM_SHA384")
+        );
+        assert_eq!(by_iana("TLS_NO_SUCH_SUITE"), None);
         let dhe = c("DHE-RSA-AES256-SHA");
         assert!(dhe.is_cbc_sha1() && dhe.forward_secret && !dhe.is_modern());
         assert_eq!(dhe.legacy_labels(), vec!["CBC", "SHA-1"]);

@@ -15,7 +15,8 @@ use anyhow::{bail, Context};
 
 use mxprobe::logs::Format;
 use mxprobe::logs::{
-    self, Classifier, DefaultClassifier, Direction, SortOrder, Summary, SummaryOptions, Tally,
+    self, Classifier, DefaultClassifier, Dimension, Direction, Naming, SortOrder, Summary,
+    SummaryOptions, Tally,
 };
 use mxprobe::policy::{Policy, PolicyClassifier};
 
@@ -29,6 +30,13 @@ const EXIT_UNREADABLE: u8 = 2;
 /// message (Exim) or connection (Postfix) under its
 /// `PROTOCOL:CIPHER:BITS`, or as plaintext. Rotated files are read oldest
 /// first whatever order they are given in.
+///
+/// Ciphers are named as OpenSSL names them, whatever TLS library logged
+/// them: Exim built on GnuTLS (Debian, Ubuntu) logs
+/// `TLS1.2:ECDHE_SECP521R1__RSA_SHA512__AES_256_GCM:256`, counted as
+/// `TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256` like the same suite from an
+/// OpenSSL build; the key-exchange group and the server's signature
+/// algorithm, where logged, are counted beside (`--by group`).
 #[derive(Debug, clap::Args)]
 pub struct LogsArgs {
     /// Log files, plain or .gz; `-` reads standard input.
@@ -43,9 +51,18 @@ pub struct LogsArgs {
     #[arg(long, value_enum, default_value_t = SortArg::Desc)]
     pub sort: SortArg,
 
-    /// List, for each weak protocol/cipher and for plaintext, the hosts that used it.
-    #[arg(long = "by", value_enum, value_name = "host")]
+    /// List, for each weak protocol/cipher and for plaintext, the hosts
+    /// that used it (host); or the TLS uses per key-exchange group (group)
+    /// or per signature algorithm of the server (signature) instead of per
+    /// protocol/cipher.
+    #[arg(long = "by", value_enum, value_name = "host|group|signature")]
     pub by: Option<ByArg>,
+
+    /// Keep cipher, group and signature names as logged (GnuTLS's
+    /// `ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM`, `X25519`) instead
+    /// of OpenSSL's; findings still judge the OpenSSL suite.
+    #[arg(long)]
+    pub as_logged: bool,
 
     /// Hosts listed per protocol/cipher with --by host.
     #[arg(long, default_value_t = 10, value_name = "N")]
@@ -82,6 +99,8 @@ pub enum SortArg {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ByArg {
     Host,
+    Group,
+    Signature,
 }
 
 /// Everything [`run_with`] needs, validated.
@@ -92,6 +111,7 @@ pub struct Plan {
     pub format: Format,
     pub output: Option<PathBuf>,
     pub policy: Option<String>,
+    pub naming: Naming,
 }
 
 impl LogsArgs {
@@ -113,11 +133,21 @@ impl LogsArgs {
                     SortArg::Desc => SortOrder::Desc,
                 },
                 by_host: self.by == Some(ByArg::Host),
+                by: match self.by {
+                    Some(ByArg::Group) => Some(Dimension::Group),
+                    Some(ByArg::Signature) => Some(Dimension::Signature),
+                    Some(ByArg::Host) | None => None,
+                },
                 top: self.top,
             },
             format: self.format,
             output: self.output,
             policy: self.policy,
+            naming: if self.as_logged {
+                Naming::AsLogged
+            } else {
+                Naming::OpenSsl
+            },
         })
     }
 }
@@ -151,7 +181,9 @@ pub fn run_with(
     };
     // Keep enough peers that the --top list is exact on all but huge logs.
     let capacity = logs::DEFAULT_HOST_CAPACITY.max(plan.options.top.saturating_mul(4));
-    let mut tally = Tally::with_classifier(classifier).with_host_capacity(capacity);
+    let mut tally = Tally::with_classifier(classifier)
+        .with_host_capacity(capacity)
+        .with_naming(plan.naming);
     let mut unreadable = 0;
     for file in &plan.files {
         if let Err(e) = logs::scan_path(file, &mut tally) {

@@ -5,14 +5,18 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use mxprobe::logs::Format;
-use mxprobe::logs::{self, Direction, SortOrder, Summary, SummaryOptions, Tally};
+use mxprobe::logs::{self, Direction, Naming, SortOrder, Summary, SummaryOptions, Tally};
 
 fn fixture(name: &str) -> PathBuf {
     mxprobe::testkit::pki::testdata_path("logs").join(name)
 }
 
 fn scan(names: &[&str]) -> Tally {
-    let mut tally = Tally::new();
+    scan_with(names, Naming::OpenSsl)
+}
+
+fn scan_with(names: &[&str], naming: Naming) -> Tally {
+    let mut tally = Tally::new().with_naming(naming);
     let paths: Vec<PathBuf> = names.iter().map(|n| fixture(n)).collect();
     for p in logs::rotation_order(&paths) {
         logs::scan_path(&p, &mut tally).expect("fixture readable");
@@ -97,9 +101,10 @@ fn exim_openssl_mainlog() {
     assert_eq!((t.plaintext().inbound, t.plaintext().outbound), (1, 1));
 }
 
+/// The names as GnuTLS-built Exim logs them, kept (`--as-logged`).
 #[test]
 fn exim_gnutls_mainlog_with_syslog_lines() {
-    let t = scan(&["exim-gnutls-mainlog"]);
+    let t = scan_with(&["exim-gnutls-mainlog"], Naming::AsLogged);
     assert_eq!(lines(&t), (11, 9, 0, 1, 1));
     assert_eq!(t.lines().malformed.bad_tls, 1);
     assert_eq!(
@@ -153,6 +158,73 @@ fn exim_gnutls_mainlog_with_syslog_lines() {
         Some((0, 1, ids(&["cipher-anon", "cipher-cbc-sha1"])))
     );
     assert_eq!((t.plaintext().inbound, t.plaintext().outbound), (1, 0));
+}
+
+/// The same log in OpenSSL's names (the default): each GnuTLS suite name
+/// or session description is the OpenSSL suite, with OpenSSL's bits (3DES:
+/// 168), and the findings OpenSSL's name gives.
+#[test]
+fn exim_gnutls_mainlog_in_openssl_names() {
+    let t = scan(&["exim-gnutls-mainlog"]);
+    assert_eq!(lines(&t), (11, 9, 0, 1, 1));
+    assert_eq!(
+        key(&t, "TLSv1.3:TLS_AES_256_GCM_SHA384:256"),
+        Some((2, 0, vec![]))
+    );
+    assert_eq!(
+        key(&t, "TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256"),
+        Some((1, 0, vec![]))
+    );
+    assert_eq!(
+        key(&t, "TLSv1:AES256-SHA:256"),
+        Some((
+            1,
+            0,
+            ids(&["protocol-tlsv1", "cipher-no-pfs", "cipher-cbc-sha1"])
+        ))
+    );
+    assert_eq!(
+        key(&t, "TLSv1:DES-CBC3-SHA:168"),
+        Some((
+            1,
+            0,
+            ids(&[
+                "protocol-tlsv1",
+                "cipher-3des",
+                "cipher-no-pfs",
+                "cipher-cbc-sha1"
+            ])
+        ))
+    );
+    assert_eq!(
+        key(&t, "TLSv1.3:TLS_AES_128_GCM_SHA256:128"),
+        Some((0, 1, vec![]))
+    );
+    assert_eq!(
+        key(&t, "TLSv1.2:DHE-RSA-AES256-SHA:256"),
+        Some((0, 1, ids(&["cipher-cbc-sha1"])))
+    );
+    assert_eq!(
+        key(&t, "TLSv1.2:AECDH-AES128-SHA:128"),
+        Some((0, 1, ids(&["cipher-anon", "cipher-cbc-sha1"])))
+    );
+    assert_eq!(t.keys().len(), 7);
+    let s = Summary::new(&t, &SummaryOptions::default());
+    let groups: Vec<(Option<&str>, u64)> = s
+        .groups
+        .iter()
+        .map(|g| (g.name.as_deref(), g.count))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            (None, 4),
+            (Some("secp256r1"), 2),
+            (Some("ffdhe2048"), 1),
+            (Some("x25519"), 1)
+        ]
+    );
+    assert!(s.notes.is_empty(), "{:?}", s.notes);
 }
 
 #[test]
@@ -325,9 +397,10 @@ fn all_fixtures_together_and_directions() {
     assert!(inbound.ciphers.windows(2).all(|w| w[0].count <= w[1].count));
     let protocols: u64 = inbound.protocols.iter().map(|p| p.count).sum();
     assert_eq!(protocols, inbound.totals.tls);
-    // The top TLS 1.3 key: 2+2 Exim, 1+1 Postfix, 1 gzip, 1 journal.
+    // The top TLS 1.3 key: 2+2 Exim (OpenSSL), 2 Exim (GnuTLS, under
+    // OpenSSL's name), 1+1 Postfix, 1 gzip, 1 journal.
     assert_eq!(both.ciphers[0].key, "TLSv1.3:TLS_AES_256_GCM_SHA384:256");
-    assert_eq!(both.ciphers[0].count, 8);
+    assert_eq!(both.ciphers[0].count, 10);
     let mut json = Vec::new();
     logs::write(&both, Format::Json, &mut json).expect("in memory");
     let v: serde_json::Value = serde_json::from_slice(&json).expect("valid JSON");
@@ -435,6 +508,128 @@ fn command_writes_output_and_exit_codes() {
     );
     let _ = std::fs::remove_file(out);
     let _ = std::fs::remove_file(out2);
+}
+
+/// OpenSSL- and GnuTLS-built Exim (suite names, session descriptions,
+/// Exim's fourth `X=` field) through the binary: one row per suite, the
+/// findings of OpenSSL's suite on the GnuTLS lines, groups beside, a
+/// resumed session's name kept as logged and noted; `--as-logged` keeps
+/// every spelling.
+#[test]
+fn command_counts_openssl_and_gnutls_exim_under_one_key() {
+    let input = vec![fixture("exim-mixed-mainlog")];
+    let out = temp_path("mixed.json");
+    let (code, stderr) = run_logs(input.clone(), &out, &["-f", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("JSON");
+    assert_eq!(v["naming"], "openssl");
+    let rows: Vec<(String, u64, Vec<String>)> = v["ciphers"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap_or_default().to_string(),
+                r["count"].as_u64().unwrap_or_default(),
+                r["findings"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.as_str().map(String::from))
+                    .collect(),
+            )
+        })
+        .collect();
+    let row = |k: &str, n: u64, f: &[&str]| (k.to_string(), n, ids(f));
+    assert_eq!(
+        rows,
+        [
+            row("TLSv1.3:TLS_AES_256_GCM_SHA384:256", 4, &[]),
+            row(
+                "SSLv3:RC4-SHA:128",
+                3,
+                &["protocol-sslv3", "cipher-rc4", "cipher-no-pfs"]
+            ),
+            row("TLSv1.2:DHE-RSA-AES256-SHA:256", 3, &["cipher-cbc-sha1"]),
+            row("TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256", 3, &[]),
+            row(
+                "TLSv1:DES-CBC3-SHA:168",
+                3,
+                &[
+                    "protocol-tlsv1",
+                    "cipher-3des",
+                    "cipher-no-pfs",
+                    "cipher-cbc-sha1"
+                ]
+            ),
+            row("TLSv1.2:ECDHE_SECP256R1__AES_256_GCM:256", 1, &[]),
+        ]
+    );
+    let tls13 = &v["ciphers"][0];
+    assert_eq!(
+        tls13["groups"],
+        serde_json::json!([
+            {"name": "X25519MLKEM768", "count": 2, "inbound": 0, "outbound": 2},
+            {"name": "x25519", "count": 1, "inbound": 1, "outbound": 0},
+            {"name": null, "count": 1, "inbound": 1, "outbound": 0},
+        ])
+    );
+    assert_eq!(
+        tls13["logged"],
+        serde_json::json!([
+            "TLS_AES_256_GCM_SHA384",
+            "ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM",
+            "HYBRID_X25519_MLKEM768__RSA_PSS_RSAE_SHA256__AES_256_GCM"
+        ])
+    );
+    assert_eq!(v["ciphers"][4]["logged"][1], "RSA__3DES_CBC__SHA1");
+    let note = v["notes"][0].as_str().unwrap_or_default();
+    assert!(note.contains("ECDHE_SECP256R1__AES_256_GCM"), "{note}");
+
+    // The peers behind the 3DES row: the OpenSSL and the GnuTLS server's.
+    let hosts_out = temp_path("mixed-hosts.csv");
+    let (code, _) = run_logs(input.clone(), &hosts_out, &["-f", "csv", "--by", "host"]);
+    assert_eq!(code, Some(0));
+    let csv = std::fs::read_to_string(&hosts_out).expect("written");
+    for peer in [
+        "legacy.old.example,203.0.113.5,1",
+        "legacy2.old.example,203.0.113.6,2",
+    ] {
+        let row = format!(
+            "TLSv1:DES-CBC3-SHA:168,protocol-tlsv1 cipher-3des cipher-no-pfs cipher-cbc-sha1,{peer},"
+        );
+        assert!(csv.contains(&row), "{csv}");
+    }
+
+    let groups_out = temp_path("mixed-groups.csv");
+    let (code, _) = run_logs(input.clone(), &groups_out, &["-f", "csv", "--by", "group"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&groups_out).expect("written"),
+        "count,inbound,outbound,group\n\
+         11,9,2,\n\
+         2,0,2,X25519MLKEM768\n\
+         1,0,1,ffdhe2048\n\
+         1,0,1,secp256r1\n\
+         1,1,0,secp521r1\n\
+         1,1,0,x25519\n"
+    );
+
+    let raw_out = temp_path("mixed-raw.csv");
+    let (code, _) = run_logs(input, &raw_out, &["--as-logged", "-f", "csv"]);
+    assert_eq!(code, Some(0));
+    let csv = std::fs::read_to_string(&raw_out).expect("written");
+    for row in [
+        "1,1,0,TLSv1,RSA__3DES_CBC__SHA1,192,TLSv1:RSA__3DES_CBC__SHA1:192,protocol-tlsv1 cipher-3des cipher-no-pfs cipher-cbc-sha1,not-logged=1,not-logged=1,RSA__3DES_CBC__SHA1\n",
+        "1,1,0,SSLv3,RSA_ARCFOUR_128_SHA1,128,SSLv3:RSA_ARCFOUR_128_SHA1:128,protocol-sslv3 cipher-rc4 cipher-no-pfs,not-logged=1,not-logged=1,RSA_ARCFOUR_128_SHA1\n",
+        "1,0,1,TLSv1.3,HYBRID_X25519_MLKEM768__RSA_PSS_RSAE_SHA256__AES_256_GCM,256,TLSv1.3:HYBRID_X25519_MLKEM768__RSA_PSS_RSAE_SHA256__AES_256_GCM:256,,X25519-MLKEM768=1,RSA_PSS_RSAE_SHA256=1,HYBRID_X25519_MLKEM768__RSA_PSS_RSAE_SHA256__AES_256_GCM\n",
+    ] {
+        assert!(csv.contains(row), "{csv}");
+    }
+    for f in [out, hosts_out, groups_out, raw_out] {
+        let _ = std::fs::remove_file(f);
+    }
 }
 
 #[test]
