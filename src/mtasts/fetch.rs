@@ -22,7 +22,7 @@ use crate::spelling::spelling;
 use crate::trust::Trust;
 
 /// Where the policy lives below the policy host.
-pub const WELL_KNOWN: &str = "/.well-known/mta-sts.txt";
+pub(crate) const WELL_KNOWN: &str = "/.well-known/mta-sts.txt";
 
 /// Outcome of the fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -63,7 +63,7 @@ pub struct PolicyFetch {
 }
 
 /// Fetch and parse the policy of `domain` (A-labels).
-pub async fn fetch(
+pub(crate) async fn fetch(
     resolver: &Resolver,
     trust: &Trust,
     domain: &str,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::MtaStsError;
 
 /// Longest `max_age` allowed: 31557600 s, about one year.
-pub const MAX_AGE_LIMIT: u64 = 31_557_600;
+pub(crate) const MAX_AGE_LIMIT: u64 = 31_557_600;
 
 /// The policy mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -149,7 +149,7 @@ impl Policy {
 
 /// RFC 8461 §4.1: a pattern is a host name, or `*.` and a domain standing
 /// for exactly one more label. Case does not matter, trailing dots neither.
-pub fn mx_matches(pattern: &str, host: &str) -> bool {
+pub(crate) fn mx_matches(pattern: &str, host: &str) -> bool {
     let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     match pattern.strip_prefix("*.") {

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 mod dialogue;
 mod ehlo;
 mod error;
-pub mod pool;
+pub(crate) mod pool;
 mod reply;
 
 pub use dialogue::{quit, Dialogue, Negotiated, SmtpFailure, QUIT_WAIT};

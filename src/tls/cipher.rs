@@ -215,7 +215,7 @@ impl CipherSpec {
 }
 
 /// Every suite this OpenSSL can offer, in the default offer order.
-pub struct Catalogue {
+pub(crate) struct Catalogue {
     /// TLS 1.3 suites, ChaCha20 last.
     pub tls13: Vec<CipherSpec>,
     /// ≤ TLS 1.2 ciphers, strongest first, ChaCha20 last.
@@ -225,7 +225,7 @@ pub struct Catalogue {
 
 impl Catalogue {
     /// The process-wide catalogue (built on first use).
-    pub fn get() -> &'static Catalogue {
+    pub(crate) fn get() -> &'static Catalogue {
         static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
         CATALOGUE.get_or_init(Catalogue::build)
     }
@@ -260,7 +260,7 @@ impl Catalogue {
     }
 
     /// Look a suite up by its OpenSSL name.
-    pub fn find(&self, name: &str) -> Option<&CipherSpec> {
+    pub(crate) fn find(&self, name: &str) -> Option<&CipherSpec> {
         let i = *self.by_name.get(name)?;
         self.tls13
             .get(i)
@@ -268,7 +268,7 @@ impl Catalogue {
     }
 
     /// The suites that can be negotiated with `protocol`, in offer order.
-    pub fn for_protocol(&self, protocol: Protocol) -> impl Iterator<Item = &CipherSpec> {
+    pub(crate) fn for_protocol(&self, protocol: Protocol) -> impl Iterator<Item = &CipherSpec> {
         let list = if protocol == Protocol::Tls1_3 {
             &self.tls13
         } else {

@@ -42,7 +42,7 @@ use super::order::OrderType;
 use super::plan::{self, Lists};
 use super::{Handshake, Protocol};
 
-pub use super::handshakes::{Handshakes, NoSession, Sessions, Settings, Tally};
+pub(crate) use super::handshakes::{Handshakes, NoSession, Sessions, Settings, Tally};
 
 /// Everything enumeration found for one address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,7 +179,7 @@ const WEAK_CURVES: &[&str] = &["secp224r1", "prime192v1"];
 /// Enumerate one address. `main` is the broadly compatible handshake, whose
 /// answer is the first pick of its version. Returns the result and what it
 /// cost.
-pub async fn enumerate<S: Sessions>(
+pub(crate) async fn enumerate<S: Sessions>(
     sessions: &S,
     main: Option<&Handshake>,
     settings: &Settings,

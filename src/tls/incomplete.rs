@@ -50,7 +50,7 @@ pub struct Incomplete {
 }
 
 impl Incomplete {
-    pub fn new(part: Part, reason: Reason) -> Incomplete {
+    pub(crate) fn new(part: Part, reason: Reason) -> Incomplete {
         Incomplete { part, reason }
     }
 

@@ -95,11 +95,16 @@ impl Handshake {
     }
 }
 
-pub mod cipher;
-pub mod enumerate;
-pub mod handshake;
-pub mod handshakes;
-pub mod incomplete;
-pub mod order;
-pub mod plan;
-pub mod settings;
+pub(crate) mod cipher;
+pub(crate) mod enumerate;
+pub(crate) mod handshake;
+pub(crate) mod handshakes;
+pub(crate) mod incomplete;
+pub(crate) mod order;
+pub(crate) mod plan;
+pub(crate) mod settings;
+
+pub use cipher::{Auth, CipherSpec, Kx};
+pub use enumerate::{AcceptedCipher, Enumeration, GroupSupport, VersionScan};
+pub use incomplete::{Incomplete, Part, Reason};
+pub use order::OrderType;
