@@ -54,6 +54,7 @@
 //! ```
 
 #![deny(unsafe_code)]
+#![warn(unreachable_pub)]
 
 pub mod cert;
 pub mod dane;

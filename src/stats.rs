@@ -21,22 +21,22 @@ use crate::report::{places, CsvReader, ReadError, Record};
 
 /// What one route (domain, MX host, address) contributes.
 #[derive(Debug, Clone, Default)]
-pub struct Route {
-    pub mx: String,
+pub(crate) struct Route {
+    pub(crate) mx: String,
     /// The probe's status (`ok`, `no-starttls`, …), or the domain's.
-    pub status: String,
-    pub starttls: Option<bool>,
+    pub(crate) status: String,
+    pub(crate) starttls: Option<bool>,
     /// `PROTOCOL:CIPHER:BITS`.
-    pub negotiated: Option<String>,
-    pub tls13: Option<bool>,
-    pub trusted: Option<bool>,
+    pub(crate) negotiated: Option<String>,
+    pub(crate) tls13: Option<bool>,
+    pub(crate) trusted: Option<bool>,
     /// Finding IDs and severities of this row.
-    pub findings: Vec<(FindingId, Option<Severity>)>,
+    pub(crate) findings: Vec<(FindingId, Option<Severity>)>,
 }
 
 impl Route {
     /// The route of one CSV row (findings without their severities).
-    pub fn from_record(r: &Record) -> Result<Route, ReadError> {
+    pub(crate) fn from_record(r: &Record) -> Result<Route, ReadError> {
         let findings = r
             .get("findings")
             .split_whitespace()
@@ -126,7 +126,7 @@ impl Stats {
     }
 
     /// Add one domain given as its routes (e.g. the CSV rows of a domain).
-    pub fn add_domain(&mut self, routes: &[Route]) {
+    pub(crate) fn add_domain(&mut self, routes: &[Route]) {
         self.domains += 1;
         let answered: Vec<&Route> = routes.iter().filter(|r| r.starttls.is_some()).collect();
         if !answered.is_empty() {

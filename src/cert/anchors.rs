@@ -47,12 +47,12 @@ pub(crate) struct AnchorKey {
 impl AnchorKey {
     /// Whether this anchor issued `cert`: its name is the certificate's
     /// issuer and its key verifies the certificate's signature.
-    pub fn issued(&self, cert: &X509Ref) -> bool {
+    pub(crate) fn issued(&self, cert: &X509Ref) -> bool {
         same_name(&self.name, cert.issuer_name()) && cert.verify(&self.key).unwrap_or(false)
     }
 
     /// Whether `cert` is this anchor's own (self-issued) certificate.
-    pub fn is(&self, cert: &X509Ref) -> bool {
+    pub(crate) fn is(&self, cert: &X509Ref) -> bool {
         same_name(&self.name, cert.subject_name())
             && cert.public_key().is_ok_and(|k| k.public_eq(&self.key))
     }
@@ -172,7 +172,7 @@ impl Anchors {
     }
 
     /// For rustls-webpki's path builder and rustls's root store.
-    pub fn webpki(&self) -> &[TrustAnchor<'static>] {
+    pub(crate) fn webpki(&self) -> &[TrustAnchor<'static>] {
         &self.inner.webpki
     }
 

@@ -1,8 +1,9 @@
 //! Certificate facts, read from the chain a server presented.
 //!
-//! The root of this module describes certificates; [`verify`] decides whether
-//! a verifying sender would trust a chain and says why not, [`names`] whether
-//! a certificate names a host, [`anchors`] holds the roots both start from.
+//! The root of this module describes certificates; `verify` decides whether
+//! a verifying sender would trust a chain and says why not ([`ChainCheck`]),
+//! `names` whether a certificate names a host, [`anchors`] holds the roots
+//! both start from.
 //! Parsing is OpenSSL's
 //! X.509 decoder, the same library that received the chain, so nothing here
 //! parses DER by hand. A certificate OpenSSL cannot decode is still listed,
@@ -20,11 +21,12 @@ use openssl::x509::{X509NameRef, X509Ref};
 use serde::{Deserialize, Serialize};
 
 pub mod anchors;
-pub mod names;
+pub(crate) mod names;
 mod time;
-pub mod verify;
+pub(crate) mod verify;
 
-pub use time::format_rfc3339;
+pub(crate) use time::format_rfc3339;
+pub use verify::{AnchorRef, ChainCheck, ChainProblem, RejectReason, Rejection, WeakDigest};
 
 /// What one certificate of a presented chain says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,11 +73,11 @@ pub struct CertInfo {
 /// or why it presented none: what checks of presented chains (DANE) need
 /// of a probe, and nothing more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProbedChain<'a> {
-    pub ip: std::net::IpAddr,
-    pub port: u16,
+pub(crate) struct ProbedChain<'a> {
+    pub(crate) ip: std::net::IpAddr,
+    pub(crate) port: u16,
     /// The chain, leaf first; or why there is none (the probe's error).
-    pub chain: Result<&'a [CertInfo], Option<&'a str>>,
+    pub(crate) chain: Result<&'a [CertInfo], Option<&'a str>>,
 }
 
 #[cfg(test)]
@@ -107,7 +109,7 @@ impl CertInfo {
 
 impl CertInfo {
     /// Read the facts of one certificate.
-    pub fn from_x509(cert: &X509Ref) -> CertInfo {
+    pub(crate) fn from_x509(cert: &X509Ref) -> CertInfo {
         let der = cert.to_der().unwrap_or_default();
         let (key_type, key_bits, curve) = key_facts(cert);
         let (not_before_unix, not_after_unix) = (

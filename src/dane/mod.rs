@@ -5,9 +5,9 @@
 //! Per MX host: the TLSA RRset at `_PORT._tcp.<host>` and the host's
 //! addresses are looked up with their DNSSEC status
 //! ([`crate::dns::SecureResolver`]), concurrently with the probe; the
-//! domain's MX RRset status comes from the scan. [`evaluate`] then matches
+//! domain's MX RRset status comes from the scan. `evaluate` then matches
 //! the broadly compatible handshake's chain of every address
-//! ([`matching::match_chain`]).
+//! (`matching::match_chain`).
 //!
 //! RFC 7672 §2.2: DANE applies only when the MX RRset, the host's address
 //! records and the TLSA RRset are all secure and at least one TLSA record
@@ -32,8 +32,8 @@ use crate::cert::ProbedChain;
 use crate::dns::{DnssecStatus, SecureAnswer, TlsaRecord};
 use crate::spelling::spelling;
 
-pub mod matching;
-pub mod names;
+pub(crate) mod matching;
+pub(crate) mod names;
 
 /// What DANE means for one MX host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -169,23 +169,23 @@ impl DaneCheck {
 }
 
 /// `_PORT._tcp.HOST`.
-pub fn tlsa_name(host: &str, port: u16) -> String {
+pub(crate) fn tlsa_name(host: &str, port: u16) -> String {
     format!("_{port}._tcp.{}", host.trim_end_matches('.'))
 }
 
 /// The DNSSEC-checked lookups DANE rests on, for one MX host.
-pub struct Lookups<'a, M> {
+pub(crate) struct Lookups<'a, M> {
     /// The domain's MX RRset.
-    pub mx: &'a SecureAnswer<M>,
+    pub(crate) mx: &'a SecureAnswer<M>,
     /// The host's addresses.
-    pub addresses: &'a SecureAnswer<Vec<IpAddr>>,
+    pub(crate) addresses: &'a SecureAnswer<Vec<IpAddr>>,
     /// Its TLSA records at `_PORT._tcp.HOST`.
-    pub tlsa: &'a SecureAnswer<Vec<TlsaRecord>>,
+    pub(crate) tlsa: &'a SecureAnswer<Vec<TlsaRecord>>,
 }
 
 /// Decide the DANE result of the MX host `host` (port `port`, probed with
 /// SNI `sni`) from its lookups and the chains its addresses presented.
-pub fn evaluate<M>(
+pub(crate) fn evaluate<M>(
     host: &str,
     port: u16,
     sni: Option<&str>,
@@ -289,7 +289,7 @@ fn hex(bytes: &[u8]) -> String {
 pub(crate) mod test_certs {
     use crate::cert::CertInfo;
 
-    pub fn chain_from_pem(file: &str) -> Vec<CertInfo> {
+    pub(crate) fn chain_from_pem(file: &str) -> Vec<CertInfo> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("testdata/certs")
             .join(file);

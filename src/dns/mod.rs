@@ -35,7 +35,7 @@
 //! that serves many domains.
 
 mod answer;
-pub mod dnssec;
+pub(crate) mod dnssec;
 mod error;
 mod name;
 mod resolver;
@@ -74,11 +74,11 @@ impl Families {
 /// scan (`--dns-concurrency`): MX, address, PTR, TXT, TLSA lookups and
 /// the DNSSEC-validated ones alike. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct LookupLimit(std::sync::Arc<tokio::sync::Semaphore>);
+pub(crate) struct LookupLimit(std::sync::Arc<tokio::sync::Semaphore>);
 
 impl LookupLimit {
     /// At most `n` lookups at a time (0 is taken as 1).
-    pub fn new(n: usize) -> LookupLimit {
+    pub(crate) fn new(n: usize) -> LookupLimit {
         LookupLimit(std::sync::Arc::new(tokio::sync::Semaphore::new(n.max(1))))
     }
 

@@ -108,7 +108,7 @@ impl Resolver {
 
     /// The same resolver (sharing its cache) with every lookup waiting for
     /// a turn under `limit`.
-    pub fn limited(&self, limit: LookupLimit) -> Resolver {
+    pub(crate) fn limited(&self, limit: LookupLimit) -> Resolver {
         Resolver {
             inner: Arc::clone(&self.inner),
             limit: Some(limit),
@@ -126,8 +126,8 @@ impl Resolver {
     }
 
     /// MX records of `domain` (normalised ASCII, see
-    /// [`super::normalize_domain`]); see [`MxAnswer::from_records`] for how
-    /// the records are interpreted. NODATA gives [`MxAnswer::None`];
+    /// [`super::normalize_domain`]); see [`MxAnswer`] for how the records
+    /// are interpreted. NODATA gives [`MxAnswer::None`];
     /// NXDOMAIN an error for which [`DnsError::is_nx_domain`] holds.
     pub async fn mx(&self, domain: &str) -> Result<MxAnswer, DnsError> {
         let data = self

@@ -292,7 +292,7 @@ impl AddressReport {
     }
 
     /// The chain this address presented, for checks of presented chains.
-    pub fn probed_chain(&self) -> crate::cert::ProbedChain<'_> {
+    pub(crate) fn probed_chain(&self) -> crate::cert::ProbedChain<'_> {
         let chain = match (&self.status, &self.tls) {
             (ProbeStatus::Ok, Some(tls)) => Ok(tls.chain.as_slice()),
             _ => Err(self.error.as_deref()),

@@ -168,14 +168,16 @@ mod protocol_opt {
     use super::Protocol;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(p: &Option<Protocol>, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(p: &Option<Protocol>, s: S) -> Result<S::Ok, S::Error> {
         match p {
             Some(p) => s.serialize_str(p.as_str()),
             None => s.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Protocol>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Protocol>, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map(Some).map_err(serde::de::Error::custom)
     }

@@ -60,7 +60,7 @@ struct Row<'a> {
 }
 
 /// The header, in column order.
-pub const COLUMNS: &[&str] = &[
+pub(super) const COLUMNS: &[&str] = &[
     "mx",
     "ip",
     "port",

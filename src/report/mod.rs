@@ -18,7 +18,7 @@ mod text;
 pub use self::ciphers::CiphersWriter;
 pub use self::csv::{CsvReader, CsvWriter, ReadError, Record, COLUMNS as CSV_COLUMNS};
 pub use self::json::{JsonLinesWriter, JsonWriter};
-pub use self::rows::{places, Place};
+pub(crate) use self::rows::places;
 pub use self::text::{cost_summary, TextWriter};
 
 /// An output format (`-f`).

@@ -36,7 +36,7 @@ mod probe;
 
 use cache::ProbeCache;
 pub use config::{ScanConfig, SetupError};
-pub use exchange::Host;
+pub(crate) use exchange::Host;
 
 pub use crate::smtp::EhloName;
 

@@ -138,7 +138,7 @@ impl fmt::Display for MatchResult {
 
 /// Match `leaf` against the MX host, the recipient domain, the banner host
 /// and the confirmed PTR names.
-pub fn check(
+pub(crate) fn check(
     leaf: &CertInfo,
     mx: &str,
     domain: Option<&str>,

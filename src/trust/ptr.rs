@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dns::Resolver;
 
-pub use crate::limits::PTR_NAMES as MAX_NAMES;
+pub(crate) use crate::limits::PTR_NAMES as MAX_NAMES;
 use crate::spelling::spelling;
 
 /// The reverse DNS of one address.
@@ -90,7 +90,7 @@ impl PtrCheck {
     }
 
     /// Record whether a confirmed name is the banner's host name.
-    pub fn compare_banner(&mut self, banner_host: Option<&str>) {
+    pub(crate) fn compare_banner(&mut self, banner_host: Option<&str>) {
         let banner = banner_host.map(|b| b.trim_end_matches('.'));
         self.matches_banner = match banner {
             Some(b) if self.confirmed().next().is_some() => {
@@ -102,7 +102,7 @@ impl PtrCheck {
 }
 
 /// Look up the PTR names of `ip` and follow each forward.
-pub async fn check(resolver: &Resolver, ip: IpAddr) -> PtrCheck {
+pub(crate) async fn check(resolver: &Resolver, ip: IpAddr) -> PtrCheck {
     let names = match resolver.ptr(ip).await {
         Ok(names) => names,
         Err(e) if e.is_nx_domain() => Vec::new(),

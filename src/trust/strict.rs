@@ -187,7 +187,7 @@ pub(crate) enum Leftover<S> {
 impl Client {
     /// The strict sender of a scan, on the scan's one trust (its anchors,
     /// its clock, its verifier).
-    pub fn new(trust: &Trust) -> Result<Client, rustls::Error> {
+    pub(crate) fn new(trust: &Trust) -> Result<Client, rustls::Error> {
         let builder = || {
             ClientConfig::builder_with_details(
                 Arc::clone(trust.provider()),
@@ -219,7 +219,7 @@ impl Client {
     /// sleep after every failed handshake (Exim on GnuTLS, half a second)
     /// are spared that, and the verdict is the one rustls would have
     /// stopped with.
-    pub async fn handshake<S>(
+    pub(crate) async fn handshake<S>(
         &self,
         stream: S,
         host: Option<&str>,

@@ -298,7 +298,7 @@ impl Rejection {
     /// rustls-webpki's error, as data and one line.
     // The deprecated variants are still returned by some paths of webpki.
     #[allow(deprecated)]
-    pub fn from_webpki(e: &webpki::Error) -> Rejection {
+    pub(crate) fn from_webpki(e: &webpki::Error) -> Rejection {
         use webpki::Error as E;
         let reason = match e {
             E::UnknownIssuer => RejectReason::UnknownIssuer,

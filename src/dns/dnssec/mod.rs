@@ -214,7 +214,7 @@ impl SecureResolver {
 
     /// The same resolver with every lookup (its validation included)
     /// waiting for a turn under `limit`.
-    pub fn limited(&self, limit: super::LookupLimit) -> SecureResolver {
+    pub(crate) fn limited(&self, limit: super::LookupLimit) -> SecureResolver {
         SecureResolver {
             inner: Arc::clone(&self.inner),
             limit: Some(limit),
