@@ -94,7 +94,7 @@ impl HostStat {
 
 impl HostTable {
     /// A table keeping at least `capacity` (≥ 1) peers.
-    pub fn new(capacity: usize) -> HostTable {
+    pub(crate) fn new(capacity: usize) -> HostTable {
         HostTable {
             map: HashMap::new(),
             capacity: capacity.max(1),
