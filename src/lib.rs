@@ -54,6 +54,7 @@
 //! ```
 
 #![deny(unsafe_code)]
+#![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
 pub mod cert;

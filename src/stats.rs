@@ -95,6 +95,7 @@ struct FindingStats {
 }
 
 impl Stats {
+    /// Statistics of nothing yet.
     pub fn new() -> Self {
         Stats::default()
     }
@@ -260,23 +261,33 @@ fn finding_pairs<'a>(f: impl Iterator<Item = &'a Finding>) -> Vec<(FindingId, Op
 /// A count of some key.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Count {
+    /// What is counted: a `PROTOCOL:CIPHER:BITS` key or an MX host name.
     pub key: String,
+    /// How often: routes for a negotiated key, domains for a host.
     pub count: u64,
 }
 
 /// `count` of `of`, and the percentage (one decimal).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Share {
+    /// Domains that qualify.
     pub count: u64,
+    /// Domains the share is taken of.
     pub of: u64,
+    /// `count / of` in percent, rounded to one decimal; 0 when `of` is 0.
     pub percent: f64,
 }
 
+/// One finding over the whole scan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FindingSummary {
+    /// The finding.
     pub id: FindingId,
+    /// Its worst severity in the scan; `None` when read from a CSV, which
+    /// does not carry severities.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
+    /// Domains with the finding, of all domains.
     pub domains: Share,
     /// MX hosts with this finding, by number of domains behind them.
     pub hosts: Vec<Count>,
@@ -287,9 +298,12 @@ pub struct FindingSummary {
 /// Everything, ready to render.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
+    /// Domains counted.
     pub domains: u64,
     /// Rows: one per domain and MX address (or per domain without one).
     pub routes: u64,
+    /// Rows per status: the probe's (`ok`, `no-starttls`, …), or the
+    /// domain's for a row without an address (`no-mx`, `nxdomain`, …).
     pub statuses: BTreeMap<String, u64>,
     /// Domains whose answering MX addresses all offer STARTTLS, of those
     /// with at least one answering address.
@@ -301,12 +315,14 @@ pub struct Summary {
     pub trusted: Option<Share>,
     /// Negotiated `PROTOCOL:CIPHER:BITS`, per route, most frequent first.
     pub negotiated: Vec<Count>,
+    /// Findings, worst severity first, then by the domains they concern.
     pub findings: Vec<FindingSummary>,
     /// MX hosts by number of domains.
     pub mx_hosts: Vec<Count>,
 }
 
 impl Summary {
+    /// Write the summary as aligned text for people (`mxprobe stats`).
     pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
         let pct = |s: &Share| format!("{:>5.1}%  ({} of {})", s.percent, s.count, s.of);
         writeln!(
@@ -349,7 +365,8 @@ impl Summary {
         Ok(())
     }
 
-    /// One CSV table in long form: `table,key,host,count,of,percent`.
+    /// One CSV table in long form:
+    /// `table,key,host,severity,count,of,percent`.
     pub fn write_csv(&self, out: &mut dyn Write) -> io::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         w.write_record(["table", "key", "host", "severity", "count", "of", "percent"])?;
@@ -430,6 +447,8 @@ impl Summary {
         w.flush()
     }
 
+    /// Write the summary as one pretty-printed JSON object, the fields of
+    /// this structure.
     pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
         serde_json::to_writer_pretty(&mut *out, self)?;
         writeln!(out)

@@ -90,14 +90,28 @@ impl Default for Anchors {
 /// Why a `--ca-file` cannot serve as trust anchors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnchorError {
+    /// The file holds no PEM certificate.
     #[error("{file}: no PEM certificate in it")]
-    Empty { file: String },
+    Empty {
+        /// The file as named to [`Anchors::with_pem`].
+        file: String,
+    },
+    /// The PEM could not be decoded.
     #[error("{file}: not PEM certificates ({reason})")]
-    Unreadable { file: String, reason: String },
+    Unreadable {
+        /// The file as named to [`Anchors::with_pem`].
+        file: String,
+        /// OpenSSL's error, one line.
+        reason: String,
+    },
+    /// A certificate whose name or key cannot serve as an anchor.
     #[error("{file}: certificate {index} cannot be a trust anchor ({reason})")]
     Unusable {
+        /// The file as named to [`Anchors::with_pem`].
         file: String,
+        /// Which certificate of the file, from 1.
         index: usize,
+        /// Why, one line.
         reason: String,
     },
 }

@@ -42,14 +42,19 @@ pub struct CertInfo {
     /// IP addresses of the subjectAltName extension.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ip_addresses: Vec<IpAddr>,
+    /// Issuer distinguished name, one line, in the order of `subject`.
     pub issuer: String,
     /// Serial number in upper-case hex.
     pub serial: String,
-    /// Validity, RFC 3339 in UTC.
+    /// Start of validity (notBefore), RFC 3339 in UTC.
     pub not_before: String,
+    /// End of validity (notAfter), RFC 3339 in UTC.
     pub not_after: String,
-    /// Seconds since the Unix epoch, for comparisons.
+    /// `not_before` in seconds since the Unix epoch, for comparisons (0 when
+    /// it could not be read).
     pub not_before_unix: i64,
+    /// `not_after` in seconds since the Unix epoch (0 when it could not be
+    /// read).
     pub not_after_unix: i64,
     /// `RSA`, `EC`, `Ed25519`, `Ed448`, `DSA` or `unknown`.
     pub key_type: String,

@@ -103,8 +103,11 @@ pub struct TlsaInfo {
 /// One address's chain against the records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DaneAddress {
+    /// The address probed.
     pub ip: IpAddr,
+    /// Its port (25 but in tests).
     pub port: u16,
+    /// Whether its chain matched a usable record.
     pub outcome: DaneOutcome,
     /// Indexes into [`DaneCheck::records`] of the records that matched.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -120,6 +123,7 @@ pub struct DaneAddress {
 pub struct DaneCheck {
     /// The TLSA query name, `_25._tcp.mx.example.org`.
     pub tlsa_name: String,
+    /// What DANE means for the host, all lookups considered.
     pub state: DaneState,
     /// DNSSEC status of the domain's MX RRset (of its denial, for the
     /// implicit MX).
@@ -128,6 +132,8 @@ pub struct DaneCheck {
     pub address_dnssec: DnssecStatus,
     /// DNSSEC status of the TLSA RRset (or of its denial).
     pub tlsa_dnssec: DnssecStatus,
+    /// The TLSA records as published, usable or not; empty when there are
+    /// none.
     pub records: Vec<TlsaInfo>,
     /// How many of `records` are usable.
     pub usable: usize,

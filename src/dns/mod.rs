@@ -52,9 +52,12 @@ pub use resolver::Resolver;
 /// Which address families to probe (`-4`, `-6`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Families {
+    /// IPv4 and IPv6 (the default).
     #[default]
     Both,
+    /// IPv4 only (`-4`): no AAAA lookups.
     V4,
+    /// IPv6 only (`-6`): no A lookups.
     V6,
 }
 
@@ -100,6 +103,7 @@ pub struct ResolverConfig {
     pub timeout: Duration,
     /// Attempts per query before giving up (0 is taken as 1).
     pub attempts: usize,
+    /// Which address records [`Resolver::addresses`] looks up.
     pub families: Families,
 }
 
@@ -119,6 +123,7 @@ impl Default for ResolverConfig {
 /// One MX record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MxRecord {
+    /// Lower is tried first (RFC 5321 §5.1).
     pub preference: u16,
     /// Lower case, no trailing dot.
     pub exchange: String,

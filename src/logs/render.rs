@@ -41,8 +41,11 @@ use super::summary::{share, HostGroup, Summary};
 /// Output formats of the log summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Aligned text for people (see the module documentation).
     Text,
+    /// One CSV table.
     Csv,
+    /// The [`Summary`] as one pretty-printed JSON document.
     Json,
 }
 
@@ -67,12 +70,15 @@ pub fn write(summary: &Summary, format: Format, out: &mut dyn Write) -> io::Resu
     }
 }
 
+/// Renders `summary` as JSON (the wire format above), and flushes.
 pub fn write_json(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, summary)?;
     writeln!(out)?;
     out.flush()
 }
 
+/// Renders `summary` as one CSV table: per key, or per peer with
+/// `by_host` (columns in the module documentation).
 pub fn write_csv(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     match &summary.hosts {
@@ -136,6 +142,8 @@ pub fn write_csv(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     w.flush()
 }
 
+/// Renders `summary` as text: the frequency table (or the peers of each
+/// weak key, with `by_host`), then the totals.
 pub fn write_text(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let both = summary.direction == "both";
     match &summary.hosts {

@@ -20,9 +20,12 @@ pub use crate::limits::LOG_PEERS_PER_KEY as DEFAULT_HOST_CAPACITY;
 /// `PROTOCOL:CIPHER:BITS`, the protocol spelling normalised.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
+    /// The protocol version, normalised (`TLS1.2` is `TLSv1.2`).
     pub protocol: Protocol,
     /// As logged (OpenSSL or GnuTLS name).
     pub cipher: String,
+    /// Key bits as logged: Exim's third field, the second number of
+    /// Postfix's `(strength/algorithm bits)`.
     pub bits: u32,
 }
 
@@ -43,6 +46,7 @@ pub struct KeyStats {
 }
 
 impl KeyStats {
+    /// The key.
     pub fn key(&self) -> &Key {
         &self.key
     }
@@ -50,6 +54,7 @@ impl KeyStats {
     pub fn findings(&self) -> &[String] {
         &self.findings
     }
+    /// Its uses, per direction.
     pub fn counts(&self) -> Counts {
         self.counts
     }
@@ -101,6 +106,7 @@ impl Tally {
         Tally::with_classifier(Box::new(DefaultClassifier))
     }
 
+    /// Classifies with `classifier` (e.g. a policy's).
     pub fn with_classifier(classifier: Box<dyn Classifier + Send + Sync>) -> Tally {
         Tally::sharing(Arc::from(classifier), DEFAULT_HOST_CAPACITY)
     }
@@ -164,6 +170,7 @@ impl Tally {
         out
     }
 
+    /// Lines read so far, by what became of them.
     pub fn lines(&self) -> &LineCounts {
         &self.lines
     }

@@ -46,18 +46,24 @@ spelling!(FetchStatus {
 /// The policy fetch and what it brought.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyFetch {
+    /// The URL fetched, `https://mta-sts.<domain>/.well-known/mta-sts.txt`.
     pub url: String,
+    /// How far the fetch got.
     pub status: FetchStatus,
     /// The address that answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<IpAddr>,
+    /// The HTTP status code; absent when no response was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
+    /// The `Content-Type` header as sent; absent without a response or
+    /// without the header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Why `status` is not `ok`, one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The policy, when `status` is `ok`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Policy>,
 }

@@ -73,11 +73,16 @@ impl MtaSts {
 /// An address that fails the policy in `enforce` mode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
+    /// The MX host (lower case, no trailing dot) the address belongs to.
     pub mx: String,
+    /// The address a sender would refuse.
     pub ip: IpAddr,
+    /// Its port.
     pub port: u16,
     /// `no-tls`, `old-tls`, `certificate`.
     pub kind: ViolationKind,
+    /// Why, one line (the probe's error, the version, the certificate's
+    /// problem).
     pub reason: String,
 }
 
@@ -111,6 +116,7 @@ pub struct TlsRpt {
     /// Report destinations of the valid record.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rua: Vec<String>,
+    /// Why `status` is not `ok` (or the DNS error), one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

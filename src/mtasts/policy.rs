@@ -37,6 +37,7 @@ spelling!(Mode {
 /// A parsed policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
+    /// What senders are asked to do.
     pub mode: Mode,
     /// `mx:` patterns as written, lower case (`mx.example.org`,
     /// `*.example.org`).

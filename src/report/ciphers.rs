@@ -31,6 +31,8 @@ use super::ReportWriter;
 use crate::model::DomainReport;
 use crate::tls::order::OrderType;
 
+/// The cipher table (`-f ciphers`, columns above): one CSV row per
+/// accepted cipher.
 pub struct CiphersWriter<W: Write> {
     /// Rows of the report being written; they reach `out` together.
     csv: csv::Writer<Vec<u8>>,
@@ -80,6 +82,7 @@ pub(super) const COLUMNS: &[&str] = &[
 ];
 
 impl<W: Write> CiphersWriter<W> {
+    /// A writer on `out`; the header goes out with the first report.
     pub fn new(out: W) -> Self {
         CiphersWriter {
             csv: buffer(),

@@ -26,6 +26,7 @@ use crate::spelling::spelling;
 /// The reverse DNS of one address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PtrCheck {
+    /// The outcome, all names considered.
     pub status: PtrStatus,
     /// The PTR names, in answer order, each with its forward check.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -63,6 +64,7 @@ spelling!(PtrStatus {
 /// One PTR name and its forward lookup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PtrName {
+    /// The name, lower case, without the trailing dot.
     pub name: String,
     /// Its A/AAAA records contain the address.
     pub confirmed: bool,
