@@ -22,14 +22,19 @@ pub use crate::limits::DOMAIN_LIST_LINE as MAX_LINE;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {reason}")]
 pub struct InputError {
+    /// Line number in the input, from 1.
     pub line: u64,
+    /// Why it cannot be used (not a valid domain name, too long, not
+    /// UTF-8), one line.
     pub reason: String,
 }
 
 /// What one line of input yields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
+    /// A domain to scan, normalised and not seen before.
     Target(Target),
+    /// A line that could not be used; reading goes on.
     Invalid(InputError),
 }
 
@@ -46,6 +51,8 @@ pub struct DomainList<R> {
 }
 
 impl<R: BufRead> DomainList<R> {
+    /// A list read from `reader`, plain or CSV (decided by the first data
+    /// line).
     pub fn new(reader: R) -> Self {
         DomainList {
             reader,

@@ -54,6 +54,8 @@
 //! ```
 
 #![deny(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
 
 pub mod cert;
 pub mod dane;

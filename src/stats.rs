@@ -22,22 +22,22 @@ use crate::report::{places, CsvReader, ReadError, Record};
 
 /// What one route (domain, MX host, address) contributes.
 #[derive(Debug, Clone, Default)]
-pub struct Route {
-    pub mx: String,
+pub(crate) struct Route {
+    pub(crate) mx: String,
     /// The probe's status (`ok`, `no-starttls`, …), or the domain's.
-    pub status: String,
-    pub starttls: Option<bool>,
+    pub(crate) status: String,
+    pub(crate) starttls: Option<bool>,
     /// `PROTOCOL:CIPHER:BITS`.
-    pub negotiated: Option<String>,
-    pub tls13: Option<bool>,
-    pub trusted: Option<bool>,
+    pub(crate) negotiated: Option<String>,
+    pub(crate) tls13: Option<bool>,
+    pub(crate) trusted: Option<bool>,
     /// Finding IDs and severities of this row.
-    pub findings: Vec<(FindingId, Option<Severity>)>,
+    pub(crate) findings: Vec<(FindingId, Option<Severity>)>,
 }
 
 impl Route {
     /// The route of one CSV row (findings without their severities).
-    pub fn from_record(r: &Record) -> Result<Route, ReadError> {
+    pub(crate) fn from_record(r: &Record) -> Result<Route, ReadError> {
         let findings = r
             .get("findings")
             .split_whitespace()
@@ -96,6 +96,7 @@ struct FindingStats {
 }
 
 impl Stats {
+    /// Statistics of nothing yet.
     pub fn new() -> Self {
         Stats::default()
     }
@@ -127,7 +128,7 @@ impl Stats {
     }
 
     /// Add one domain given as its routes (e.g. the CSV rows of a domain).
-    pub fn add_domain(&mut self, routes: &[Route]) {
+    pub(crate) fn add_domain(&mut self, routes: &[Route]) {
         self.domains += 1;
         let answered: Vec<&Route> = routes.iter().filter(|r| r.starttls.is_some()).collect();
         if !answered.is_empty() {
@@ -261,23 +262,33 @@ fn finding_pairs<'a>(f: impl Iterator<Item = &'a Finding>) -> Vec<(FindingId, Op
 /// A count of some key.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Count {
+    /// What is counted: a `PROTOCOL:CIPHER:BITS` key or an MX host name.
     pub key: String,
+    /// How often: routes for a negotiated key, domains for a host.
     pub count: u64,
 }
 
 /// `count` of `of`, and the percentage (one decimal).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Share {
+    /// Domains that qualify.
     pub count: u64,
+    /// Domains the share is taken of.
     pub of: u64,
+    /// `count / of` in percent, rounded to one decimal; 0 when `of` is 0.
     pub percent: f64,
 }
 
+/// One finding over the whole scan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FindingSummary {
+    /// The finding.
     pub id: FindingId,
+    /// Its worst severity in the scan; `None` when read from a CSV, which
+    /// does not carry severities.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
+    /// Domains with the finding, of all domains.
     pub domains: Share,
     /// MX hosts with this finding, by number of domains behind them.
     pub hosts: Vec<Count>,
@@ -288,9 +299,12 @@ pub struct FindingSummary {
 /// Everything, ready to render.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
+    /// Domains counted.
     pub domains: u64,
     /// Rows: one per domain and MX address (or per domain without one).
     pub routes: u64,
+    /// Rows per status: the probe's (`ok`, `no-starttls`, …), or the
+    /// domain's for a row without an address (`no-mx`, `nxdomain`, …).
     pub statuses: BTreeMap<String, u64>,
     /// Domains whose answering MX addresses all offer STARTTLS, of those
     /// with at least one answering address.
@@ -302,12 +316,14 @@ pub struct Summary {
     pub trusted: Option<Share>,
     /// Negotiated `PROTOCOL:CIPHER:BITS`, per route, most frequent first.
     pub negotiated: Vec<Count>,
+    /// Findings, worst severity first, then by the domains they concern.
     pub findings: Vec<FindingSummary>,
     /// MX hosts by number of domains.
     pub mx_hosts: Vec<Count>,
 }
 
 impl Summary {
+    /// Write the summary as aligned text for people (`mxprobe stats`).
     pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
         let pct = |s: &Share| format!("{:>5.1}%  ({} of {})", s.percent, s.count, s.of);
         writeln!(
@@ -350,7 +366,8 @@ impl Summary {
         Ok(())
     }
 
-    /// One CSV table in long form: `table,key,host,count,of,percent`.
+    /// One CSV table in long form:
+    /// `table,key,host,severity,count,of,percent`.
     pub fn write_csv(&self, out: &mut dyn Write) -> io::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         w.write_record(["table", "key", "host", "severity", "count", "of", "percent"])?;
@@ -431,6 +448,8 @@ impl Summary {
         w.flush()
     }
 
+    /// Write the summary as one pretty-printed JSON object, the fields of
+    /// this structure.
     pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
         serde_json::to_writer_pretty(&mut *out, self)?;
         writeln!(out)

@@ -47,12 +47,12 @@ pub(crate) struct AnchorKey {
 impl AnchorKey {
     /// Whether this anchor issued `cert`: its name is the certificate's
     /// issuer and its key verifies the certificate's signature.
-    pub fn issued(&self, cert: &X509Ref) -> bool {
+    pub(crate) fn issued(&self, cert: &X509Ref) -> bool {
         same_name(&self.name, cert.issuer_name()) && cert.verify(&self.key).unwrap_or(false)
     }
 
     /// Whether `cert` is this anchor's own (self-issued) certificate.
-    pub fn is(&self, cert: &X509Ref) -> bool {
+    pub(crate) fn is(&self, cert: &X509Ref) -> bool {
         same_name(&self.name, cert.subject_name())
             && cert.public_key().is_ok_and(|k| k.public_eq(&self.key))
     }
@@ -90,14 +90,28 @@ impl Default for Anchors {
 /// Why a `--ca-file` cannot serve as trust anchors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnchorError {
+    /// The file holds no PEM certificate.
     #[error("{file}: no PEM certificate in it")]
-    Empty { file: String },
+    Empty {
+        /// The file as named to [`Anchors::with_pem`].
+        file: String,
+    },
+    /// The PEM could not be decoded.
     #[error("{file}: not PEM certificates ({reason})")]
-    Unreadable { file: String, reason: String },
+    Unreadable {
+        /// The file as named to [`Anchors::with_pem`].
+        file: String,
+        /// OpenSSL's error, one line.
+        reason: String,
+    },
+    /// A certificate whose name or key cannot serve as an anchor.
     #[error("{file}: certificate {index} cannot be a trust anchor ({reason})")]
     Unusable {
+        /// The file as named to [`Anchors::with_pem`].
         file: String,
+        /// Which certificate of the file, from 1.
         index: usize,
+        /// Why, one line.
         reason: String,
     },
 }
@@ -172,7 +186,7 @@ impl Anchors {
     }
 
     /// For rustls-webpki's path builder and rustls's root store.
-    pub fn webpki(&self) -> &[TrustAnchor<'static>] {
+    pub(crate) fn webpki(&self) -> &[TrustAnchor<'static>] {
         &self.inner.webpki
     }
 

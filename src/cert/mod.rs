@@ -1,8 +1,9 @@
 //! Certificate facts, read from the chain a server presented.
 //!
-//! The root of this module describes certificates; [`verify`] decides whether
-//! a verifying sender would trust a chain and says why not, [`names`] whether
-//! a certificate names a host, [`anchors`] holds the roots both start from.
+//! The root of this module describes certificates; `verify` decides whether
+//! a verifying sender would trust a chain and says why not ([`ChainCheck`]),
+//! `names` whether a certificate names a host, [`anchors`] holds the roots
+//! both start from.
 //! Parsing is OpenSSL's
 //! X.509 decoder, the same library that received the chain, so nothing here
 //! parses DER by hand. A certificate OpenSSL cannot decode is still listed,
@@ -22,11 +23,12 @@ use serde::{Deserialize, Serialize};
 use crate::printable::printable;
 
 pub mod anchors;
-pub mod names;
+pub(crate) mod names;
 mod time;
-pub mod verify;
+pub(crate) mod verify;
 
-pub use time::format_rfc3339;
+pub(crate) use time::format_rfc3339;
+pub use verify::{AnchorRef, ChainCheck, ChainProblem, RejectReason, Rejection, WeakDigest};
 
 /// What one certificate of a presented chain says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,14 +44,19 @@ pub struct CertInfo {
     /// IP addresses of the subjectAltName extension.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ip_addresses: Vec<IpAddr>,
+    /// Issuer distinguished name, one line, in the order of `subject`.
     pub issuer: String,
     /// Serial number in upper-case hex.
     pub serial: String,
-    /// Validity, RFC 3339 in UTC.
+    /// Start of validity (notBefore), RFC 3339 in UTC.
     pub not_before: String,
+    /// End of validity (notAfter), RFC 3339 in UTC.
     pub not_after: String,
-    /// Seconds since the Unix epoch, for comparisons.
+    /// `not_before` in seconds since the Unix epoch, for comparisons (0 when
+    /// it could not be read).
     pub not_before_unix: i64,
+    /// `not_after` in seconds since the Unix epoch (0 when it could not be
+    /// read).
     pub not_after_unix: i64,
     /// `RSA`, `EC`, `Ed25519`, `Ed448`, `DSA` or `unknown`.
     pub key_type: String,
@@ -73,11 +80,11 @@ pub struct CertInfo {
 /// or why it presented none: what checks of presented chains (DANE) need
 /// of a probe, and nothing more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProbedChain<'a> {
-    pub ip: std::net::IpAddr,
-    pub port: u16,
+pub(crate) struct ProbedChain<'a> {
+    pub(crate) ip: std::net::IpAddr,
+    pub(crate) port: u16,
     /// The chain, leaf first; or why there is none (the probe's error).
-    pub chain: Result<&'a [CertInfo], Option<&'a str>>,
+    pub(crate) chain: Result<&'a [CertInfo], Option<&'a str>>,
 }
 
 #[cfg(test)]
@@ -109,7 +116,7 @@ impl CertInfo {
 
 impl CertInfo {
     /// Read the facts of one certificate.
-    pub fn from_x509(cert: &X509Ref) -> CertInfo {
+    pub(crate) fn from_x509(cert: &X509Ref) -> CertInfo {
         let der = cert.to_der().unwrap_or_default();
         let (key_type, key_bits, curve) = key_facts(cert);
         let (not_before_unix, not_after_unix) = (

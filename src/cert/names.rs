@@ -20,7 +20,7 @@ use crate::dns::normalize_domain;
 
 /// The reference identifier for `host`: lower-case A-labels without the
 /// trailing dot, or `None` when it is an IP address or not a valid name.
-pub fn reference_name(host: &str) -> Option<String> {
+pub(crate) fn reference_name(host: &str) -> Option<String> {
     let host = host.trim();
     let bare = host
         .strip_prefix('[')
@@ -34,7 +34,7 @@ pub fn reference_name(host: &str) -> Option<String> {
 
 /// Whether one presented DNS-ID matches a reference name (already from
 /// [`reference_name`]).
-pub fn dns_name_matches(presented: &str, reference: &str) -> bool {
+pub(crate) fn dns_name_matches(presented: &str, reference: &str) -> bool {
     let presented = presented.strip_suffix('.').unwrap_or(presented);
     let reference = reference.strip_suffix('.').unwrap_or(reference);
     if !presented.is_ascii() || presented.is_empty() || reference.is_empty() {
@@ -62,7 +62,7 @@ pub fn dns_name_matches(presented: &str, reference: &str) -> bool {
 }
 
 /// The first subjectAltName DNS name of `cert` that matches `reference`.
-pub fn matching_name<'a>(cert: &'a CertInfo, reference: &str) -> Option<&'a str> {
+pub(crate) fn matching_name<'a>(cert: &'a CertInfo, reference: &str) -> Option<&'a str> {
     cert.dns_names
         .iter()
         .map(String::as_str)
@@ -71,7 +71,7 @@ pub fn matching_name<'a>(cert: &'a CertInfo, reference: &str) -> Option<&'a str>
 
 /// The subject CN of a certificate without DNS names: what it shows people,
 /// and what modern verifiers ignore.
-pub fn cn_only(cert: &CertInfo) -> Option<&str> {
+pub(crate) fn cn_only(cert: &CertInfo) -> Option<&str> {
     if cert.dns_names.is_empty() {
         cert.common_name.as_deref()
     } else {

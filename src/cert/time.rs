@@ -10,7 +10,7 @@ pub(crate) fn asn1_to_unix(t: &Asn1TimeRef) -> Option<i64> {
 }
 
 /// `2026-11-26T16:04:18Z` for a Unix time (proleptic Gregorian, UTC).
-pub fn format_rfc3339(unix: i64) -> String {
+pub(crate) fn format_rfc3339(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);

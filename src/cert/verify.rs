@@ -34,13 +34,13 @@ use path::{build_path, self_signed, End};
 pub use problem::{AnchorRef, ChainCheck, ChainProblem, RejectReason, Rejection, WeakDigest};
 
 /// Smallest RSA or DSA key counted as strong (CA/Browser Forum baseline).
-pub const MIN_RSA_BITS: u32 = 2048;
+pub(crate) const MIN_RSA_BITS: u32 = 2048;
 /// Smallest EC key counted as strong (P-256).
-pub const MIN_EC_BITS: u32 = 256;
+pub(crate) const MIN_EC_BITS: u32 = 256;
 
 /// Check the chain a server presented (leaf first) against `anchors` at
 /// `now` (Unix seconds). `None` when nothing was presented.
-pub fn verify_chain(chain: &[CertInfo], anchors: &Anchors, now: i64) -> Option<ChainCheck> {
+pub(crate) fn verify_chain(chain: &[CertInfo], anchors: &Anchors, now: i64) -> Option<ChainCheck> {
     let leaf = chain.first()?;
     let x509: Vec<Option<X509>> = chain.iter().map(|c| X509::from_der(&c.der).ok()).collect();
     let verdict = webpki_verdict(chain, anchors, now);
@@ -152,7 +152,7 @@ pub fn verify_chain(chain: &[CertInfo], anchors: &Anchors, now: i64) -> Option<C
 }
 
 /// The minimum a key of this type should have, when it has less.
-pub fn weak_key_minimum(key_type: &str, bits: u32) -> Option<u32> {
+pub(crate) fn weak_key_minimum(key_type: &str, bits: u32) -> Option<u32> {
     let minimum = match key_type {
         "RSA" | "DSA" => MIN_RSA_BITS,
         "EC" => MIN_EC_BITS,

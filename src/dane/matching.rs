@@ -21,13 +21,13 @@ use crate::cert::CertInfo;
 use crate::dns::TlsaRecord;
 
 /// Whether mxprobe can use a record for SMTP (RFC 7672 §3.1).
-pub fn usable(record: &TlsaRecord) -> bool {
+pub(crate) fn usable(record: &TlsaRecord) -> bool {
     matches!(record.usage, 2 | 3) && record.selector <= 1 && record.matching <= 2
 }
 
 /// The outcome of matching one chain against a record set.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ChainMatch {
+pub(crate) struct ChainMatch {
     /// Indexes of the records that matched (and, for DANE-TA, whose chain
     /// linked and whose leaf had a reference identifier).
     pub matched: Vec<usize>,
@@ -38,7 +38,11 @@ pub struct ChainMatch {
 
 /// Match `chain` (leaf first) against `records`; `names` are the reference
 /// identifiers for DANE-TA (the TLSA base domain, the MX host name).
-pub fn match_chain(records: &[TlsaRecord], chain: &[CertInfo], names: &[&str]) -> ChainMatch {
+pub(crate) fn match_chain(
+    records: &[TlsaRecord],
+    chain: &[CertInfo],
+    names: &[&str],
+) -> ChainMatch {
     let mut result = ChainMatch::default();
     let parsed: Vec<Option<X509>> = chain.iter().map(|c| X509::from_der(&c.der).ok()).collect();
     let Some(Some(leaf)) = parsed.first() else {

@@ -5,9 +5,9 @@
 //! Per MX host: the TLSA RRset at `_PORT._tcp.<host>` and the host's
 //! addresses are looked up with their DNSSEC status
 //! ([`crate::dns::SecureResolver`]), concurrently with the probe; the
-//! domain's MX RRset status comes from the scan. [`evaluate`] then matches
+//! domain's MX RRset status comes from the scan. `evaluate` then matches
 //! the broadly compatible handshake's chain of every address
-//! ([`matching::match_chain`]).
+//! (`matching::match_chain`).
 //!
 //! RFC 7672 §2.2: DANE applies only when the MX RRset, the host's address
 //! records and the TLSA RRset are all secure and at least one TLSA record
@@ -32,8 +32,8 @@ use crate::cert::ProbedChain;
 use crate::dns::{DnssecStatus, SecureAnswer, TlsaRecord};
 use crate::spelling::spelling;
 
-pub mod matching;
-pub mod names;
+pub(crate) mod matching;
+pub(crate) mod names;
 
 /// What DANE means for one MX host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -103,8 +103,11 @@ pub struct TlsaInfo {
 /// One address's chain against the records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DaneAddress {
+    /// The address probed.
     pub ip: IpAddr,
+    /// Its port (25 but in tests).
     pub port: u16,
+    /// Whether its chain matched a usable record.
     pub outcome: DaneOutcome,
     /// Indexes into [`DaneCheck::records`] of the records that matched.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -120,6 +123,7 @@ pub struct DaneAddress {
 pub struct DaneCheck {
     /// The TLSA query name, `_25._tcp.mx.example.org`.
     pub tlsa_name: String,
+    /// What DANE means for the host, all lookups considered.
     pub state: DaneState,
     /// DNSSEC status of the domain's MX RRset (of its denial, for the
     /// implicit MX).
@@ -128,6 +132,8 @@ pub struct DaneCheck {
     pub address_dnssec: DnssecStatus,
     /// DNSSEC status of the TLSA RRset (or of its denial).
     pub tlsa_dnssec: DnssecStatus,
+    /// The TLSA records as published, usable or not; empty when there are
+    /// none.
     pub records: Vec<TlsaInfo>,
     /// How many of `records` are usable.
     pub usable: usize,
@@ -169,23 +175,23 @@ impl DaneCheck {
 }
 
 /// `_PORT._tcp.HOST`.
-pub fn tlsa_name(host: &str, port: u16) -> String {
+pub(crate) fn tlsa_name(host: &str, port: u16) -> String {
     format!("_{port}._tcp.{}", host.trim_end_matches('.'))
 }
 
 /// The DNSSEC-checked lookups DANE rests on, for one MX host.
-pub struct Lookups<'a, M> {
+pub(crate) struct Lookups<'a, M> {
     /// The domain's MX RRset.
-    pub mx: &'a SecureAnswer<M>,
+    pub(crate) mx: &'a SecureAnswer<M>,
     /// The host's addresses.
-    pub addresses: &'a SecureAnswer<Vec<IpAddr>>,
+    pub(crate) addresses: &'a SecureAnswer<Vec<IpAddr>>,
     /// Its TLSA records at `_PORT._tcp.HOST`.
-    pub tlsa: &'a SecureAnswer<Vec<TlsaRecord>>,
+    pub(crate) tlsa: &'a SecureAnswer<Vec<TlsaRecord>>,
 }
 
 /// Decide the DANE result of the MX host `host` (port `port`, probed with
 /// SNI `sni`) from its lookups and the chains its addresses presented.
-pub fn evaluate<M>(
+pub(crate) fn evaluate<M>(
     host: &str,
     port: u16,
     sni: Option<&str>,
@@ -289,7 +295,7 @@ fn hex(bytes: &[u8]) -> String {
 pub(crate) mod test_certs {
     use crate::cert::CertInfo;
 
-    pub fn chain_from_pem(file: &str) -> Vec<CertInfo> {
+    pub(crate) fn chain_from_pem(file: &str) -> Vec<CertInfo> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("testdata/certs")
             .join(file);

@@ -11,7 +11,7 @@
 use crate::cert::CertInfo;
 
 /// Whether `cert` names `host` (A-labels, any case, trailing dot ignored).
-pub fn cert_matches(cert: &CertInfo, host: &str) -> bool {
+pub(crate) fn cert_matches(cert: &CertInfo, host: &str) -> bool {
     if cert.dns_names.is_empty() {
         return cert
             .common_name
@@ -22,7 +22,7 @@ pub fn cert_matches(cert: &CertInfo, host: &str) -> bool {
 }
 
 /// Whether the presented identifier `pattern` matches `host`.
-pub fn name_matches(pattern: &str, host: &str) -> bool {
+pub(crate) fn name_matches(pattern: &str, host: &str) -> bool {
     let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     if pattern.is_empty() || host.is_empty() {

@@ -23,7 +23,7 @@ impl MxAnswer {
     ///
     /// Exchanges are lower-cased and lose their trailing dot here, so callers
     /// may pass names in any spelling.
-    pub fn from_records(records: impl IntoIterator<Item = MxRecord>) -> MxAnswer {
+    pub(crate) fn from_records(records: impl IntoIterator<Item = MxRecord>) -> MxAnswer {
         let mut saw_null = false;
         let mut real: Vec<MxRecord> = Vec::new();
         for record in records {

@@ -43,12 +43,12 @@ pub(crate) enum Broken {
 }
 
 impl Chain {
-    pub fn new(start: Name) -> Chain {
+    pub(super) fn new(start: Name) -> Chain {
         Chain { names: vec![start] }
     }
 
     /// The name the chain has reached.
-    pub fn last(&self) -> &Name {
+    pub(super) fn last(&self) -> &Name {
         // Never empty: created with its start.
         &self.names[self.names.len() - 1]
     }
@@ -56,7 +56,7 @@ impl Chain {
     /// Add the target of the last name's CNAME. A target that closes a
     /// loop, or one too many, is added all the same, so that the chain
     /// shows it.
-    pub fn push(&mut self, target: Name) -> Result<(), Broken> {
+    pub(super) fn push(&mut self, target: Name) -> Result<(), Broken> {
         let seen = self.names.contains(&target);
         self.names.push(target);
         if seen {
@@ -69,12 +69,12 @@ impl Chain {
     }
 
     /// The names as reports show them: lower case, no trailing dot.
-    pub fn display(&self) -> Vec<String> {
+    pub(super) fn display(&self) -> Vec<String> {
         self.names.iter().map(display).collect()
     }
 
     /// The error of a lookup of `qtype` whose chain broke.
-    pub fn error(&self, broken: Broken, qtype: QueryType) -> DnsError {
+    pub(super) fn error(&self, broken: Broken, qtype: QueryType) -> DnsError {
         let name = display(&self.names[0]);
         let chain = self.display();
         match broken {

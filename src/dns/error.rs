@@ -17,11 +17,17 @@ use hickory_resolver::proto::op::ResponseCode;
 /// The record type a lookup asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QueryType {
+    /// MX: the mail exchangers of a domain.
     Mx,
+    /// A: IPv4 addresses.
     A,
+    /// AAAA: IPv6 addresses.
     Aaaa,
+    /// PTR: reverse DNS names of an address.
     Ptr,
+    /// TXT: MTA-STS and TLS-RPT records.
     Txt,
+    /// TLSA: DANE records.
     Tlsa,
 }
 
@@ -46,14 +52,22 @@ impl fmt::Display for QueryType {
 pub enum DnsError {
     /// The name does not exist (RCODE 3).
     #[error("{name} does not exist (NXDOMAIN)")]
-    NxDomain { name: String, qtype: QueryType },
+    NxDomain {
+        /// The name as queried, without the trailing dot.
+        name: String,
+        /// The record type asked for.
+        qtype: QueryType,
+    },
 
     /// The nameserver could not answer (RCODE 2), typically a broken
     /// delegation or a DNSSEC validation failure upstream.
     #[error("{qtype} lookup for {name} failed: server failure (SERVFAIL) from {servers}")]
     ServFail {
+        /// The name as queried, without the trailing dot.
         name: String,
+        /// The record type asked for.
         qtype: QueryType,
+        /// Where the query went (see [`DnsError`]).
         servers: String,
     },
 
@@ -61,17 +75,24 @@ pub enum DnsError {
     /// client or does not recurse.
     #[error("{qtype} lookup for {name} refused (REFUSED) by {servers}; is it a recursive resolver that serves this host?")]
     Refused {
+        /// The name as queried, without the trailing dot.
         name: String,
+        /// The record type asked for.
         qtype: QueryType,
+        /// Where the query went (see [`DnsError`]).
         servers: String,
     },
 
     /// Any other error RCODE (FORMERR, NOTIMP, …).
     #[error("{qtype} lookup for {name} failed: response code {} ({rcode}) from {servers}", rcode_name(*.rcode))]
     Rcode {
+        /// The name as queried, without the trailing dot.
         name: String,
+        /// The record type asked for.
         qtype: QueryType,
+        /// The response code, as a number.
         rcode: u16,
+        /// Where the query went (see [`DnsError`]).
         servers: String,
     },
 
@@ -79,35 +100,50 @@ pub enum DnsError {
     #[error("{qtype} lookup for {name} timed out after {attempts} attempt{} of {} ({servers})",
         if *.attempts == 1 { "" } else { "s" }, human_duration(*.timeout))]
     Timeout {
+        /// The name as queried, without the trailing dot.
         name: String,
+        /// The record type asked for.
         qtype: QueryType,
+        /// Tries made.
         attempts: usize,
+        /// Timeout of each try.
         timeout: Duration,
+        /// Where the query went (see [`DnsError`]).
         servers: String,
     },
 
     /// No nameserver could be reached (connection refused, unreachable, …).
     #[error("{qtype} lookup for {name} failed: no connection to {servers}: {reason}")]
     NoConnection {
+        /// The name as queried, without the trailing dot.
         name: String,
+        /// The record type asked for.
         qtype: QueryType,
+        /// Where the query went (see [`DnsError`]).
         servers: String,
+        /// The connection error, one line.
         reason: String,
     },
 
     /// The answer could not be parsed or did not match the question.
     #[error("{qtype} lookup for {name} failed: malformed answer: {reason}")]
     Malformed {
+        /// The name as queried, without the trailing dot.
         name: String,
+        /// The record type asked for.
         qtype: QueryType,
+        /// What was wrong with the answer, one line.
         reason: String,
     },
 
     /// The name cannot be put into a query (too long, bad escape).
     #[error("cannot look up {qtype} for {name:?}: {reason}")]
     InvalidName {
+        /// The name as queried, without the trailing dot.
         name: String,
+        /// The record type asked for.
         qtype: QueryType,
+        /// Why the name cannot be queried.
         reason: String,
     },
 
@@ -116,31 +152,43 @@ pub enum DnsError {
     /// to the name met twice.
     #[error("{name}: CNAME loop {}", super::cname::chain_text(.chain))]
     CnameLoop {
+        /// The name first asked for.
         name: String,
+        /// The record type asked for.
         qtype: QueryType,
+        /// The names followed, from `name` on.
         chain: Vec<String>,
     },
 
     /// More CNAMEs than mxprobe follows ([`super::MAX_CNAMES`]).
     #[error("{name}: more than {} CNAMEs: {}", super::cname::MAX_CNAMES, super::cname::chain_text(.chain))]
     CnameChainTooLong {
+        /// The name first asked for.
         name: String,
+        /// The record type asked for.
         qtype: QueryType,
+        /// The names followed, from `name` on.
         chain: Vec<String>,
     },
 
     /// Anything else the resolver reported.
     #[error("{qtype} lookup for {name} failed: {reason}")]
     Other {
+        /// The name as queried, without the trailing dot.
         name: String,
+        /// The record type asked for.
         qtype: QueryType,
+        /// The resolver's error, one line.
         reason: String,
     },
 
     /// The resolver could not be built (unreadable system configuration,
     /// zero timeout).
     #[error("cannot set up the DNS resolver: {reason}")]
-    Setup { reason: String },
+    Setup {
+        /// Why, one line.
+        reason: String,
+    },
 }
 
 impl DnsError {

@@ -41,7 +41,7 @@
 
 mod answer;
 mod cname;
-pub mod dnssec;
+pub(crate) mod dnssec;
 mod error;
 mod name;
 mod resolver;
@@ -62,9 +62,12 @@ pub use cname::MAX_CNAMES;
 /// Which address families to probe (`-4`, `-6`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Families {
+    /// IPv4 and IPv6 (the default).
     #[default]
     Both,
+    /// IPv4 only (`-4`): no AAAA lookups.
     V4,
+    /// IPv6 only (`-6`): no A lookups.
     V6,
 }
 
@@ -84,11 +87,11 @@ impl Families {
 /// scan (`--dns-concurrency`): MX, address, PTR, TXT, TLSA lookups and
 /// the DNSSEC-validated ones alike. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct LookupLimit(std::sync::Arc<tokio::sync::Semaphore>);
+pub(crate) struct LookupLimit(std::sync::Arc<tokio::sync::Semaphore>);
 
 impl LookupLimit {
     /// At most `n` lookups at a time (0 is taken as 1).
-    pub fn new(n: usize) -> LookupLimit {
+    pub(crate) fn new(n: usize) -> LookupLimit {
         LookupLimit(std::sync::Arc::new(tokio::sync::Semaphore::new(n.max(1))))
     }
 
@@ -110,6 +113,7 @@ pub struct ResolverConfig {
     pub timeout: Duration,
     /// Attempts per query before giving up (0 is taken as 1).
     pub attempts: usize,
+    /// Which address records [`Resolver::addresses`] looks up.
     pub families: Families,
 }
 
@@ -129,6 +133,7 @@ impl Default for ResolverConfig {
 /// One MX record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MxRecord {
+    /// Lower is tried first (RFC 5321 §5.1).
     pub preference: u16,
     /// Lower case, no trailing dot.
     pub exchange: String,

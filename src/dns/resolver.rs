@@ -129,7 +129,7 @@ impl Resolver {
 
     /// The same resolver (sharing its cache) with every lookup waiting for
     /// a turn under `limit`.
-    pub fn limited(&self, limit: LookupLimit) -> Resolver {
+    pub(crate) fn limited(&self, limit: LookupLimit) -> Resolver {
         Resolver {
             inner: Arc::clone(&self.inner),
             limit: Some(limit),
@@ -147,8 +147,8 @@ impl Resolver {
     }
 
     /// MX records of `domain` (normalised ASCII, see
-    /// [`super::normalize_domain`]); see [`MxAnswer::from_records`] for how
-    /// the records are interpreted. NODATA gives [`MxAnswer::None`];
+    /// [`super::normalize_domain`]); see [`MxAnswer`] for how the records
+    /// are interpreted. NODATA gives [`MxAnswer::None`];
     /// NXDOMAIN an error for which [`DnsError::is_nx_domain`] holds.
     ///
     /// A SERVFAIL caused by a CNAME loop is reported as the loop.

@@ -59,7 +59,7 @@ pub(crate) struct Stub {
 impl Stub {
     /// Ask `query` with `flags`. Any response code is an answer; only
     /// silence and socket errors are errors.
-    pub async fn exchange(&self, query: &Query, flags: Flags) -> Result<Message, StubError> {
+    pub(super) async fn exchange(&self, query: &Query, flags: Flags) -> Result<Message, StubError> {
         let request = build(query, flags);
         let mut last_io = None;
         for _ in 0..self.attempts.max(1) {

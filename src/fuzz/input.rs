@@ -16,7 +16,7 @@ const RUN: usize = 1024;
 const MAX_EXPANDED: usize = 64 << 10;
 
 /// [`DomainList`]. First byte: how to cut the rest into reads; in the rest,
-/// `0x01` is a run of [`RUN`] `a`s. The items must be the same however the
+/// `0x01` is a run of `RUN` `a`s. The items must be the same however the
 /// bytes arrive; exactly the lines over [`MAX_LINE`] bytes (the line end not
 /// counted) and then exactly the other non-UTF-8 lines are reported as such,
 /// each naming its line on one line; accepted targets are normalised domain

@@ -6,9 +6,9 @@ use crate::mtasts::txt::{self, TxtStatus};
 
 /// [`Policy::parse`]. The input is the policy body, then optionally a NUL
 /// and host names, one a line. An accepted policy has a usable mode, a
-/// `max_age` within [`MAX_AGE_LIMIT`], well-formed lower-case patterns
+/// `max_age` within `MAX_AGE_LIMIT`, well-formed lower-case patterns
 /// that match what they stand for, and written back out parses to itself;
-/// a rejection is one line. [`mx_matches`] takes any host and any pattern.
+/// a rejection is one line. `mx_matches` takes any host and any pattern.
 pub fn mtasts_policy(data: &[u8]) {
     let (body, hosts) = match data.iter().position(|b| *b == 0) {
         Some(i) => (&data[..i], &data[i + 1..]),

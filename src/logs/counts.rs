@@ -7,11 +7,14 @@ use super::Direction;
 /// Uses per direction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
+    /// Received: Exim arrivals, Postfix `smtpd` connections.
     pub inbound: u64,
+    /// Sent: Exim deliveries, Postfix `smtp` connections.
     pub outbound: u64,
 }
 
 impl Counts {
+    /// Both directions together.
     pub fn total(&self) -> u64 {
         self.inbound + self.outbound
     }
@@ -49,14 +52,20 @@ pub enum Malformed {
 /// Skipped lines by reason.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct MalformedCounts {
+    /// [`Malformed::TooLong`] lines.
     pub too_long: u64,
+    /// [`Malformed::Unrecognised`] lines.
     pub unrecognised: u64,
+    /// [`Malformed::BadTls`] lines.
     pub bad_tls: u64,
+    /// [`Malformed::BadHost`] lines.
     pub bad_host: u64,
+    /// [`Malformed::KeyOverflow`] lines.
     pub key_overflow: u64,
 }
 
 impl MalformedCounts {
+    /// Skipped lines, all reasons together.
     pub fn total(&self) -> u64 {
         self.too_long + self.unrecognised + self.bad_tls + self.bad_host + self.key_overflow
     }
@@ -86,6 +95,7 @@ impl MalformedCounts {
 /// Lines read, by what became of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct LineCounts {
+    /// Every line read.
     pub total: u64,
     /// Counted as a TLS or plaintext transaction.
     pub counted: u64,
@@ -93,6 +103,7 @@ pub struct LineCounts {
     pub local: u64,
     /// Unrelated, or read only to correlate Postfix lines.
     pub other: u64,
+    /// Skipped, by reason.
     pub malformed: MalformedCounts,
 }
 

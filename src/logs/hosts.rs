@@ -69,6 +69,8 @@ impl HostStat {
     pub fn name(&self) -> Cow<'_, str> {
         printable(&self.name)
     }
+    /// Its uses of the key (short by up to the table's
+    /// [`HostTable::max_error`]).
     pub fn count(&self) -> u64 {
         self.count
     }
@@ -94,7 +96,7 @@ impl HostStat {
 
 impl HostTable {
     /// A table keeping at least `capacity` (≥ 1) peers.
-    pub fn new(capacity: usize) -> HostTable {
+    pub(crate) fn new(capacity: usize) -> HostTable {
         HostTable {
             map: HashMap::new(),
             capacity: capacity.max(1),
@@ -188,9 +190,11 @@ impl HostTable {
     pub fn iter(&self) -> impl Iterator<Item = &HostStat> {
         self.map.values()
     }
+    /// Peers tracked (forgotten ones not counted).
     pub fn len(&self) -> usize {
         self.map.len()
     }
+    /// No peer tracked.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }

@@ -145,20 +145,32 @@ impl FromStr for Direction {
 /// never errors).
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
+    /// The file could not be opened.
     #[error("cannot open {path}: {source}")]
     Open {
+        /// The file as given.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
     /// Reading failed part-way (for example a truncated `.gz`); the lines
     /// before the failure have been counted.
     #[error("cannot read {path}: {source} (lines before the error were counted)")]
     Read {
+        /// The file as given (`-` for standard input).
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
+    /// The file is compressed with something other than gzip.
     #[error("cannot read {path}: {kind}-compressed; decompress it first (only gzip is read)")]
-    UnsupportedCompression { path: PathBuf, kind: &'static str },
+    UnsupportedCompression {
+        /// The file as given.
+        path: PathBuf,
+        /// The compression its first bytes announce (`bzip2`, `xz`,
+        /// `zstd`, `lz4`).
+        kind: &'static str,
+    },
 }
 
 impl LogError {

@@ -54,8 +54,11 @@ use super::summary::{share, HostGroup, NameCount, Summary};
 /// Output formats of the log summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Aligned text for people (see the module documentation).
     Text,
+    /// One CSV table.
     Csv,
+    /// The [`Summary`] as one pretty-printed JSON document.
     Json,
 }
 
@@ -80,12 +83,15 @@ pub fn write(summary: &Summary, format: Format, out: &mut dyn Write) -> io::Resu
     }
 }
 
+/// Renders `summary` as JSON (the wire format above), and flushes.
 pub fn write_json(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, summary)?;
     writeln!(out)?;
     out.flush()
 }
 
+/// Renders `summary` as one CSV table: per key, or per peer with
+/// `by_host` (columns in the module documentation).
 pub fn write_csv(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     match (&summary.hosts, summary.by) {
@@ -185,6 +191,8 @@ fn by_dimension(summary: &Summary, by: super::Dimension) -> &[NameCount] {
     }
 }
 
+/// The summary as the table people read: one row per key (or per host,
+/// group or signature, as asked), with its findings, and notes at the end.
 pub fn write_text(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let both = summary.direction == "both";
     match &summary.hosts {

@@ -49,6 +49,7 @@ spelling!(Dimension {
 pub struct SummaryOptions {
     /// One direction only, or both (`None`).
     pub direction: Option<Direction>,
+    /// Order of the protocol, cipher and peer lists (by count).
     pub sort: SortOrder,
     /// List the peers behind each weak key and behind plaintext.
     pub by_host: bool,
@@ -76,7 +77,9 @@ impl Default for SummaryOptions {
 pub struct Summary {
     /// `both`, `inbound` or `outbound`.
     pub direction: &'static str,
+    /// The order the lists are in.
     pub sort: SortOrder,
+    /// Uses counted, TLS and plaintext, in the direction asked for.
     pub totals: Totals,
     /// TLS uses per protocol (protocols seen only), newest protocol first.
     pub protocols: Vec<ProtocolRow>,
@@ -89,6 +92,7 @@ pub struct Summary {
     /// lines did not say (OpenSSL-built Exim before 4.99, Postfix before
     /// TLS 1.3).
     pub groups: Vec<NameCount>,
+    /// Uses per signature algorithm of the server (`rsa_pss_rsae_sha256`).
     pub signatures: Vec<NameCount>,
     /// What the text and CSV tables list instead of keys, if asked.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,7 +111,9 @@ pub struct Summary {
 pub struct Totals {
     /// TLS and plaintext together.
     pub total: u64,
+    /// Those that negotiated TLS.
     pub tls: u64,
+    /// Those without TLS.
     pub plaintext: u64,
     /// `plaintext / total`, 0 when nothing was counted.
     pub plaintext_share: f64,
@@ -115,38 +121,55 @@ pub struct Totals {
     pub weak: u64,
     /// TLS and plaintext per direction (zero for the direction left out).
     pub inbound: Counted,
+    /// As `inbound`, for what the server sent.
     pub outbound: Counted,
 }
 
+/// Uses of one direction, TLS and plaintext.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Counted {
+    /// Those that negotiated TLS.
     pub tls: u64,
+    /// Those without TLS.
     pub plaintext: u64,
 }
 
+/// TLS uses of one protocol version.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProtocolRow {
+    /// The version.
     pub protocol: Protocol,
+    /// Uses in the direction asked for (`inbound + outbound`).
     pub count: u64,
+    /// Of those, received (0 when only outbound was asked for).
     pub inbound: u64,
+    /// Of those, sent (0 when only inbound was asked for).
     pub outbound: u64,
 }
 
+/// TLS uses of one `PROTOCOL:CIPHER:BITS` key.
 #[derive(Debug, Clone, Serialize)]
 pub struct CipherRow {
+    /// Uses in the direction asked for (`inbound + outbound`).
     pub count: u64,
+    /// Of those, received (0 when only outbound was asked for).
     pub inbound: u64,
+    /// Of those, sent (0 when only inbound was asked for).
     pub outbound: u64,
     /// `PROTOCOL:CIPHER:BITS`.
     pub key: String,
+    /// The key's protocol version.
     pub protocol: Protocol,
+    /// The cipher, as logged (OpenSSL or GnuTLS name).
     pub cipher: String,
+    /// The key's bits, as logged.
     pub bits: u32,
     /// Finding IDs; empty if the key is not weak.
     pub findings: Vec<String>,
     /// Uses of the key per key-exchange group and signature algorithm,
     /// most first.
     pub groups: Vec<NameCount>,
+    /// Uses of the key per signature algorithm, most first.
     pub signatures: Vec<NameCount>,
     /// The cipher names as logged that count under this key (GnuTLS and
     /// OpenSSL spellings of one suite).
@@ -158,15 +181,20 @@ pub struct CipherRow {
 pub struct NameCount {
     /// `None`: the log lines did not say.
     pub name: Option<String>,
+    /// Uses in all.
     pub count: u64,
+    /// Of those, received (the server's side of the session).
     pub inbound: u64,
+    /// Of those, sent (the client's side).
     pub outbound: u64,
 }
 
 /// The peers behind one weak key (or plaintext: `key` is `plaintext`).
 #[derive(Debug, Clone, Serialize)]
 pub struct HostGroup {
+    /// `PROTOCOL:CIPHER:BITS`, or `plaintext`.
     pub key: String,
+    /// The key's finding IDs; empty for plaintext.
     pub findings: Vec<String>,
     /// Uses of the key in the direction asked for.
     pub count: u64,
@@ -180,19 +208,27 @@ pub struct HostGroup {
     pub max_error: u64,
 }
 
+/// One peer behind a weak key or plaintext.
 #[derive(Debug, Clone, Serialize)]
 pub struct HostRow {
     /// Host name, `(helo)` without one, or empty.
     pub name: String,
+    /// The peer's address, as logged.
     pub ip: String,
+    /// Its uses of the key in the direction asked for (at most
+    /// `max_error` short, see [`HostGroup`]).
     pub count: u64,
+    /// Of those, received.
     pub inbound: u64,
+    /// Of those, sent.
     pub outbound: u64,
     /// The timestamp of the latest use, as logged.
     pub last_seen: String,
 }
 
 impl Summary {
+    /// The summary of `tally` as `options` ask: one direction or both,
+    /// sorted, with the top peers when `by_host` is set.
     pub fn new(tally: &Tally, options: &SummaryOptions) -> Summary {
         let dir = options.direction;
         let plaintext = filter(tally.plaintext(), dir);

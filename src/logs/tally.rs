@@ -44,9 +44,12 @@ pub enum Naming {
 /// `PROTOCOL:CIPHER:BITS`, the protocol spelling normalised.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
+    /// The protocol version, normalised (`TLS1.2` is `TLSv1.2`).
     pub protocol: Protocol,
     /// OpenSSL's name, or as logged (see [`Naming`]).
     pub cipher: String,
+    /// Key bits as logged: Exim's third field, the second number of
+    /// Postfix's `(strength/algorithm bits)`.
     pub bits: u32,
 }
 
@@ -133,6 +136,8 @@ impl KeyStats {
             kept,
         }
     }
+
+    /// The key counted.
     pub fn key(&self) -> &Key {
         &self.key
     }
@@ -140,6 +145,7 @@ impl KeyStats {
     pub fn findings(&self) -> &[String] {
         &self.findings
     }
+    /// Its uses, per direction.
     pub fn counts(&self) -> Counts {
         self.counts
     }
@@ -284,6 +290,7 @@ impl Tally {
         Tally::with_classifier(Box::new(DefaultClassifier))
     }
 
+    /// Classifies with `classifier` (e.g. a policy's).
     pub fn with_classifier(classifier: Box<dyn Classifier + Send + Sync>) -> Tally {
         Tally::sharing(
             Arc::from(classifier),
@@ -339,6 +346,7 @@ impl Tally {
         self
     }
 
+    /// How cipher names are counted: OpenSSL's, or as logged.
     pub fn naming(&self) -> Naming {
         self.naming
     }
@@ -369,6 +377,7 @@ impl Tally {
         out
     }
 
+    /// Lines read so far, by what became of them.
     pub fn lines(&self) -> &LineCounts {
         &self.lines
     }

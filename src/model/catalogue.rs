@@ -28,6 +28,7 @@ use crate::tls::Protocol;
 /// One kind of finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Kind {
+    /// The finding this describes.
     pub id: FindingId,
     /// Severity when a policy does not set one.
     pub severity: Severity,

@@ -15,14 +15,24 @@ use super::FindingId;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Worth knowing, not wrong in itself (no MTA-STS record, a null MX).
     Info,
+    /// Legacy still accepted or a good practice missing (CBC ciphers, no
+    /// TLS 1.3).
     Low,
+    /// Weakens TLS or makes careful senders fail (3DES, an untrusted or
+    /// mismatched certificate).
     Medium,
+    /// Mail can go in the clear, or some senders cannot deliver (no
+    /// STARTTLS, TLS 1.0, an expired certificate).
     High,
+    /// No protection worth the name, or an active attack is open (SSLv3,
+    /// NULL ciphers, STARTTLS command injection).
     Critical,
 }
 
 impl Severity {
+    /// Every severity, worst first.
     pub const ALL: [Severity; 5] = [
         Severity::Critical,
         Severity::High,
@@ -31,6 +41,7 @@ impl Severity {
         Severity::Info,
     ];
 
+    /// The lower-case name, as in JSON, CSV and policy files.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -65,6 +76,7 @@ impl FromStr for Severity {
 pub struct Finding {
     /// Its kind: a stable kebab-case ID in JSON, from the catalogue.
     pub id: FindingId,
+    /// How bad it is under the policy that made it.
     pub severity: Severity,
     /// The MX host it concerns (absent for domain-wide findings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,6 +84,7 @@ pub struct Finding {
     /// The address it concerns (absent for domain- and host-wide findings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<IpAddr>,
+    /// The port of that address; set exactly when `ip` is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
     /// One line with the evidence.

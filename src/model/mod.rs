@@ -172,6 +172,7 @@ spelling!(ProbeStatus {
 pub struct DomainReport {
     /// The target as given on the command line or in the input list.
     pub target: Target,
+    /// What the resolver stage found for the domain as a whole.
     pub status: DomainStatus,
     /// Why `status` is not `ok`, as one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -220,6 +221,8 @@ pub struct MxReport {
     /// Set when the host's addresses could not be looked up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Its addresses as resolved (IPv4 first), each probed; empty when
+    /// `error` is set.
     pub addresses: Vec<AddressReport>,
     /// DANE (RFC 7672): TLSA records, DNSSEC status, matching per address.
     /// MX hosts of domains only, unless switched off (`--no-dane`).
@@ -230,8 +233,12 @@ pub struct MxReport {
 /// Everything learnt about one address of one mail exchanger.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AddressReport {
+    /// The address probed.
     pub ip: IpAddr,
+    /// The port probed (25 unless `--port` or `--host HOST:PORT` said
+    /// otherwise).
     pub port: u16,
+    /// How far the probe got.
     pub status: ProbeStatus,
     /// Why `status` is not `ok`, as one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -293,7 +300,7 @@ impl AddressReport {
     }
 
     /// The chain this address presented, for checks of presented chains.
-    pub fn probed_chain(&self) -> crate::cert::ProbedChain<'_> {
+    pub(crate) fn probed_chain(&self) -> crate::cert::ProbedChain<'_> {
         let chain = match (&self.status, &self.tls) {
             (ProbeStatus::Ok, Some(tls)) => Ok(tls.chain.as_slice()),
             _ => Err(self.error.as_deref()),

@@ -10,124 +10,320 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MtaStsError {
     // --- fetching the policy (RFC 8461 §3.3) ---
+    /// The policy host's addresses could not be looked up.
     #[error("cannot resolve the policy host: {reason}")]
-    Resolve { reason: String },
+    Resolve {
+        /// The DNS error, one line.
+        reason: String,
+    },
+    /// The policy host resolved to no address.
     #[error("{host} has no address")]
-    NoAddress { host: String },
+    NoAddress {
+        /// The policy host, `mta-sts.<domain>`.
+        host: String,
+    },
+    /// The policy host's name cannot be sent as a TLS server name (SNI).
     #[error("{host:?} is not a valid server name")]
-    InvalidHost { host: String },
+    InvalidHost {
+        /// The policy host as built from the domain.
+        host: String,
+    },
+    /// No TCP connection to any address of the policy host; the last
+    /// address tried.
     #[error("connect to {addr}: {reason}")]
-    Connect { addr: SocketAddr, reason: String },
+    Connect {
+        /// The address and port that refused or did not answer.
+        addr: SocketAddr,
+        /// The socket error, or `timed out`.
+        reason: String,
+    },
     /// The TLS handshake with the policy host failed; `certificate`: it
     /// failed on the certificate (untrusted, expired, wrong name).
     #[error("TLS with {host} at {addr}: {reason}")]
     Tls {
+        /// The policy host, `mta-sts.<domain>` (the name verified).
         host: String,
+        /// The address and port of the handshake.
         addr: SocketAddr,
+        /// rustls's error, one line.
         reason: String,
+        /// The certificate was refused (rather than the handshake failing
+        /// otherwise).
         certificate: bool,
     },
+    /// The HTTPS request could not be written.
     #[error("sending the request to {addr}: {reason}")]
-    Send { addr: SocketAddr, reason: String },
+    Send {
+        /// The address and port of the connection.
+        addr: SocketAddr,
+        /// The I/O error, one line.
+        reason: String,
+    },
     /// The response could not be read (see `source`).
     #[error("{host} at {addr}: {source}")]
     Response {
+        /// The policy host, `mta-sts.<domain>`.
         host: String,
+        /// The address and port of the connection.
         addr: SocketAddr,
+        /// What was wrong with the response: one of the HTTP variants.
         source: Box<MtaStsError>,
     },
+    /// The whole fetch (lookup, connection, handshake, response) took
+    /// longer than the scan's timeout.
     #[error("no policy from {host} within {after:?}")]
-    Timeout { host: String, after: Duration },
+    Timeout {
+        /// The policy host, `mta-sts.<domain>`.
+        host: String,
+        /// The timeout that ran out.
+        after: Duration,
+    },
+    /// A 3xx answer: senders must not follow it.
     #[error("HTTP {status} redirect to {to}: RFC 8461 §3.3 forbids following redirects")]
-    Redirect { status: u16, to: String },
+    Redirect {
+        /// The HTTP status code (301, 302, …).
+        status: u16,
+        /// The `Location` header, as sent (`nowhere` without one).
+        to: String,
+    },
+    /// An HTTP status other than 200 or a redirect.
     #[error("HTTP {status}")]
-    Status { status: u16 },
+    Status {
+        /// The HTTP status code.
+        status: u16,
+    },
+    /// The policy is not served as `text/plain` (RFC 8461 §3.2).
     #[error("Content-Type {got:?} is not text/plain")]
-    ContentType { got: String },
+    ContentType {
+        /// The `Content-Type` header, as sent.
+        got: String,
+    },
+    /// The response has no `Content-Type` header.
     #[error("no Content-Type; text/plain is required")]
     NoContentType,
+    /// The policy body is not valid UTF-8.
     #[error("policy is not UTF-8 text")]
     NotUtf8,
 
     // --- reading the HTTP response (capped, see `http`) ---
+    /// The status line and headers are longer than the cap
+    /// ([`crate::limits::MTA_STS_HEAD`]).
     #[error("response headers exceed {limit} bytes")]
-    HeadTooLarge { limit: usize },
+    HeadTooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The server closed the connection before the blank line that ends the
+    /// headers.
     #[error("connection closed before the response headers ended")]
     ClosedInHead,
+    /// The body is longer than the cap ([`crate::limits::MTA_STS_BODY`]).
     #[error("policy exceeds {limit} bytes")]
-    BodyTooLarge { limit: usize },
+    BodyTooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// `Content-Length` announces more than the cap; nothing was read.
     #[error("policy of {length} bytes exceeds {limit}")]
-    DeclaredTooLarge { length: usize, limit: usize },
+    DeclaredTooLarge {
+        /// The announced length, in bytes.
+        length: usize,
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The server closed the connection before the last chunk of a chunked
+    /// body.
     #[error("connection closed inside a chunked body")]
     ClosedInChunk,
+    /// The server closed the connection before `Content-Length` bytes.
     #[error("connection closed after {got} of {length} body bytes")]
-    ClosedInBody { got: usize, length: usize },
+    ClosedInBody {
+        /// Body bytes received.
+        got: usize,
+        /// Body bytes announced by `Content-Length`.
+        length: usize,
+    },
+    /// `Content-Length` is not a number.
     #[error("invalid Content-Length {value:?}")]
-    BadContentLength { value: String },
+    BadContentLength {
+        /// The header's value, as sent.
+        value: String,
+    },
+    /// Reading from the connection failed.
     #[error("reading the response: {reason}")]
-    Read { reason: String },
+    Read {
+        /// The I/O error, one line.
+        reason: String,
+    },
+    /// The headers are not UTF-8 text.
     #[error("response headers are not text")]
     HeadNotText,
+    /// A chunk-size line is not text.
     #[error("bad chunk size")]
     ChunkSizeNotText,
+    /// The first line is not an `HTTP/1.x` status line.
     #[error("not an HTTP/1.x response: {line:?}")]
-    NotHttp { line: String },
+    NotHttp {
+        /// The first line, as sent.
+        line: String,
+    },
+    /// An `HTTP/1.x` status line without a status code from 100 to 999.
     #[error("invalid status line {line:?}")]
-    BadStatusLine { line: String },
+    BadStatusLine {
+        /// The status line, as sent.
+        line: String,
+    },
+    /// A header line without a `:`.
     #[error("malformed header line {line:?}")]
-    MalformedHeader { line: String },
+    MalformedHeader {
+        /// The header line, as sent.
+        line: String,
+    },
+    /// A chunk-size line that is not a hexadecimal number.
     #[error("bad chunk size {size:?}")]
-    BadChunkSize { size: String },
+    BadChunkSize {
+        /// The chunk-size line, as sent.
+        size: String,
+    },
+    /// A chunk's data is not followed by CRLF.
     #[error("chunk not followed by CRLF")]
     ChunkWithoutCrlf,
 
     // --- the policy file (RFC 8461 §3.2) ---
+    /// A policy line that is not `key: value`.
     #[error("line {line}: {text:?} is not 'key: value'")]
-    PolicyLine { line: usize, text: String },
+    PolicyLine {
+        /// Line number in the policy, from 1.
+        line: usize,
+        /// The line, as published.
+        text: String,
+    },
+    /// A key that may appear once (`version`, `mode`, `max_age`) appears
+    /// again.
     #[error("line {line}: {key} given twice")]
-    PolicyTwice { line: usize, key: &'static str },
+    PolicyTwice {
+        /// Line number of the second occurrence, from 1.
+        line: usize,
+        /// The key.
+        key: &'static str,
+    },
+    /// An `mx` value that is neither a host name nor `*.` and a domain.
     #[error("line {line}: mx {pattern:?} is not a host name or *.domain")]
-    PolicyPattern { line: usize, pattern: String },
+    PolicyPattern {
+        /// Line number in the policy, from 1.
+        line: usize,
+        /// The pattern, as published.
+        pattern: String,
+    },
+    /// A `version` other than `STSv1`.
     #[error("version {got:?}: only STSv1 is defined{hint}")]
-    PolicyVersion { got: String, hint: &'static str },
+    PolicyVersion {
+        /// The version, as published.
+        got: String,
+        /// ` (keywords are case-sensitive…)` when it is `STSv1` in other
+        /// case; empty otherwise.
+        hint: &'static str,
+    },
+    /// No `version` line.
     #[error("no version: STSv1 line")]
     PolicyNoVersion,
+    /// A `mode` other than `enforce`, `testing` or `none`.
     #[error("mode {got:?}: not enforce, testing or none{hint}")]
-    PolicyMode { got: String, hint: &'static str },
+    PolicyMode {
+        /// The mode, as published.
+        got: String,
+        /// ` (keywords are case-sensitive…)` when it is a mode in other
+        /// case; empty otherwise.
+        hint: &'static str,
+    },
+    /// No `mode` line.
     #[error("no mode line")]
     PolicyNoMode,
+    /// No `max_age` line.
     #[error("no max_age line")]
     PolicyNoMaxAge,
+    /// A `max_age` that is not a whole number of seconds.
     #[error("max_age {got:?}: not a number of seconds")]
-    PolicyMaxAge { got: String },
+    PolicyMaxAge {
+        /// The value, as published.
+        got: String,
+    },
+    /// A `max_age` above RFC 8461's limit of 31557600 seconds.
     #[error("max_age {got} exceeds {limit} (one year)")]
-    PolicyMaxAgeTooLong { got: u64, limit: u64 },
+    PolicyMaxAgeTooLong {
+        /// The value, in seconds.
+        got: u64,
+        /// The limit, in seconds.
+        limit: u64,
+    },
+    /// Mode `enforce` or `testing` without any `mx` line.
     #[error("no mx line: enforce and testing need at least one")]
     PolicyNoMx,
 
     // --- the TXT records (RFC 8461 §3.1, RFC 8460 §3) ---
+    /// The record does not start with its version tag.
     #[error("does not start with {tag}")]
-    RecordTag { tag: String },
+    RecordTag {
+        /// The expected tag, `v=STSv1` or `v=TLSRPTv1`.
+        tag: String,
+    },
+    /// Something other than blanks between the tag and the first `;`.
     #[error("expected ';' after {tag}")]
-    RecordSeparator { tag: String },
+    RecordSeparator {
+        /// The record's tag.
+        tag: String,
+    },
+    /// Two `;` with nothing between them.
     #[error("empty field between ';'")]
     RecordEmptyField,
+    /// A field without `=`.
     #[error("field {field:?} is not key=value")]
-    RecordNotKeyValue { field: String },
+    RecordNotKeyValue {
+        /// The field, as published.
+        field: String,
+    },
     /// Quoted: the record is the domain owner's text, and may hold line
     /// breaks and terminal escapes.
     #[error("malformed field {field:?}")]
-    RecordMalformedField { field: String },
+    RecordMalformedField {
+        /// The field, as published.
+        field: String,
+    },
+    /// A field that may appear once appears again.
     #[error("{key}= given twice")]
-    RecordTwice { key: &'static str },
+    RecordTwice {
+        /// The field's key (`id`, `rua`).
+        key: &'static str,
+    },
+    /// A required field is missing.
     #[error("no {key}= field")]
-    RecordMissing { key: &'static str },
+    RecordMissing {
+        /// The field's key (`id`, `rua`).
+        key: &'static str,
+    },
+    /// An MTA-STS `id` that is not 1 to 32 letters and digits.
     #[error("id={value:?} must be 1 to 32 letters and digits")]
-    RecordBadId { value: String },
+    RecordBadId {
+        /// The value, as published.
+        value: String,
+    },
+    /// A TLS-RPT `rua` destination that is not a `mailto:` address or an
+    /// `https:` URI.
     #[error("rua {uri:?}: {why}")]
-    RecordBadRua { uri: String, why: &'static str },
+    RecordBadRua {
+        /// The destination, as published.
+        uri: String,
+        /// What is wrong with it, a short phrase.
+        why: &'static str,
+    },
+    /// More than one record carries the tag, so none applies.
     #[error("{count} records start with {tag}; exactly one is allowed")]
-    RecordSeveral { count: usize, tag: String },
+    RecordSeveral {
+        /// How many records start with the tag.
+        count: usize,
+        /// The tag, `v=STSv1` or `v=TLSRPTv1`.
+        tag: String,
+    },
 }
 
 impl MtaStsError {
@@ -157,6 +353,7 @@ impl MtaStsError {
         )
     }
 
+    /// The fetch ran out of time (a kind of unreachable).
     pub fn is_timeout(&self) -> bool {
         matches!(self, MtaStsError::Timeout { .. })
     }

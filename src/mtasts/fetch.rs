@@ -22,7 +22,7 @@ use crate::spelling::spelling;
 use crate::trust::Trust;
 
 /// Where the policy lives below the policy host.
-pub const WELL_KNOWN: &str = "/.well-known/mta-sts.txt";
+pub(crate) const WELL_KNOWN: &str = "/.well-known/mta-sts.txt";
 
 /// Outcome of the fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -46,24 +46,30 @@ spelling!(FetchStatus {
 /// The policy fetch and what it brought.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyFetch {
+    /// The URL fetched, `https://mta-sts.<domain>/.well-known/mta-sts.txt`.
     pub url: String,
+    /// How far the fetch got.
     pub status: FetchStatus,
     /// The address that answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<IpAddr>,
+    /// The HTTP status code; absent when no response was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
+    /// The `Content-Type` header as sent; absent without a response or
+    /// without the header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Why `status` is not `ok`, one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The policy, when `status` is `ok`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Policy>,
 }
 
 /// Fetch and parse the policy of `domain` (A-labels).
-pub async fn fetch(
+pub(crate) async fn fetch(
     resolver: &Resolver,
     trust: &Trust,
     domain: &str,

@@ -7,11 +7,11 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::MtaStsError;
 
-pub use crate::limits::{MTA_STS_BODY as MAX_BODY, MTA_STS_HEAD as MAX_HEAD};
+pub(crate) use crate::limits::{MTA_STS_BODY as MAX_BODY, MTA_STS_HEAD as MAX_HEAD};
 
 /// A response as far as MTA-STS cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
+pub(crate) struct Response {
     pub status: u16,
     /// `Content-Type` as sent.
     pub content_type: Option<String>,
@@ -22,7 +22,7 @@ pub struct Response {
 }
 
 /// The request for `path` on `host`.
-pub fn request(host: &str, path: &str) -> String {
+pub(crate) fn request(host: &str, path: &str) -> String {
     format!(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: mxprobe/{}\r\nAccept: text/plain\r\nConnection: close\r\n\r\n",
         env!("CARGO_PKG_VERSION")
@@ -30,7 +30,9 @@ pub fn request(host: &str, path: &str) -> String {
 }
 
 /// Read a response. The body is read only for status 200.
-pub async fn read_response<R: AsyncRead + Unpin>(mut reader: R) -> Result<Response, MtaStsError> {
+pub(crate) async fn read_response<R: AsyncRead + Unpin>(
+    mut reader: R,
+) -> Result<Response, MtaStsError> {
     let mut buf = Vec::with_capacity(4096);
     let head_end = loop {
         if let Some(i) = find(&buf, b"\r\n\r\n") {
@@ -210,7 +212,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Whether a Content-Type is `text/plain` (parameters allowed).
-pub fn is_text_plain(content_type: &str) -> bool {
+pub(crate) fn is_text_plain(content_type: &str) -> bool {
     content_type
         .split(';')
         .next()

@@ -2,14 +2,14 @@
 //! policy, can a sender get it, and do the MX hosts as probed satisfy it?
 //!
 //! Per domain, concurrently with the MX probing: the `_mta-sts` TXT record
-//! ([`txt`]), the policy over HTTPS ([`fetch`], when a `v=STSv1` record
+//! (`txt`), the policy over HTTPS (`fetch`, when a `v=STSv1` record
 //! exists) and the `_smtp._tls` TXT record. Once the probes are done,
-//! [`evaluate`] checks every MX host against the policy's `mx:` patterns
+//! `evaluate` checks every MX host against the policy's `mx:` patterns
 //! and, in `enforce` mode, every probed address the way a sender would
 //! (RFC 8461 §4.2, §5): TLS 1.2 or later, a certificate chain valid for
 //! the MX host name from a trusted root. That last verdict is the address's
 //! own (the trust checks', on the scan's one set of anchors and clock):
-//! this module takes it as given ([`Tried`]), it does not verify again.
+//! this module takes it as given (`Tried`), it does not verify again.
 //!
 //! Not done: caching policies between scans (a sender's policy cache and
 //! its `id` comparison), fetching a policy when the TXT record is missing,
@@ -25,10 +25,10 @@ use crate::tls::Protocol;
 use crate::trust::Trust;
 
 mod error;
-pub mod fetch;
-pub mod http;
-pub mod policy;
-pub mod txt;
+pub(crate) mod fetch;
+pub(crate) mod http;
+pub(crate) mod policy;
+pub(crate) mod txt;
 
 use crate::spelling::spelling;
 pub use error::MtaStsError;
@@ -73,11 +73,16 @@ impl MtaSts {
 /// An address that fails the policy in `enforce` mode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
+    /// The MX host (lower case, no trailing dot) the address belongs to.
     pub mx: String,
+    /// The address a sender would refuse.
     pub ip: IpAddr,
+    /// Its port.
     pub port: u16,
     /// `no-tls`, `old-tls`, `certificate`.
     pub kind: ViolationKind,
+    /// Why, one line (the probe's error, the version, the certificate's
+    /// problem).
     pub reason: String,
 }
 
@@ -111,20 +116,21 @@ pub struct TlsRpt {
     /// Report destinations of the valid record.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rua: Vec<String>,
+    /// Why `status` is not `ok` (or the DNS error), one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
 /// The DNS and HTTPS part, before the probes are in.
 #[derive(Debug, Clone)]
-pub struct Lookups {
-    pub mta_sts: MtaSts,
-    pub tls_rpt: TlsRpt,
+pub(crate) struct Lookups {
+    pub(crate) mta_sts: MtaSts,
+    pub(crate) tls_rpt: TlsRpt,
 }
 
 /// Look up both TXT records and fetch the policy (`port`: 443 but in
 /// tests), within `timeout` per network step.
-pub async fn lookup(
+pub(crate) async fn lookup(
     resolver: &Resolver,
     trust: &Trust,
     domain: &str,
@@ -196,25 +202,25 @@ async fn txt_check<T>(
 /// What a sender learnt trying one address of an MX host: a TLS session or
 /// why not (one line).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tried<'a> {
-    pub mx: &'a str,
-    pub ip: IpAddr,
-    pub port: u16,
-    pub session: Result<Session, String>,
+pub(crate) struct Tried<'a> {
+    pub(crate) mx: &'a str,
+    pub(crate) ip: IpAddr,
+    pub(crate) port: u16,
+    pub(crate) session: Result<Session, String>,
 }
 
 /// A TLS session as MTA-STS judges it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
-    pub protocol: Protocol,
+pub(crate) struct Session {
+    pub(crate) protocol: Protocol,
     /// The certificate's PKIX verdict for the MX host name (trusted chain,
     /// name covered), as the trust checks found it; why not, one line.
-    pub certificate: Result<(), String>,
+    pub(crate) certificate: Result<(), String>,
 }
 
 /// Check the MX hosts (`mx`, by name) and what was learnt trying their
 /// addresses against the policy (see the module doc).
-pub fn evaluate(mut sts: MtaSts, mx: &[&str], tried: &[Tried<'_>]) -> MtaSts {
+pub(crate) fn evaluate(mut sts: MtaSts, mx: &[&str], tried: &[Tried<'_>]) -> MtaSts {
     let Some(policy) = sts.policy().cloned() else {
         return sts;
     };

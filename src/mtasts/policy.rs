@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::MtaStsError;
 
 /// Longest `max_age` allowed: 31557600 s, about one year.
-pub const MAX_AGE_LIMIT: u64 = 31_557_600;
+pub(crate) const MAX_AGE_LIMIT: u64 = 31_557_600;
 
 /// The policy mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -37,6 +37,7 @@ spelling!(Mode {
 /// A parsed policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
+    /// What senders are asked to do.
     pub mode: Mode,
     /// `mx:` patterns as written, lower case (`mx.example.org`,
     /// `*.example.org`).
@@ -149,7 +150,7 @@ impl Policy {
 
 /// RFC 8461 §4.1: a pattern is a host name, or `*.` and a domain standing
 /// for exactly one more label. Case does not matter, trailing dots neither.
-pub fn mx_matches(pattern: &str, host: &str) -> bool {
+pub(crate) fn mx_matches(pattern: &str, host: &str) -> bool {
     let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     match pattern.strip_prefix("*.") {

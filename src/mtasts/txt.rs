@@ -34,14 +34,14 @@ spelling!(TxtStatus {
 
 /// A parsed `v=STSv1` record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StsRecord {
+pub(crate) struct StsRecord {
     /// `id=`: 1 to 32 letters and digits.
     pub id: String,
 }
 
 /// A parsed `v=TLSRPTv1` record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsRptRecord {
+pub(crate) struct TlsRptRecord {
     /// `rua=` destinations, `mailto:` or `https:` URIs.
     pub rua: Vec<String>,
 }
@@ -49,7 +49,7 @@ pub struct TlsRptRecord {
 /// The records carrying `tag` (`v=STSv1`, `v=TLSRPTv1`) among `records`.
 /// The tag must be followed by `;`, spaces or the end of the record, so
 /// `v=STSv10` is not one of ours.
-pub fn tagged<'a>(records: &'a [String], tag: &str) -> Vec<&'a str> {
+pub(crate) fn tagged<'a>(records: &'a [String], tag: &str) -> Vec<&'a str> {
     records
         .iter()
         .map(String::as_str)
@@ -61,7 +61,7 @@ pub fn tagged<'a>(records: &'a [String], tag: &str) -> Vec<&'a str> {
 }
 
 /// Parse one `v=STSv1` record (RFC 8461 §3.1 ABNF).
-pub fn parse_sts(record: &str) -> Result<StsRecord, MtaStsError> {
+pub(crate) fn parse_sts(record: &str) -> Result<StsRecord, MtaStsError> {
     let fields = fields(record, "v=STSv1")?;
     let mut id = None;
     for (key, value) in fields {
@@ -87,7 +87,7 @@ pub fn parse_sts(record: &str) -> Result<StsRecord, MtaStsError> {
 }
 
 /// Parse one `v=TLSRPTv1` record (RFC 8460 §3 ABNF).
-pub fn parse_tlsrpt(record: &str) -> Result<TlsRptRecord, MtaStsError> {
+pub(crate) fn parse_tlsrpt(record: &str) -> Result<TlsRptRecord, MtaStsError> {
     let fields = fields(record, "v=TLSRPTv1")?;
     let mut rua = None;
     for (key, value) in fields {
@@ -203,7 +203,7 @@ fn bad_rua(uri: &str, why: &'static str) -> MtaStsError {
 
 /// The verdict on a record set for `tag`: its status, the one record, and
 /// why it is not `ok`.
-pub fn judge<T>(
+pub(crate) fn judge<T>(
     records: &[String],
     tag: &str,
     parse: impl Fn(&str) -> Result<T, MtaStsError>,

@@ -14,6 +14,7 @@ pub struct PolicyClassifier {
 }
 
 impl PolicyClassifier {
+    /// Classify by `policy`.
     pub fn new(policy: Policy) -> Self {
         PolicyClassifier { policy }
     }

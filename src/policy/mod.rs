@@ -33,7 +33,9 @@ use crate::spelling::spelling;
 /// A severity or `off`, as written in a policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setting {
+    /// The finding is not reported.
     Off,
+    /// The finding is reported with this severity.
     On(Severity),
 }
 
@@ -70,6 +72,7 @@ impl<'de> Deserialize<'de> for Setting {
 pub struct Policy {
     /// Name shown in reports.
     pub name: String,
+    /// One line on what the policy is for; may be empty.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
     /// A built-in policy this one starts from.
@@ -80,9 +83,13 @@ pub struct Policy {
     /// or `off`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unlisted: Option<Unlisted>,
+    /// `[versions]`: the lowest acceptable protocol version.
     pub versions: Versions,
+    /// `[ciphers]`: the allowed cipher suites.
     pub ciphers: Ciphers,
+    /// `[key_exchange]`: DH and ECDH sizes, allowed groups.
     pub key_exchange: KeyExchange,
+    /// `[certificate]`: key sizes, expiry warning.
     pub certificate: Certificate,
     /// Finding ID → severity or `off` (written with the kebab-case IDs).
     pub severity: BTreeMap<FindingId, Setting>,
@@ -155,8 +162,11 @@ pub struct KeyExchange {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Certificate {
+    /// Smallest acceptable RSA (or DSA) key of the leaf, in bits
+    /// (`cert-weak-key`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_rsa_bits: Option<u32>,
+    /// Smallest acceptable EC key of the leaf, in bits (`cert-weak-key`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_ec_bits: Option<u32>,
     /// `cert-expiring-soon` when fewer days are left.
@@ -168,14 +178,16 @@ mod protocol_opt {
     use super::Protocol;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(p: &Option<Protocol>, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(p: &Option<Protocol>, s: S) -> Result<S::Ok, S::Error> {
         match p {
             Some(p) => s.serialize_str(p.as_str()),
             None => s.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Protocol>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Protocol>, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map(Some).map_err(serde::de::Error::custom)
     }
@@ -184,16 +196,29 @@ mod protocol_opt {
 /// A policy that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
+    /// A name that is neither a built-in policy nor looks like a file path
+    /// (no `/`, no `.toml`, no such file); the name as given.
     #[error("unknown policy {0:?} (built-in policies: {list}; or give a file path)", list = builtin::NAMES.join(", "))]
     UnknownBuiltin(String),
+    /// The policy file could not be read (or exceeds
+    /// [`crate::limits::POLICY_FILE_BYTES`]).
     #[error("cannot read policy file {path}: {source}")]
     Read {
+        /// The path as given.
         path: String,
+        /// Why it could not be read.
         #[source]
         source: std::io::Error,
     },
+    /// The policy is not valid TOML, names an unknown key, finding ID or
+    /// cipher, or extends a policy that does not exist.
     #[error("policy {origin}: {message}")]
-    Invalid { origin: String, message: String },
+    Invalid {
+        /// Where the policy came from (a file path or built-in name).
+        origin: String,
+        /// What is wrong, one line.
+        message: String,
+    },
 }
 
 impl Policy {

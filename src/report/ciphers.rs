@@ -32,6 +32,8 @@ use super::ReportWriter;
 use crate::model::DomainReport;
 use crate::tls::order::OrderType;
 
+/// The cipher table (`-f ciphers`, columns above): one CSV row per
+/// accepted cipher.
 pub struct CiphersWriter<W: Write> {
     doc: Document<W>,
     seen: HashSet<(IpAddr, u16)>,
@@ -58,7 +60,7 @@ struct Row<'a> {
 }
 
 /// The header, in column order.
-pub const COLUMNS: &[&str] = &[
+pub(super) const COLUMNS: &[&str] = &[
     "mx",
     "ip",
     "port",
@@ -78,6 +80,7 @@ pub const COLUMNS: &[&str] = &[
 ];
 
 impl<W: Write> CiphersWriter<W> {
+    /// A writer on `out`; the header goes out with the first report.
     pub fn new(out: W) -> Self {
         CiphersWriter {
             doc: Document::new(out, COLUMNS),

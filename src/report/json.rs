@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::ReportWriter;
 use crate::model::DomainReport;
 
+/// JSON (`-f json`): one document, streamed report by report.
 pub struct JsonWriter<W: Write> {
     out: W,
     written: usize,
@@ -27,6 +28,8 @@ struct Header {
 }
 
 impl<W: Write> JsonWriter<W> {
+    /// A writer on `out`; the document opens with the first report (or at
+    /// `finish`, for none).
     pub fn new(out: W) -> Self {
         JsonWriter {
             out,
@@ -77,6 +80,8 @@ pub struct JsonLinesWriter<W: Write> {
 }
 
 impl<W: Write> JsonLinesWriter<W> {
+    /// A writer on `out` (which may already hold lines: each line stands
+    /// alone).
     pub fn new(out: W) -> Self {
         JsonLinesWriter { out }
     }

@@ -18,14 +18,18 @@ mod text;
 pub use self::ciphers::CiphersWriter;
 pub use self::csv::{CsvReader, CsvWriter, ReadError, Record, COLUMNS as CSV_COLUMNS};
 pub use self::json::{JsonLinesWriter, JsonWriter};
-pub use self::rows::{places, Place};
+pub(crate) use self::rows::places;
 pub use self::text::{cost_summary, TextWriter};
 
 /// An output format (`-f`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Text for people, one block per domain.
     Text,
+    /// One CSV row per domain, MX host and address (columns in
+    /// [`CSV_COLUMNS`]).
     Csv,
+    /// One JSON document holding every report.
     Json,
     /// JSON Lines: one report per line (for bulk scans).
     Jsonl,
@@ -51,6 +55,7 @@ impl FromStr for Format {
 
 /// Renders reports one at a time.
 pub trait ReportWriter {
+    /// Write one report (as a whole: a report is never split by another).
     fn write(&mut self, report: &DomainReport) -> io::Result<()>;
     /// Write whatever closes the document and flush.
     fn finish(&mut self) -> io::Result<()>;

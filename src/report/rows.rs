@@ -11,7 +11,7 @@ use crate::model::{AddressReport, DomainReport, Finding, MxReport, ProbeStatus};
 
 /// One row: the domain, and the MX host and address it is about, if any.
 #[derive(Debug, Clone, Copy)]
-pub struct Place<'a> {
+pub(crate) struct Place<'a> {
     /// The report the row belongs to.
     pub report: &'a DomainReport,
     /// The MX host (`None`: the domain has none).
@@ -23,7 +23,7 @@ pub struct Place<'a> {
 impl<'a> Place<'a> {
     /// The row's status word: the address's probe status, `dns-error` for
     /// an MX host without addresses, the domain's status otherwise.
-    pub fn status(&self) -> &'static str {
+    pub(crate) fn status(&self) -> &'static str {
         match (self.mx, self.address) {
             (_, Some(a)) => a.status.as_str(),
             (Some(_), None) => ProbeStatus::DnsError.as_str(),
@@ -32,7 +32,7 @@ impl<'a> Place<'a> {
     }
 
     /// Why the status is not `ok`, one line (empty: it is).
-    pub fn error(&self) -> &'a str {
+    pub(crate) fn error(&self) -> &'a str {
         match (self.mx, self.address) {
             (_, Some(a)) => a.error.as_deref(),
             (Some(mx), None) => mx.error.as_deref(),
@@ -42,20 +42,20 @@ impl<'a> Place<'a> {
     }
 
     /// The address and port, if the row has one.
-    pub fn endpoint(&self) -> Option<(IpAddr, u16)> {
+    pub(crate) fn endpoint(&self) -> Option<(IpAddr, u16)> {
         self.address.map(|a| (a.ip, a.port))
     }
 
     /// The findings about this row: the domain's own, the MX host's and
     /// the address's, worst first.
-    pub fn findings(&self) -> impl Iterator<Item = &'a Finding> + 'a {
+    pub(crate) fn findings(&self) -> impl Iterator<Item = &'a Finding> + 'a {
         self.report
             .findings_for(self.mx.map(|m| m.host.as_str()), self.endpoint())
     }
 }
 
 /// Every row of `report`, in the order a sender tries them.
-pub fn places(report: &DomainReport) -> impl Iterator<Item = Place<'_>> {
+pub(crate) fn places(report: &DomainReport) -> impl Iterator<Item = Place<'_>> {
     let domain = report.mx.is_empty().then_some(Place {
         report,
         mx: None,

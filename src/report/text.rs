@@ -22,6 +22,7 @@ pub struct TextWriter<W: Write> {
 }
 
 impl<W: Write> TextWriter<W> {
+    /// A writer on `out`, without colours.
     pub fn new(out: W) -> Self {
         TextWriter {
             render: Render {

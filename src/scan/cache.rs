@@ -30,7 +30,7 @@ struct Entry {
 }
 
 impl ProbeCache {
-    pub fn new(capacity: usize) -> Self {
+    pub(super) fn new(capacity: usize) -> Self {
         ProbeCache {
             map: HashMap::new(),
             tick: 0,
@@ -41,7 +41,7 @@ impl ProbeCache {
     }
 
     /// The probe of `key`, started with `start` if there is none.
-    pub fn get_or_start(
+    pub(super) fn get_or_start(
         &mut self,
         key: ProbeKey,
         start: impl FnOnce() -> SharedProbe,

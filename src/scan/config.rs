@@ -13,9 +13,13 @@ use crate::trust::TrustConfig;
 /// How to scan. Defaults are what a one-off check of a few domains wants.
 #[derive(Debug, Clone)]
 pub struct ScanConfig {
+    /// Nameservers, timeout and attempts of DNS lookups, and the address
+    /// families probed (`-4`, `-6`).
     pub resolver: ResolverConfig,
     /// Port for MX hosts and for `--host` targets without one (default 25).
     pub port: u16,
+    /// The name sent in EHLO (`--ehlo`; default: this host's name, or the
+    /// address literal of the connection).
     pub ehlo: EhloName,
     /// Timeout of each network step: connect, each SMTP reply, a handshake.
     pub timeout: Duration,
@@ -93,8 +97,11 @@ impl Default for ScanConfig {
 /// Why a scanner could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
+    /// The resolver could not be built (unreadable system configuration, a
+    /// zero timeout, an unreadable DNSSEC trust anchor).
     #[error("cannot set up the resolver: {0}")]
     Resolver(#[from] DnsError),
+    /// The verifiers could not be built from the trust anchors.
     #[error("cannot set up certificate verification: {0}")]
     Trust(#[from] rustls::Error),
 }

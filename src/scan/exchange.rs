@@ -18,21 +18,21 @@ use crate::trust;
 /// against), or an address given as such (`--host 192.0.2.1`, an MX record
 /// naming an address).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Host {
+pub(crate) enum Host {
     Name(String),
     Ip(IpAddr),
 }
 
 impl Host {
     /// An address when `text` is one, a name otherwise.
-    pub fn parse(text: &str) -> Host {
+    pub(crate) fn parse(text: &str) -> Host {
         text.parse()
             .map_or_else(|_| Host::Name(text.to_owned()), Host::Ip)
     }
 
     /// The name to send as SNI and to check certificates against; none for
     /// an address.
-    pub fn name(&self) -> Option<&str> {
+    pub(crate) fn name(&self) -> Option<&str> {
         match self {
             Host::Name(name) => Some(name),
             Host::Ip(_) => None,

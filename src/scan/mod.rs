@@ -36,7 +36,7 @@ mod probe;
 
 use cache::ProbeCache;
 pub use config::{ScanConfig, SetupError};
-pub use exchange::Host;
+pub(crate) use exchange::Host;
 
 pub use crate::smtp::EhloName;
 
@@ -60,6 +60,8 @@ struct Inner {
 }
 
 impl Scanner {
+    /// A scanner for `config`: resolvers, verifiers and limits are set up
+    /// here, so a bad configuration fails before any target is scanned.
     pub fn new(config: ScanConfig) -> Result<Scanner, SetupError> {
         // One bound on lookups in flight, for every lookup of the scan.
         let limit = LookupLimit::new(config.dns_concurrency);
@@ -85,6 +87,7 @@ impl Scanner {
         })
     }
 
+    /// The configuration it scans with.
     pub fn config(&self) -> &ScanConfig {
         &self.inner.config
     }

@@ -36,9 +36,17 @@ pub struct Dialogue {
 pub enum Negotiated<S> {
     /// `220 ready`: the stream is positioned for the TLS ClientHello. No byte
     /// after the 220 was read, and none had arrived.
-    Ready { stream: S, info: SmtpInfo },
+    Ready {
+        /// The stream, for the TLS handshake.
+        stream: S,
+        /// What the server said before TLS.
+        info: SmtpInfo,
+    },
     /// STARTTLS not offered; QUIT was sent.
-    NoStartTls { info: SmtpInfo },
+    NoStartTls {
+        /// What the server said (no STARTTLS among its extensions).
+        info: SmtpInfo,
+    },
 }
 
 /// Shows the info only: the stream need not be `Debug`.
@@ -55,6 +63,7 @@ impl<S> std::fmt::Debug for Negotiated<S> {
 }
 
 impl<S> Negotiated<S> {
+    /// What the server said before TLS, either way.
     pub fn info(&self) -> &SmtpInfo {
         match self {
             Negotiated::Ready { info, .. } | Negotiated::NoStartTls { info } => info,
@@ -66,7 +75,10 @@ impl<S> Negotiated<S> {
 #[derive(Debug, thiserror::Error)]
 #[error("{error}")]
 pub struct SmtpFailure {
+    /// What the server said before the failure (greeting, EHLO lines); empty
+    /// when it failed before the greeting.
     pub info: SmtpInfo,
+    /// What failed, and in which step.
     #[source]
     pub error: SmtpError,
 }

@@ -17,7 +17,7 @@ pub enum EhloName {
 
 impl EhloName {
     /// The name to send on a connection whose local end is `local`.
-    pub fn for_connection(&self, local: Option<SocketAddr>) -> String {
+    pub(crate) fn for_connection(&self, local: Option<SocketAddr>) -> String {
         match self {
             EhloName::Fixed(name) => name.clone(),
             EhloName::Auto => match (fqdn(), local) {

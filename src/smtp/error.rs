@@ -14,8 +14,11 @@ use crate::spelling::spelling;
 pub enum Step {
     /// Waiting for the server's 220 after connecting.
     Greeting,
+    /// Sending `EHLO` and reading its reply.
     Ehlo,
+    /// Sending `STARTTLS` and reading its reply.
     Starttls,
+    /// Sending `QUIT` and reading the 221.
     Quit,
 }
 
@@ -44,37 +47,78 @@ pub enum SmtpError {
     /// command could not be written.
     #[error("{}", timeout_text(*step, *after, *sending))]
     Timeout {
+        /// The step that timed out.
         step: Step,
+        /// The timeout that ran out.
         after: Duration,
+        /// The command could not even be written in time.
         sending: bool,
     },
     /// The server closed the connection (EOF) before a complete reply.
     #[error("connection closed before {}", complete(*step))]
-    Closed { step: Step },
+    Closed {
+        /// The step whose reply was cut off.
+        step: Step,
+    },
     /// Reading or writing failed (typically a reset).
     #[error("i/o error {}: {source}", during(*step))]
     Io {
+        /// The step in which reading or writing failed.
         step: Step,
+        /// The socket's error.
         #[source]
         source: io::Error,
     },
     /// A 4xx or 5xx reply. EHLO rejected is final: HELO cannot negotiate
     /// STARTTLS (RFC 3207 §4 needs the EHLO extension), so it is not tried.
     #[error("{step} rejected: {reply}{}", if *step == Step::Ehlo { " (HELO cannot negotiate STARTTLS)" } else { "" })]
-    Rejected { step: Step, reply: Reply },
+    Rejected {
+        /// The step whose command (or greeting) was refused.
+        step: Step,
+        /// The 4xx or 5xx reply.
+        reply: Reply,
+    },
     /// A well-formed reply that is neither the expected success nor 4xx/5xx
     /// (e.g. `250` as a greeting, `354` to EHLO).
     #[error("unexpected {}: {reply}", what(*step))]
-    UnexpectedReply { step: Step, reply: Reply },
+    UnexpectedReply {
+        /// The step that got the reply.
+        step: Step,
+        /// The reply as received.
+        reply: Reply,
+    },
     /// Bytes that are not an SMTP reply.
     #[error("malformed {}: {detail}", what(*step))]
-    Malformed { step: Step, detail: ReplyError },
+    Malformed {
+        /// The step whose reply was malformed.
+        step: Step,
+        /// What was wrong with it.
+        detail: ReplyError,
+    },
+    /// A reply line longer than the limit (see [`super::MAX_LINE`]).
     #[error("{} has a line longer than {limit} bytes", what(*step))]
-    LineTooLong { step: Step, limit: usize },
+    LineTooLong {
+        /// The step whose reply it was.
+        step: Step,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A reply of more lines than the limit (see [`super::MAX_LINES`]).
     #[error("{} has more than {limit} lines", what(*step))]
-    TooManyLines { step: Step, limit: usize },
+    TooManyLines {
+        /// The step whose reply it was.
+        step: Step,
+        /// The limit, in lines.
+        limit: usize,
+    },
+    /// A reply larger than the limit (see [`super::MAX_REPLY_BYTES`]).
     #[error("{} is longer than {limit} bytes", what(*step))]
-    ReplyTooLarge { step: Step, limit: usize },
+    ReplyTooLarge {
+        /// The step whose reply it was.
+        step: Step,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// The server (or someone on the path) sent bytes after the 220 to
     /// STARTTLS: they would be read as if protected by TLS (RFC 3207 §6,
     /// the class of CVE-2011-0411). `bytes` counts what had arrived (at
@@ -82,10 +126,19 @@ pub enum SmtpError {
     #[error(
         "server sent {bytes} bytes after its STARTTLS 220 before the TLS handshake: \"{preview}\""
     )]
-    Injection { bytes: usize, preview: String },
+    Injection {
+        /// Bytes that had arrived after the 220.
+        bytes: usize,
+        /// The first of them (at most
+        /// [`crate::limits::SMTP_INJECTION_PREVIEW`]), escaped as in Rust.
+        preview: String,
+    },
     /// The configured EHLO name would not make a valid command line.
     #[error("invalid EHLO name {name:?}: use a host name or address literal without spaces or control characters")]
-    InvalidEhloName { name: String },
+    InvalidEhloName {
+        /// The name as configured.
+        name: String,
+    },
 }
 
 /// Phrases a reply text that means "this client has too many connections".

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 mod dialogue;
 mod ehlo;
 mod error;
-pub mod pool;
+pub(crate) mod pool;
 mod reply;
 mod software;
 

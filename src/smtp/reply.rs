@@ -81,21 +81,53 @@ impl fmt::Display for Reply {
 /// Why bytes are not an SMTP reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReplyError {
+    /// A line (without its line end) is longer than the limit.
     #[error("a line is longer than {limit} bytes")]
-    LineTooLong { limit: usize },
+    LineTooLong {
+        /// The limit, in bytes ([`MAX_LINE`] in a dialogue).
+        limit: usize,
+    },
+    /// The reply has more lines than the limit.
     #[error("more than {limit} lines")]
-    TooManyLines { limit: usize },
+    TooManyLines {
+        /// The limit ([`MAX_LINES`] in a dialogue).
+        limit: usize,
+    },
+    /// The reply as a whole is larger than the limit.
     #[error("more than {limit} bytes")]
-    TooLarge { limit: usize },
+    TooLarge {
+        /// The limit, in bytes ([`MAX_REPLY_BYTES`] in a dialogue).
+        limit: usize,
+    },
     /// `found` holds the line's first bytes, escaped.
     #[error("line does not start with a three-digit code: \"{found}\"")]
-    BadCode { found: String },
+    BadCode {
+        /// Up to the line's first four bytes, escaped as in Rust (`\x1b`).
+        found: String,
+    },
+    /// Three digits, but not a reply code (RFC 5321 §4.2 uses 2xx to 5xx).
     #[error("code {code} is outside 200-599")]
-    CodeOutOfRange { code: u16 },
+    CodeOutOfRange {
+        /// The code as sent.
+        code: u16,
+    },
+    /// The code is followed by something other than `-` (more lines
+    /// follow), a space (last line) or the line end.
     #[error("expected '-', ' ' or end of line after code {code}, found '{found}'")]
-    BadSeparator { code: u16, found: String },
+    BadSeparator {
+        /// The line's code.
+        code: u16,
+        /// The byte after it, escaped as in Rust.
+        found: String,
+    },
+    /// A multi-line reply whose lines do not all carry the same code.
     #[error("line with code {then} inside a {first} reply")]
-    MixedCodes { first: u16, then: u16 },
+    MixedCodes {
+        /// The code of the reply's first line.
+        first: u16,
+        /// The different code of a later line.
+        then: u16,
+    },
 }
 
 /// Parses a stream of bytes into replies, one at a time.
@@ -116,6 +148,7 @@ pub struct ReplyParser {
 }
 
 impl ReplyParser {
+    /// A parser with nothing buffered, at the start of a reply.
     pub fn new() -> Self {
         Self::default()
     }

@@ -37,12 +37,16 @@ use crate::spelling::spelling;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Software {
+    /// Postfix (`smtpd`).
     Postfix,
+    /// Exim, built on OpenSSL or GnuTLS (SMTP does not tell which).
     Exim,
     /// Microsoft Exchange, or another server on Windows' SMTP service (its
     /// TLS is Windows' Schannel either way).
     Exchange,
+    /// Sendmail.
     Sendmail,
+    /// OpenSMTPD.
     Opensmtpd,
     /// Not recognised: remedies are the generic (OpenSSL-style) ones.
     #[default]
@@ -90,6 +94,7 @@ impl fmt::Display for Software {
 /// The software recognised at an address, with what that rests on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recognised {
+    /// The software (`unknown` when nothing pointed to one).
     pub name: Software,
     /// The version the banner shows (`4.96`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]

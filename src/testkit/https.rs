@@ -33,10 +33,13 @@ const MAX_REQUEST: usize = 16 * 1024;
 /// What the server answers for one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
+    /// The HTTP status code.
     pub status: u16,
+    /// The `Content-Type` header; `None` sends none.
     pub content_type: Option<String>,
     /// More header lines (`Location`, …).
     pub headers: Vec<(String, String)>,
+    /// The body, sent as is.
     pub body: Vec<u8>,
     /// Send the body with `Transfer-Encoding: chunked` (in 100-byte chunks)
     /// instead of `Content-Length`.
@@ -104,7 +107,9 @@ impl Reply {
 /// and the path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
+    /// The `Host` header, lower case, without a port.
     pub host: String,
+    /// The request path, as sent.
     pub path: String,
 }
 
@@ -157,6 +162,7 @@ impl HttpsServer {
         })
     }
 
+    /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

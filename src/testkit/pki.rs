@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 pub struct CertKey {
     /// The certificate first, then the chain certificates to send with it.
     pub chain_pem: Vec<u8>,
+    /// The certificate's private key.
     pub key_pem: Vec<u8>,
 }
 

@@ -10,7 +10,9 @@ use crate::tls::Protocol;
 pub struct Scenario {
     /// Short name; the lab serves it as `<name>.lab.test`.
     pub name: &'static str,
+    /// What the case shows, one line.
     pub description: &'static str,
+    /// The server.
     pub config: ServerConfig,
 }
 

@@ -61,6 +61,7 @@ pub struct ServerConfig {
     /// Connections open at once beyond this get
     /// `421 4.7.0 <host> Error: too many connections from <ip>` and are closed.
     pub max_connections: Option<usize>,
+    /// How it fails, if it does.
     pub misbehaviour: Misbehaviour,
     /// Whose greeting and EHLO reply it sends.
     pub persona: Persona,
@@ -119,6 +120,7 @@ impl ServerConfig {
 /// Ways to fail, each as real servers (or boxes in front of them) do.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Misbehaviour {
+    /// A well-behaved server.
     #[default]
     None,
     /// Greets with `421 4.3.2 <host> Service not available` and closes.
@@ -139,17 +141,26 @@ pub enum Misbehaviour {
     /// Accepts the connection and never sends a byte.
     NeverAnswer,
     /// Sends the greeting one byte at a time, pausing after each.
-    DripGreeting { per_byte: Duration },
+    DripGreeting {
+        /// The pause after each byte.
+        per_byte: Duration,
+    },
     /// Sends `220-` continuation lines forever, as fast as the client reads.
     EndlessGreeting,
     /// Greets with one line of `220 ` plus this many `x`, then carries on.
-    LongLine { bytes: usize },
+    LongLine {
+        /// The number of `x`.
+        bytes: usize,
+    },
     /// Says 220 to STARTTLS, reads the ClientHello, resets the connection.
     ResetDuringTls,
     /// Says 220 to STARTTLS and starts a real handshake, but resets the
     /// connection once it has sent this many bytes of its answer to the
     /// ClientHello (in the middle of its ServerHello flight).
-    ResetMidHandshake { after: usize },
+    ResetMidHandshake {
+        /// Bytes of its answer sent before the reset.
+        after: usize,
+    },
     /// Says 220 to STARTTLS, reads the ClientHello, never answers it.
     StallInTls,
     /// Says 220 to STARTTLS, reads the ClientHello and answers it with a
@@ -169,6 +180,7 @@ pub const AFTER_QUIT_KEPT: usize = 512;
 pub struct Session {
     /// Accept order, from 1.
     pub number: u64,
+    /// The client's address.
     pub peer: SocketAddr,
     /// Command lines received before TLS, without line ending (lossy UTF-8).
     pub commands: Vec<String>,
@@ -192,6 +204,7 @@ pub struct Session {
 /// A completed handshake, as the server saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsSession {
+    /// The version negotiated.
     pub protocol: Protocol,
     /// OpenSSL's cipher name.
     pub cipher: String,
@@ -249,6 +262,7 @@ impl SmtpServer {
         })
     }
 
+    /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

@@ -37,10 +37,13 @@ const NID_AUTH_ANY: i32 = 1064;
 pub enum Kx {
     /// Static RSA key transport: no forward secrecy.
     Rsa,
+    /// Finite-field Diffie-Hellman with ephemeral keys.
     Dhe,
+    /// Elliptic-curve Diffie-Hellman with ephemeral keys.
     Ecdhe,
     /// TLS 1.3: negotiated separately (always ephemeral).
     Any,
+    /// A key exchange OpenSSL reports as none of the above (e.g. PSK).
     Other,
 }
 
@@ -56,13 +59,17 @@ spelling!(Kx {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Auth {
+    /// An RSA certificate.
     Rsa,
+    /// An ECDSA certificate.
     Ecdsa,
+    /// A DSA certificate.
     Dss,
     /// Anonymous: no certificate, trivially open to an active attacker.
     Null,
     /// TLS 1.3: by certificate, negotiated separately.
     Any,
+    /// An authentication OpenSSL reports as none of the above (e.g. PSK).
     Other,
 }
 
@@ -84,7 +91,9 @@ pub struct CipherSpec {
     pub iana: String,
     /// The two-byte code point.
     pub id: u16,
+    /// Key exchange.
     pub kx: Kx,
+    /// Server authentication.
     pub auth: Auth,
     /// Bulk encryption as OpenSSL describes it (`AESGCM(256)`, `3DES(168)`).
     pub enc: String,
@@ -95,6 +104,8 @@ pub struct CipherSpec {
     pub bits: u32,
     /// Effective strength in bits as OpenSSL rates it (`112` for 3DES).
     pub strength_bits: u32,
+    /// Authenticated encryption (GCM, CCM, ChaCha20-Poly1305): no separate
+    /// MAC.
     pub aead: bool,
     /// Ephemeral key exchange (DHE, ECDHE, every TLS 1.3 suite).
     pub forward_secret: bool,
@@ -156,12 +167,15 @@ impl CipherSpec {
     pub fn is_null(&self) -> bool {
         self.enc.starts_with("None")
     }
+    /// No server authentication (`aNULL`): no certificate.
     pub fn is_anonymous(&self) -> bool {
         self.auth == Auth::Null
     }
+    /// The RC4 stream cipher.
     pub fn is_rc4(&self) -> bool {
         self.enc.starts_with("RC4")
     }
+    /// Triple DES: a 64-bit block (Sweet32).
     pub fn is_3des(&self) -> bool {
         self.enc.starts_with("3DES")
     }
@@ -179,6 +193,7 @@ impl CipherSpec {
     pub fn is_modern(&self) -> bool {
         self.aead && self.forward_secret && !self.is_anonymous()
     }
+    /// ChaCha20-Poly1305 (offered last, see the module documentation).
     pub fn is_chacha(&self) -> bool {
         self.name.contains("CHACHA20")
     }
@@ -215,7 +230,7 @@ impl CipherSpec {
 }
 
 /// Every suite this OpenSSL can offer, in the default offer order.
-pub struct Catalogue {
+pub(crate) struct Catalogue {
     /// TLS 1.3 suites, ChaCha20 last.
     pub tls13: Vec<CipherSpec>,
     /// ≤ TLS 1.2 ciphers, strongest first, ChaCha20 last.
@@ -228,7 +243,7 @@ pub struct Catalogue {
 
 impl Catalogue {
     /// The process-wide catalogue (built on first use).
-    pub fn get() -> &'static Catalogue {
+    pub(crate) fn get() -> &'static Catalogue {
         static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
         CATALOGUE.get_or_init(Catalogue::build)
     }
@@ -271,13 +286,13 @@ impl Catalogue {
     }
 
     /// Look a suite up by its OpenSSL name.
-    pub fn find(&self, name: &str) -> Option<&CipherSpec> {
+    pub(crate) fn find(&self, name: &str) -> Option<&CipherSpec> {
         self.at(*self.by_name.get(name)?)
     }
 
     /// Look a suite up by its IANA name, in any case
     /// (`TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`, `TLS_DH_anon_WITH_…`).
-    pub fn find_iana(&self, iana: &str) -> Option<&CipherSpec> {
+    pub(crate) fn find_iana(&self, iana: &str) -> Option<&CipherSpec> {
         self.at(*self.by_iana.get(&iana.to_ascii_uppercase())?)
     }
 
@@ -288,7 +303,7 @@ impl Catalogue {
     }
 
     /// The suites that can be negotiated with `protocol`, in offer order.
-    pub fn for_protocol(&self, protocol: Protocol) -> impl Iterator<Item = &CipherSpec> {
+    pub(crate) fn for_protocol(&self, protocol: Protocol) -> impl Iterator<Item = &CipherSpec> {
         let list = if protocol == Protocol::Tls1_3 {
             &self.tls13
         } else {

@@ -42,7 +42,7 @@ use super::order::OrderType;
 use super::plan::{self, Lists};
 use super::{Handshake, Protocol};
 
-pub use super::handshakes::{Handshakes, NoSession, Sessions, Settings, Tally};
+pub(crate) use super::handshakes::{Handshakes, NoSession, Sessions, Settings, Tally};
 
 /// Everything enumeration found for one address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +75,7 @@ impl Enumeration {
         lines.join("; ")
     }
 
+    /// What version `p` gave; `None` when it was not tested.
     pub fn version(&self, p: Protocol) -> Option<&VersionScan> {
         self.versions.iter().find(|v| v.protocol == p)
     }
@@ -90,6 +91,7 @@ impl Enumeration {
 /// What one protocol version gave.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionScan {
+    /// The version.
     pub protocol: Protocol,
     /// `None` when it could not be determined.
     pub supported: Option<bool>,
@@ -108,11 +110,19 @@ pub struct VersionScan {
 /// One accepted cipher.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AcceptedCipher {
+    /// OpenSSL's name (`ECDHE-RSA-AES256-GCM-SHA384`,
+    /// `TLS_AES_256_GCM_SHA384`).
     pub name: String,
+    /// Key bits of the algorithm (`256`; `168` for 3DES), as Exim logs
+    /// them.
     pub bits: u32,
+    /// Key exchange.
     pub kx: Kx,
+    /// Server authentication.
     pub auth: Auth,
+    /// Authenticated encryption (GCM, CCM, ChaCha20-Poly1305).
     pub aead: bool,
+    /// Ephemeral key exchange (DHE, ECDHE, every TLS 1.3 suite).
     pub forward_secret: bool,
     /// The certificate key the server used with it (`RSA 2048`, `EC 256`):
     /// servers with RSA and ECDSA certificates differ per cipher.
@@ -124,6 +134,8 @@ pub struct AcceptedCipher {
 }
 
 impl AcceptedCipher {
+    /// Everything known about the suite, from this OpenSSL's catalogue;
+    /// `None` for a name it does not know (read back from an older report).
     pub fn spec(&self) -> Option<&'static CipherSpec> {
         Catalogue::get().find(&self.name)
     }
@@ -132,7 +144,11 @@ impl AcceptedCipher {
 /// A supported key-exchange group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupSupport {
+    /// OpenSSL's name (`x25519`, `secp256r1`, `X25519MLKEM768`,
+    /// `ffdhe2048`).
     pub name: String,
+    /// The version it was tested with: TLS 1.3, or a version up to TLS 1.2
+    /// for the curves of ECDHE ciphers.
     pub protocol: Protocol,
 }
 
@@ -179,7 +195,7 @@ const WEAK_CURVES: &[&str] = &["secp224r1", "prime192v1"];
 /// Enumerate one address. `main` is the broadly compatible handshake, whose
 /// answer is the first pick of its version. Returns the result and what it
 /// cost.
-pub async fn enumerate<S: Sessions>(
+pub(crate) async fn enumerate<S: Sessions>(
     sessions: &S,
     main: Option<&Handshake>,
     settings: &Settings,

@@ -28,7 +28,7 @@ use crate::ffi::openssl as ffi;
 
 /// What the client offers in one handshake.
 #[derive(Debug, Clone)]
-pub struct Offer {
+pub(crate) struct Offer {
     pub min: Protocol,
     pub max: Protocol,
     /// OpenSSL names of the ≤ TLS 1.2 ciphers, in offer order; `None` offers
@@ -51,7 +51,7 @@ pub struct Offer {
 
 impl Offer {
     /// Everything, all versions, finished: a broadly compatible client.
-    pub fn everything(sni: Option<String>) -> Offer {
+    pub(crate) fn everything(sni: Option<String>) -> Offer {
         Offer {
             min: Protocol::Ssl3,
             max: Protocol::Tls1_3,
@@ -67,7 +67,7 @@ impl Offer {
 
 /// How the server answered an offer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// It chose. For an abandoned handshake only `protocol`, `cipher`, `bits`
     /// and the leaf certificate are known.
     Chosen(Handshake),
@@ -78,7 +78,7 @@ pub enum Outcome {
 
 /// Why a server refused an offer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     /// The TLS alert it sent, as OpenSSL names it (`handshake failure`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert: Option<String>,
@@ -91,7 +91,7 @@ pub struct Refusal {
 
 /// A handshake that could not tell anything about the server.
 #[derive(Debug, thiserror::Error)]
-pub enum TlsError {
+pub(crate) enum TlsError {
     #[error("TLS handshake timed out after {0:?}")]
     Timeout(Duration),
     #[error("cannot set up the TLS client: {0}")]
@@ -103,7 +103,7 @@ pub enum TlsError {
 }
 
 impl TlsError {
-    pub fn is_timeout(&self) -> bool {
+    pub(crate) fn is_timeout(&self) -> bool {
         matches!(self, TlsError::Timeout(_))
     }
 }
@@ -121,7 +121,7 @@ struct Seen {
 /// One handshake's result, and the stream it ran on (when one was set up),
 /// so the caller can say QUIT over a finished handshake and close the
 /// connection gracefully either way.
-pub struct Attempt<S> {
+pub(crate) struct Attempt<S> {
     pub result: Result<Outcome, TlsError>,
     pub stream: Option<SslStream<S>>,
     /// The handshake completed: the stream carries a working TLS session.
@@ -129,7 +129,7 @@ pub struct Attempt<S> {
 }
 
 /// Run one handshake.
-pub async fn handshake<S>(stream: S, offer: &Offer, timeout: Duration) -> Attempt<S>
+pub(crate) async fn handshake<S>(stream: S, offer: &Offer, timeout: Duration) -> Attempt<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {

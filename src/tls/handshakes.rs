@@ -23,7 +23,7 @@ use super::plan::{Question, Reply, Server};
 use super::Protocol;
 
 /// A source of fresh sessions positioned for the TLS ClientHello.
-pub trait Sessions: Sync {
+pub(crate) trait Sessions: Sync {
     type Stream: AsyncRead + AsyncWrite + Unpin + Send;
     /// A new session. `prefetch`: the caller will probably want another one
     /// right after this, so the source may start opening it now.
@@ -43,7 +43,7 @@ pub trait Sessions: Sync {
 
 /// How to enumerate.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Timeout of one handshake.
     pub timeout: Duration,
     /// Server name sent in every handshake (the MX host name).
@@ -55,11 +55,11 @@ pub struct Settings {
 /// Why no session could be had (the server keeps refusing connections).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct NoSession(pub String);
+pub(crate) struct NoSession(pub String);
 
 /// What the handshakes cost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally {
+pub(crate) struct Tally {
     /// Handshakes started.
     pub handshakes: u32,
     /// Of those, refused by the server (an alert, or a close instead of a
@@ -69,7 +69,7 @@ pub struct Tally {
 
 /// What a pick showed besides the cipher.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Seen {
+pub(crate) struct Seen {
     /// The certificate key used with it (`RSA 2048`, `EC 256`).
     pub cert_key: Option<String>,
     /// The DH group size, when the handshake got that far.
@@ -81,7 +81,7 @@ const CLOSED_RETRIES: u32 = 1;
 const TIMEOUT_RETRIES: u32 = 2;
 
 /// Handshakes on sessions from `S`.
-pub struct Handshakes<'a, S> {
+pub(crate) struct Handshakes<'a, S> {
     sessions: &'a S,
     settings: &'a Settings,
     handshakes: AtomicU32,
@@ -98,7 +98,7 @@ pub struct Handshakes<'a, S> {
 }
 
 impl<'a, S: Sessions> Handshakes<'a, S> {
-    pub fn new(sessions: &'a S, settings: &'a Settings) -> Self {
+    pub(crate) fn new(sessions: &'a S, settings: &'a Settings) -> Self {
         Handshakes {
             sessions,
             settings,
@@ -110,7 +110,7 @@ impl<'a, S: Sessions> Handshakes<'a, S> {
         }
     }
 
-    pub fn tally(&self) -> Tally {
+    pub(crate) fn tally(&self) -> Tally {
         Tally {
             handshakes: self.handshakes.load(Ordering::Relaxed),
             refused: self.refused.load(Ordering::Relaxed),
@@ -118,7 +118,7 @@ impl<'a, S: Sessions> Handshakes<'a, S> {
     }
 
     /// What each (version, cipher) pick showed.
-    pub fn seen(&self) -> HashMap<(Protocol, String), Seen> {
+    pub(crate) fn seen(&self) -> HashMap<(Protocol, String), Seen> {
         self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 

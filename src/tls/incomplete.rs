@@ -45,12 +45,14 @@ pub enum Reason {
 /// One missing part and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Incomplete {
+    /// What is missing.
     pub part: Part,
+    /// Why.
     pub reason: Reason,
 }
 
 impl Incomplete {
-    pub fn new(part: Part, reason: Reason) -> Incomplete {
+    pub(crate) fn new(part: Part, reason: Reason) -> Incomplete {
         Incomplete { part, reason }
     }
 
@@ -59,6 +61,7 @@ impl Incomplete {
         matches!(self.reason, Reason::NoSession(_))
     }
 
+    /// Handshakes timed out (or the first one did, so no other was tried).
     pub fn is_timeout(&self) -> bool {
         matches!(self.reason, Reason::Timeout(_) | Reason::Stalled)
     }

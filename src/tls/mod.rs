@@ -10,14 +10,19 @@ use crate::cert::CertInfo;
 /// A protocol version, spelt as OpenSSL and Exim log it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Protocol {
+    /// SSL 3.0 (RFC 6101), prohibited by RFC 7568.
     #[serde(rename = "SSLv3")]
     Ssl3,
+    /// TLS 1.0 (RFC 2246), deprecated by RFC 8996.
     #[serde(rename = "TLSv1")]
     Tls1,
+    /// TLS 1.1 (RFC 4346), deprecated by RFC 8996.
     #[serde(rename = "TLSv1.1")]
     Tls1_1,
+    /// TLS 1.2 (RFC 5246).
     #[serde(rename = "TLSv1.2")]
     Tls1_2,
+    /// TLS 1.3 (RFC 8446).
     #[serde(rename = "TLSv1.3")]
     Tls1_3,
 }
@@ -38,6 +43,7 @@ impl Protocol {
         i.checked_sub(1).map(|i| Protocol::ALL[i])
     }
 
+    /// The name as OpenSSL and Exim log it (`TLSv1.2`), as in every output.
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Ssl3 => "SSLv3",
@@ -72,11 +78,13 @@ impl FromStr for Protocol {
 /// What one completed handshake negotiated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Handshake {
+    /// The version negotiated.
     pub protocol: Protocol,
     /// OpenSSL's name of the cipher (`ECDHE-RSA-AES256-GCM-SHA384`,
     /// `TLS_AES_256_GCM_SHA384`).
     pub cipher: String,
-    /// Secret key bits of the cipher.
+    /// Key bits of the cipher's algorithm (`168` for 3DES), as Exim logs
+    /// them in `X=`.
     pub bits: u32,
     /// Key-exchange group (`x25519`, `secp256r1`, `X25519MLKEM768`, `ffdhe2048`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,11 +103,16 @@ impl Handshake {
     }
 }
 
-pub mod cipher;
-pub mod enumerate;
-pub mod handshake;
-pub mod handshakes;
-pub mod incomplete;
-pub mod order;
-pub mod plan;
-pub mod settings;
+pub(crate) mod cipher;
+pub(crate) mod enumerate;
+pub(crate) mod handshake;
+pub(crate) mod handshakes;
+pub(crate) mod incomplete;
+pub(crate) mod order;
+pub(crate) mod plan;
+pub(crate) mod settings;
+
+pub use cipher::{Auth, CipherSpec, Kx};
+pub use enumerate::{AcceptedCipher, Enumeration, GroupSupport, VersionScan};
+pub use incomplete::{Incomplete, Part, Reason};
+pub use order::OrderType;

@@ -74,7 +74,7 @@ impl std::fmt::Display for OrderType {
 
 /// The server's answer to one offer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Answer {
+pub(crate) enum Answer {
     /// It picked this one.
     Picked(String),
     /// It refused with a TLS alert: nothing offered is acceptable.
@@ -86,7 +86,7 @@ pub enum Answer {
 
 /// The next offer of a chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ask {
+pub(crate) struct Ask {
     /// In offer order.
     pub offer: Vec<String>,
     /// The offer holds an item known to be accepted, so the server cannot
@@ -98,11 +98,11 @@ pub struct Ask {
 
 /// Offers longer than this are split into bundles when the server drops a
 /// full offer without an alert.
-pub const BUNDLE: usize = 32;
+pub(crate) const BUNDLE: usize = 32;
 
 /// The question-and-answer state of one list.
 #[derive(Debug, Clone)]
-pub struct Chain {
+pub(crate) struct Chain {
     /// In the client's order.
     candidates: Vec<String>,
     /// In the order the server picked them.
@@ -147,7 +147,7 @@ impl Chain {
     /// A chain over `candidates` (in the client's order). `first`: the
     /// server's answer to an offer of exactly these candidates in this
     /// order, when already known; it saves the first question.
-    pub fn new(candidates: Vec<String>, first: Option<String>) -> Chain {
+    pub(crate) fn new(candidates: Vec<String>, first: Option<String>) -> Chain {
         let mut chain = Chain {
             candidates,
             picked: Vec::new(),
@@ -166,7 +166,7 @@ impl Chain {
 
     /// Also know that `item` is accepted (learnt elsewhere, in an offer of
     /// another order): offers stay safe from the first question on.
-    pub fn with_known(mut self, item: Option<String>) -> Chain {
+    pub(crate) fn with_known(mut self, item: Option<String>) -> Chain {
         self.known = item.filter(|i| self.candidates.contains(i));
         self
     }
@@ -174,7 +174,7 @@ impl Chain {
     /// The server is known to take the client's first acceptable item (from
     /// another list), and accepts `last`, the last candidate: every offer
     /// ends with it, and its pick ends the chain without a refusal.
-    pub fn client_ordered_with(mut self, last: String) -> Chain {
+    pub(crate) fn client_ordered_with(mut self, last: String) -> Chain {
         if self.candidates.last() == Some(&last) {
             self.known = Some(last.clone());
             self.sentinel = Some(last);
@@ -186,7 +186,7 @@ impl Chain {
 
     /// The next offer, or `None` when the chain is done. `costly`: failed
     /// handshakes cost this server more than completed ones.
-    pub fn next(&self, costly: bool) -> Option<Ask> {
+    pub(crate) fn next(&self, costly: bool) -> Option<Ask> {
         let rest = self.rest();
         let plain = |offer: Vec<String>| {
             let safe = self.known.as_ref().is_some_and(|k| offer.contains(k));
@@ -223,7 +223,7 @@ impl Chain {
     }
 
     /// Take the server's answer to `ask` (the last [`Chain::next`]).
-    pub fn answer(&mut self, ask: &Ask, answer: Answer) {
+    pub(crate) fn answer(&mut self, ask: &Ask, answer: Answer) {
         let state = std::mem::replace(&mut self.state, State::Done(None));
         self.state = match (state, answer) {
             (
@@ -347,17 +347,17 @@ impl Chain {
     }
 
     /// Every accepted item, in the order picked.
-    pub fn picked(&self) -> &[String] {
+    pub(crate) fn picked(&self) -> &[String] {
         &self.picked
     }
 
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         matches!(self.state, State::Done(_))
     }
 
     /// Whose order the server follows; `None` with fewer than two accepted
     /// items, or before the chain is done.
-    pub fn order(&self) -> Option<OrderType> {
+    pub(crate) fn order(&self) -> Option<OrderType> {
         match self.state {
             State::Done(order) => order,
             _ => None,

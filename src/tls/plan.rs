@@ -38,7 +38,7 @@ use super::Protocol;
 
 /// One handshake's offer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Question {
+pub(crate) struct Question {
     pub min: Protocol,
     pub max: Protocol,
     /// ≤ TLS 1.2 ciphers in offer order; empty when `max` is TLS 1.3 and
@@ -55,7 +55,7 @@ pub struct Question {
 
 /// The server's answer to one [`Question`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
+pub(crate) enum Reply {
     Chose {
         protocol: Protocol,
         cipher: String,
@@ -70,7 +70,7 @@ pub enum Reply {
 
 /// Answers questions, one handshake each; a failure says why no answer
 /// could be had.
-pub trait Server: Sync {
+pub(crate) trait Server: Sync {
     fn ask(&self, q: Question) -> impl Future<Output = Result<Reply, Reason>> + Send;
     /// Whether failed handshakes cost this server more than completed ones
     /// (true while unknown: the careful choice), once the failed handshakes
@@ -80,7 +80,7 @@ pub trait Server: Sync {
 
 /// What there is to offer.
 #[derive(Debug, Clone, Default)]
-pub struct Lists {
+pub(crate) struct Lists {
     /// Per version (TLS 1.3: its suites), in offer order, ChaCha20 last.
     pub ciphers: BTreeMap<Protocol, Vec<String>>,
     /// The ≤ TLS 1.2 ciphers with ECDHE key exchange.
@@ -104,7 +104,7 @@ impl Lists {
 /// What the broadly compatible handshake (everything offered, the same
 /// lists in the same order) negotiated.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Main {
+pub(crate) struct Main {
     pub protocol: Protocol,
     pub cipher: String,
     pub group: Option<String>,
@@ -115,7 +115,7 @@ pub struct Main {
 
 /// What the plan found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Found {
+pub(crate) struct Found {
     /// Every version, oldest first.
     pub versions: Vec<VersionFound>,
     /// Supported groups per version tested, each list in the order picked.
@@ -125,7 +125,7 @@ pub struct Found {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VersionFound {
+pub(crate) struct VersionFound {
     pub protocol: Protocol,
     /// `None` when it could not be determined.
     pub supported: Option<bool>,
@@ -137,7 +137,7 @@ pub struct VersionFound {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupsFound {
+pub(crate) struct GroupsFound {
     pub protocol: Protocol,
     /// In the order picked.
     pub groups: Vec<String>,
@@ -146,7 +146,12 @@ pub struct GroupsFound {
 
 /// Run the whole plan. `main`: the broadly compatible handshake's answer,
 /// if it had one; `groups`: test key-exchange groups too.
-pub async fn run<S: Server>(server: &S, lists: &Lists, main: Option<&Main>, groups: bool) -> Found {
+pub(crate) async fn run<S: Server>(
+    server: &S,
+    lists: &Lists,
+    main: Option<&Main>,
+    groups: bool,
+) -> Found {
     let mut plan = Plan {
         server,
         lists,

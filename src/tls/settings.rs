@@ -34,7 +34,7 @@ static PROVIDERS: OnceLock<Option<(Provider, Provider)>> = OnceLock::new();
 /// Load OpenSSL's `legacy` provider (RC4, SEED, IDEA, …) next to the default
 /// one. Returns false when it is not available: those ciphers are then simply
 /// not offered.
-pub fn load_legacy_provider() -> bool {
+pub(crate) fn load_legacy_provider() -> bool {
     PROVIDERS
         .get_or_init(|| {
             // Loading any provider explicitly switches off the implicit
@@ -48,14 +48,14 @@ pub fn load_legacy_provider() -> bool {
 
 /// Every TLS 1.3 suite OpenSSL implements, ChaCha20 last (see
 /// [`super::cipher`] for why ChaCha20 always goes last).
-pub const ALL_TLS13_SUITES: &str = "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:\
+pub(crate) const ALL_TLS13_SUITES: &str = "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:\
 TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256:TLS_CHACHA20_POLY1305_SHA256";
 
 /// Every ≤ TLS 1.2 cipher a mail server could pick, in a sensible client
 /// order with ChaCha20 last. PSK, SRP and GOST need out-of-band set-up that
 /// no MTA uses; leaving them out also keeps the list under the 128-suite
 /// size some servers choke on.
-pub const ALL_TLS12_CIPHERS: &str =
+pub(crate) const ALL_TLS12_CIPHERS: &str =
     "ALL:COMPLEMENTOFALL:!PSK:!SRP:!aGOST:!kGOST:+CHACHA20:@SECLEVEL=0";
 
 pub(crate) fn ssl_version(p: Protocol) -> SslVersion {
@@ -103,7 +103,7 @@ pub(crate) fn permissive_client(
 }
 
 /// Whether this OpenSSL build knows a key-exchange group by that name.
-pub fn group_available(name: &str) -> bool {
+pub(crate) fn group_available(name: &str) -> bool {
     static KNOWN: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
     let known = KNOWN.get_or_init(Default::default);
     let mut known = known.lock().unwrap_or_else(|p| p.into_inner());

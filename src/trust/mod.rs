@@ -3,7 +3,7 @@
 //!
 //! Per probed address, four answers ([`AddressTrust`]):
 //!
-//! * **chain** ([`ChainCheck`], from [`crate::cert::verify`]): is the chain
+//! * **chain** ([`ChainCheck`], from `crate::cert::verify`): is the chain
 //!   the broadly compatible handshake received trusted (Mozilla's roots plus
 //!   `--ca-file`), and every problem with it;
 //! * **names** ([`NameCheck`]): does the certificate cover the MX host name,
@@ -24,15 +24,15 @@ use serde::{Deserialize, Serialize};
 use crate::cert::anchors::Anchors;
 pub use crate::cert::verify::ChainCheck;
 
-pub mod names;
-pub mod ptr;
-pub mod strict;
+pub(crate) mod names;
+pub(crate) mod ptr;
+pub(crate) mod strict;
 mod verifier;
 
-pub use names::{MatchResult, NameCheck, NameHint, NameMatch};
+pub use names::{MatchResult, NameCheck, NameHint, NameMatch, ServerNameSource};
 pub use ptr::{PtrCheck, PtrName, PtrStatus};
 pub use strict::{StrictError, StrictTls};
-pub use verifier::Trust;
+pub(crate) use verifier::Trust;
 
 /// What a verifying sender would make of one address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +60,7 @@ pub struct AddressTrust {
 impl AddressTrust {
     /// What a sender that insists on PKIX (MTA-STS in enforce mode, RFC 8461
     /// §4.2) makes of the certificate for the MX host this trust is fitted
-    /// to (see [`AddressTrust::for_name`] and the names check): a chain from
+    /// to (see [`AddressTrust::probed_as`] and the names check): a chain from
     /// a trusted root, valid for that name. The error is one line.
     pub fn pkix_verdict(&self) -> Result<(), String> {
         let chain = self
@@ -88,7 +88,7 @@ impl AddressTrust {
     /// verdict that failed only on the name becomes `ok` for a name the
     /// certificate covers, and an `ok` becomes a failure for a name it does
     /// not. `tls` is the address's broadly compatible handshake.
-    pub fn for_name(&mut self, mx: &str, tls: Option<&crate::tls::Handshake>) {
+    pub(crate) fn for_name(&mut self, mx: &str, tls: Option<&crate::tls::Handshake>) {
         if self
             .probed_as
             .as_deref()

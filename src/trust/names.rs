@@ -50,12 +50,14 @@ pub struct NameCheck {
 pub struct NameMatch {
     /// The name checked, in A-label form (as given when it is not a name).
     pub name: String,
+    /// Whether the certificate covers it.
     pub result: MatchResult,
     /// The subjectAltName entry that matched (`*.example.org`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matched_by: Option<String>,
 }
 
+/// Whether a certificate covers a name (RFC 6125).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MatchResult {
@@ -79,6 +81,7 @@ spelling!(MatchResult {
 });
 
 impl NameMatch {
+    /// The certificate covers the name.
     pub fn matches(&self) -> bool {
         self.result == MatchResult::Match
     }
@@ -93,7 +96,9 @@ impl NameMatch {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ServerNameSource {
+    /// The host name in the SMTP greeting.
     Banner,
+    /// A forward-confirmed PTR name of the address.
     Ptr,
 }
 
@@ -106,8 +111,11 @@ spelling!(ServerNameSource {
 /// server's own host, as its banner or PTR record says) but not `mx`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NameHint {
+    /// The MX host name the certificate does not cover.
     pub mx: String,
+    /// The server's own name, which it does cover.
     pub server_name: String,
+    /// Where that name was seen.
     pub seen_in: ServerNameSource,
 }
 
@@ -138,7 +146,7 @@ impl fmt::Display for MatchResult {
 
 /// Match `leaf` against the MX host, the recipient domain, the banner host
 /// and the confirmed PTR names.
-pub fn check(
+pub(crate) fn check(
     leaf: &CertInfo,
     mx: &str,
     domain: Option<&str>,

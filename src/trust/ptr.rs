@@ -28,12 +28,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::dns::Resolver;
 
-pub use crate::limits::PTR_NAMES as MAX_NAMES;
+pub(crate) use crate::limits::PTR_NAMES as MAX_NAMES;
 use crate::spelling::spelling;
 
 /// The reverse DNS of one address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PtrCheck {
+    /// The outcome, all names considered.
     pub status: PtrStatus,
     /// The PTR names, in answer order, each with its forward check.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -77,6 +78,7 @@ spelling!(PtrStatus {
 /// One PTR name and its forward lookup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PtrName {
+    /// The name, lower case, without the trailing dot.
     pub name: String,
     /// Its A/AAAA records contain the address.
     pub confirmed: bool,
@@ -117,7 +119,7 @@ impl PtrCheck {
     }
 
     /// Record whether a confirmed name is the banner's host name.
-    pub fn compare_banner(&mut self, banner_host: Option<&str>) {
+    pub(crate) fn compare_banner(&mut self, banner_host: Option<&str>) {
         let banner = banner_host.map(|b| b.trim_end_matches('.'));
         self.matches_banner = match banner {
             Some(b) if self.confirmed().next().is_some() => {
@@ -129,7 +131,7 @@ impl PtrCheck {
 }
 
 /// Look up the PTR names of `ip` and follow each forward.
-pub async fn check(resolver: &Resolver, ip: IpAddr) -> PtrCheck {
+pub(crate) async fn check(resolver: &Resolver, ip: IpAddr) -> PtrCheck {
     let lookup = resolver.ptr_lookup(ip).await;
     // The reverse name alone is no chain worth showing.
     let chain = if lookup.chain.len() > 1 {

@@ -35,6 +35,7 @@ use crate::tls::Protocol;
 pub enum StrictTls {
     /// The handshake completed with the certificate verified.
     Ok {
+        /// The version negotiated: TLS 1.2 or 1.3, all rustls offers.
         protocol: Protocol,
         /// IANA name of the suite (`TLS13_AES_256_GCM_SHA384`).
         cipher: String,
@@ -43,7 +44,12 @@ pub enum StrictTls {
         name_checked: bool,
     },
     /// It did not; `detail` is rustls's (or the network's) one line.
-    Failed { error: StrictError, detail: String },
+    Failed {
+        /// Why, as data.
+        error: StrictError,
+        /// rustls's (or the network's) words, one line.
+        detail: String,
+    },
 }
 
 /// Why the strict handshake failed, as data.
@@ -51,14 +57,26 @@ pub enum StrictTls {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum StrictError {
     /// The certificate was refused (rustls `InvalidCertificate`).
-    Certificate { reason: RejectReason },
+    Certificate {
+        /// rustls's reason, in the chain check's terms.
+        reason: RejectReason,
+    },
     /// The server sent this TLS alert (rustls's name, e.g. `HandshakeFailure`).
-    Alert { alert: String },
+    Alert {
+        /// The alert's name.
+        alert: String,
+    },
     /// Nothing in common: versions, suites, groups or signature schemes
     /// (rustls `PeerIncompatible`, with its reason).
-    Incompatible { reason: String },
+    Incompatible {
+        /// rustls's reason (e.g. `NoCipherSuitesInCommon`).
+        reason: String,
+    },
     /// The server broke the protocol (rustls `PeerMisbehaved`, with its reason).
-    Misbehaved { reason: String },
+    Misbehaved {
+        /// rustls's reason.
+        reason: String,
+    },
     /// Any other TLS-level error (malformed or unexpected message).
     Protocol,
     /// No answer within the timeout.
@@ -90,6 +108,7 @@ impl StrictError {
 }
 
 impl StrictTls {
+    /// The handshake completed with the certificate verified.
     pub fn is_ok(&self) -> bool {
         matches!(self, StrictTls::Ok { .. })
     }
@@ -187,7 +206,7 @@ pub(crate) enum Leftover<S> {
 impl Client {
     /// The strict sender of a scan, on the scan's one trust (its anchors,
     /// its clock, its verifier).
-    pub fn new(trust: &Trust) -> Result<Client, rustls::Error> {
+    pub(crate) fn new(trust: &Trust) -> Result<Client, rustls::Error> {
         let builder = || {
             ClientConfig::builder_with_details(
                 Arc::clone(trust.provider()),
@@ -219,7 +238,7 @@ impl Client {
     /// sleep after every failed handshake (Exim on GnuTLS, half a second)
     /// are spared that, and the verdict is the one rustls would have
     /// stopped with.
-    pub async fn handshake<S>(
+    pub(crate) async fn handshake<S>(
         &self,
         stream: S,
         host: Option<&str>,

@@ -20,13 +20,12 @@ use rustls::time_provider::TimeProvider;
 use rustls::{ClientConfig, RootCertStore};
 
 use super::TrustConfig;
-use crate::cert::anchors::Anchors;
 use crate::cert::verify::{verify_chain, ChainCheck};
 use crate::cert::CertInfo;
 
 /// Anchors, clock, and what verifies with them. Cheap to clone.
 #[derive(Clone)]
-pub struct Trust {
+pub(crate) struct Trust {
     config: TrustConfig,
     provider: Arc<CryptoProvider>,
     time: Arc<dyn TimeProvider>,
@@ -45,7 +44,7 @@ impl std::fmt::Debug for Trust {
 
 impl Trust {
     /// Build everything from the anchors and the clock of `config`.
-    pub fn new(config: &TrustConfig) -> Result<Trust, rustls::Error> {
+    pub(crate) fn new(config: &TrustConfig) -> Result<Trust, rustls::Error> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let roots = Arc::new(RootCertStore {
             roots: config.anchors.webpki().to_vec(),
@@ -73,19 +72,14 @@ impl Trust {
         })
     }
 
-    /// The anchors.
-    pub fn anchors(&self) -> &Anchors {
-        &self.config.anchors
-    }
-
     /// The verification time now, Unix seconds.
-    pub fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         self.config.now()
     }
 
     /// The verdict on a presented chain (leaf first), with every problem
     /// found; `None` when nothing was presented.
-    pub fn verify_chain(&self, chain: &[CertInfo]) -> Option<ChainCheck> {
+    pub(crate) fn verify_chain(&self, chain: &[CertInfo]) -> Option<ChainCheck> {
         verify_chain(chain, &self.config.anchors, self.now())
     }
 

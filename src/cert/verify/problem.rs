@@ -39,7 +39,10 @@ pub struct ChainCheck {
 /// A trust anchor, as reports name it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnchorRef {
+    /// The anchor's subject name, one line, most specific first
+    /// (`CN=ISRG Root X1, O=Internet Security Research Group, C=US`).
     pub subject: String,
+    /// Mozilla's roots or a `--ca-file`.
     pub source: AnchorSource,
 }
 
@@ -50,60 +53,107 @@ pub struct AnchorRef {
 pub enum ChainProblem {
     /// Past its notAfter.
     Expired {
+        /// Place in the chain as presented (0 is the leaf).
         position: usize,
+        /// The certificate's subject, one line.
         subject: String,
+        /// Its notAfter, RFC 3339 UTC.
         not_after: String,
+        /// Whole days from notAfter to the verification time.
         days_ago: i64,
     },
     /// Before its notBefore.
     NotYetValid {
+        /// Place in the chain as presented (0 is the leaf).
         position: usize,
+        /// The certificate's subject, one line.
         subject: String,
+        /// Its notBefore, RFC 3339 UTC.
         not_before: String,
+        /// Whole days from the verification time to notBefore.
         days_until: i64,
     },
     /// The leaf signs itself and is no trust anchor.
-    SelfSigned { subject: String },
+    SelfSigned {
+        /// The leaf's subject, one line.
+        subject: String,
+    },
     /// The path ends at a self-signed root that is not a trust anchor (a
     /// private CA without `--ca-file`, or a CA no browser trusts).
-    UnknownIssuer { position: usize, root: String },
+    UnknownIssuer {
+        /// Place of that root in the chain as presented.
+        position: usize,
+        /// The root's subject, one line.
+        root: String,
+    },
     /// The path stops at a certificate whose issuer is neither presented
     /// nor a trust anchor: an intermediate is missing. `ca_issuers` are the
     /// AIA caIssuers URLs of that certificate (a hint, never fetched).
     IncompleteChain {
+        /// Place of the last certificate of the path in the chain as
+        /// presented.
         position: usize,
+        /// That certificate's issuer name, one line: the certificate that
+        /// is missing.
         missing_issuer: String,
+        /// Its AIA caIssuers URLs; empty when it has none.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         ca_issuers: Vec<String>,
     },
     /// A certificate named as issuer is presented (or an anchor) but its key
     /// does not verify the signature.
-    BadSignature { position: usize, issuer: String },
+    BadSignature {
+        /// Place of the signed certificate in the chain as presented.
+        position: usize,
+        /// The issuer's subject, one line.
+        issuer: String,
+    },
     /// The certificates are not presented in issuing order (RFC 5246
     /// §7.4.2); `issuing_order` is the order they should have been sent in.
-    WrongOrder { issuing_order: Vec<usize> },
+    WrongOrder {
+        /// Positions as presented, leaf first, in the order that issues
+        /// each certificate by the next.
+        issuing_order: Vec<usize>,
+    },
     /// Presented, but not part of the path.
-    UnusedCertificate { position: usize, subject: String },
+    UnusedCertificate {
+        /// Place in the chain as presented.
+        position: usize,
+        /// The certificate's subject, one line.
+        subject: String,
+    },
     /// RSA or DSA below 2048 bits, EC below 256 bits.
     WeakKey {
+        /// Place in the chain as presented (0 is the leaf).
         position: usize,
+        /// The certificate's subject, one line.
         subject: String,
+        /// `RSA`, `DSA` or `EC`.
         key_type: String,
+        /// The key size, in bits.
         bits: u32,
+        /// The least size accepted for this key type, in bits.
         minimum: u32,
     },
     /// Signed with SHA-1 or MD5 (roots excepted: their signature is never
     /// checked).
     WeakSignature {
+        /// Place in the chain as presented (0 is the leaf).
         position: usize,
+        /// The certificate's subject, one line.
         subject: String,
+        /// The signature algorithm, OpenSSL's long name
+        /// (`sha1WithRSAEncryption`).
         algorithm: String,
+        /// The digest that makes it weak.
         digest: WeakDigest,
     },
     /// The verifier refused the chain for a reason none of the above
     /// explains (e.g. a missing serverAuth purpose, a name constraint).
     Rejected {
+        /// The verifier's reason.
         reason: RejectReason,
+        /// The verifier's words, one line.
         detail: String,
     },
 }
@@ -112,9 +162,13 @@ pub enum ChainProblem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WeakDigest {
+    /// MD2.
     Md2,
+    /// MD4.
     Md4,
+    /// MD5.
     Md5,
+    /// SHA-1.
     Sha1,
 }
 
@@ -129,7 +183,9 @@ spelling!(WeakDigest {
 /// refused a certificate; the detail is one line of its own words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
+    /// The reason, as data.
     pub reason: RejectReason,
+    /// The verifier's words, one line (also the `Display` text).
     pub detail: String,
 }
 
@@ -137,21 +193,40 @@ pub struct Rejection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RejectReason {
+    /// No path from the certificate to a trust anchor.
     UnknownIssuer,
+    /// A certificate of the path is past its notAfter.
     Expired,
+    /// A certificate of the path is before its notBefore.
     NotYetValid,
+    /// A signature does not verify with the issuer's key.
     BadSignature,
+    /// A signature algorithm the verifier does not accept (SHA-1, MD5, or
+    /// one it does not know).
     UnsupportedSignatureAlgorithm,
+    /// The certificate does not name the host it was checked for.
     NotValidForName,
+    /// Not for TLS servers: serverAuth missing from the extended key usage.
     InvalidPurpose,
+    /// A CA certificate presented as the server's own.
     CaUsedAsEndEntity,
+    /// A server certificate used to issue another.
     EndEntityUsedAsCa,
+    /// A name outside an issuer's name constraints.
     NameConstraintViolation,
+    /// A path longer than an issuer's pathLenConstraint allows.
     PathLenConstraintViolated,
+    /// A critical extension the verifier does not understand.
     UnhandledCriticalExtension,
+    /// The certificate or an issuer is revoked (the verifier's verdict:
+    /// mxprobe gives it no revocation lists, so in practice never).
     Revoked,
+    /// A certificate's public key is explicitly distrusted.
     Distrusted,
+    /// A certificate could not be decoded (DER, validity, serial number,
+    /// extensions, version).
     BadEncoding,
+    /// Anything else; `detail` says what.
     Other,
 }
 
@@ -298,7 +373,7 @@ impl Rejection {
     /// rustls-webpki's error, as data and one line.
     // The deprecated variants are still returned by some paths of webpki.
     #[allow(deprecated)]
-    pub fn from_webpki(e: &webpki::Error) -> Rejection {
+    pub(crate) fn from_webpki(e: &webpki::Error) -> Rejection {
         use webpki::Error as E;
         let reason = match e {
             E::UnknownIssuer => RejectReason::UnknownIssuer,

@@ -71,6 +71,7 @@ spelling!(DnssecMode {
 /// DNSSEC settings of a scan.
 #[derive(Debug, Clone, Default)]
 pub struct DnssecConfig {
+    /// Validate in mxprobe, or trust the resolver's AD bit.
     pub mode: DnssecMode,
     /// Zone-file DNSKEY records to trust (`--trust-anchor`); `None`: the
     /// IANA root keys hickory ships. Only for [`DnssecMode::Validate`].
@@ -119,6 +120,7 @@ impl DnssecStatus {
 /// A lookup's records with their DNSSEC status.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecureAnswer<T> {
+    /// How far the answer (or the denial of one) is authenticated.
     pub status: DnssecStatus,
     /// The records (empty on NODATA, NXDOMAIN and failures).
     pub records: T,
@@ -214,13 +216,14 @@ impl SecureResolver {
 
     /// The same resolver with every lookup (its validation included)
     /// waiting for a turn under `limit`.
-    pub fn limited(&self, limit: super::LookupLimit) -> SecureResolver {
+    pub(crate) fn limited(&self, limit: super::LookupLimit) -> SecureResolver {
         SecureResolver {
             inner: Arc::clone(&self.inner),
             limit: Some(limit),
         }
     }
 
+    /// How this resolver learns the DNSSEC status.
     pub fn mode(&self) -> DnssecMode {
         self.inner.mode
     }

@@ -13,7 +13,7 @@
 //! which library an Exim uses), Windows' Schannel settings and Exchange's
 //! cmdlets, Sendmail's `sendmail.mc` defines, OpenSMTPD's `smtpd.conf`.
 //!
-//! A [`Texts`] value has a field per software, so a server-side entry
+//! A `Texts` value has a field per software, so a server-side entry
 //! without one of them does not compile; the tests below hold every
 //! server-side finding to having an entry.
 //!

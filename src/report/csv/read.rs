@@ -156,7 +156,7 @@ impl Record {
     }
 
     /// A complaint about this row's `column`.
-    pub fn error(&self, column: &str, reason: impl fmt::Display) -> ReadError {
+    pub(crate) fn error(&self, column: &str, reason: impl fmt::Display) -> ReadError {
         ReadError::Row {
             line: self.line,
             reason: format!("{column}: {reason}"),

@@ -36,15 +36,15 @@ use tokio::task::JoinHandle;
 
 use super::{Dialogue, EhloName, Negotiated, SmtpInfo};
 
-pub mod retry;
+pub(crate) mod retry;
 mod session;
 
 use retry::{Retry, RetryPolicy};
-pub use session::{Cost, Ending, Session};
+pub(crate) use session::{Cost, Ending, Session};
 use session::{Ledger, OnFree, Permits};
 
 /// Opens the TCP (or, in tests, in-memory) connection a session runs on.
-pub trait Connect: Send + Sync + 'static {
+pub(crate) trait Connect: Send + Sync + 'static {
     type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
     /// A connection to `addr`, and its local address (for the EHLO name).
     fn connect(
@@ -58,7 +58,7 @@ pub trait Connect: Send + Sync + 'static {
 /// server acknowledged the Finished before it costs a delayed ACK (40 ms on
 /// Linux) per session.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Tcp;
+pub(crate) struct Tcp;
 
 impl Connect for Tcp {
     type Stream = TcpStream;
@@ -77,11 +77,11 @@ const SLOW_GREETING: Duration = Duration::from_secs(1);
 
 /// Longest wait for a server to close after our goodbye before the slot is
 /// given back anyway.
-pub const LINGER: Duration = Duration::from_secs(2);
+pub(crate) const LINGER: Duration = Duration::from_secs(2);
 
 /// How to open sessions to one address.
 #[derive(Debug, Clone)]
-pub struct PoolConfig {
+pub(crate) struct PoolConfig {
     pub addr: SocketAddr,
     pub ehlo: EhloName,
     /// Timeout of each step (connect, each reply).
@@ -99,7 +99,7 @@ pub struct PoolConfig {
 
 /// Why no session could be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PoolError {
+pub(crate) enum PoolError {
     /// No TCP connection (refused, unreachable, timed out).
     #[error("{0}")]
     Unreachable(String),
@@ -120,7 +120,7 @@ pub enum PoolError {
 
 /// Sessions to one address. Dropping the pool closes idle sessions and stops
 /// any that are still being opened.
-pub struct Pool<C: Connect = Tcp> {
+pub(crate) struct Pool<C: Connect = Tcp> {
     inner: Arc<Inner<C>>,
 }
 
@@ -169,14 +169,14 @@ enum Failure {
 }
 
 impl Pool<Tcp> {
-    pub fn new(config: PoolConfig, global: Option<Arc<Semaphore>>) -> Pool<Tcp> {
+    pub(crate) fn new(config: PoolConfig, global: Option<Arc<Semaphore>>) -> Pool<Tcp> {
         Pool::with_connector(config, global, Tcp)
     }
 }
 
 impl<C: Connect> Pool<C> {
     /// A pool whose sessions run on `connector`'s connections.
-    pub fn with_connector(
+    pub(crate) fn with_connector(
         config: PoolConfig,
         global: Option<Arc<Semaphore>>,
         connector: C,
@@ -209,7 +209,7 @@ impl<C: Connect> Pool<C> {
 
     /// A session. `prefetch`: another will probably be wanted right after
     /// this one, so start opening it now if there is room.
-    pub async fn session(&self, prefetch: bool) -> Result<Session<C>, PoolError> {
+    pub(crate) async fn session(&self, prefetch: bool) -> Result<Session<C>, PoolError> {
         if prefetch && self.connections() == 0 {
             // The first request: open the next session alongside.
             return Inner::acquire_alongside(&self.inner).await;
@@ -222,17 +222,17 @@ impl<C: Connect> Pool<C> {
     }
 
     /// What the server said before TLS on the first session that got there.
-    pub fn info(&self) -> Option<SmtpInfo> {
+    pub(crate) fn info(&self) -> Option<SmtpInfo> {
         self.inner.lock().info.clone()
     }
 
     /// TCP connections made so far.
-    pub fn connections(&self) -> u32 {
+    pub(crate) fn connections(&self) -> u32 {
         self.cost().connections
     }
 
     /// What the sessions cost so far (closes still under way not counted).
-    pub fn cost(&self) -> Cost {
+    pub(crate) fn cost(&self) -> Cost {
         self.inner.ledger.cost()
     }
 
@@ -241,7 +241,7 @@ impl<C: Connect> Pool<C> {
     /// (one ahead of need), so that servers slow to greet keep a question
     /// waiting for its connection as little as possible. Off (`false`, the
     /// default) when the need is ending: no more sessions than asked for.
-    pub fn set_warm(&self, warm: bool) {
+    pub(crate) fn set_warm(&self, warm: bool) {
         self.inner.lock().warm = warm;
         if warm {
             Inner::prefetch(&self.inner);
@@ -251,19 +251,19 @@ impl<C: Connect> Pool<C> {
     /// Keep a slot a moment after the server closed (the default), for
     /// servers that count a connection a little longer than it lasts (Exim
     /// counts it until its daemon reaped the child), or not.
-    pub fn set_close_grace(&self, grace: bool) {
+    pub(crate) fn set_close_grace(&self, grace: bool) {
         self.inner.ledger.set_grace(grace);
     }
 
     /// Whether failed handshakes are costly at this address, as soon as a
     /// failed handshake's close tells (see [`Cost::failures_costly`]);
     /// `None` when none has failed yet.
-    pub async fn failures_costly(&self) -> Option<bool> {
+    pub(crate) async fn failures_costly(&self) -> Option<bool> {
         self.inner.ledger.failures_costly(LINGER).await
     }
 
     /// The per-address limit now in force (lowered by "too many connections").
-    pub fn limit(&self) -> usize {
+    pub(crate) fn limit(&self) -> usize {
         self.inner.lock().limit
     }
 
@@ -272,7 +272,7 @@ impl<C: Connect> Pool<C> {
     /// session still being opened is waited for a moment (it is usually
     /// milliseconds from ready); one that takes longer (a server pausing
     /// before its greeting) is given up and closed.
-    pub async fn take_idle(&self) -> Vec<Session<C>> {
+    pub(crate) async fn take_idle(&self) -> Vec<Session<C>> {
         let tasks = {
             let mut st = self.inner.lock();
             st.closed = true;
@@ -297,7 +297,7 @@ impl<C: Connect> Pool<C> {
     /// linger time, plus a second) until the server has closed every
     /// session of this pool, so that [`Pool::cost`] is complete. Sessions
     /// still held elsewhere are waited for within the same bound.
-    pub async fn drain(&self) {
+    pub(crate) async fn drain(&self) {
         self.inner.shut();
         let limit = u32::try_from(self.limit()).unwrap_or(u32::MAX);
         let all = Arc::clone(&self.inner.slots).acquire_many_owned(limit);

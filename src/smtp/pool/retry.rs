@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 /// Longest pause between two attempts, however many failures.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(8);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
 /// How persistent to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Transient failures in a row after which to give up; a success resets
     /// the count.
     pub retries: u32,
@@ -20,7 +20,7 @@ pub struct RetryPolicy {
 
 /// The decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
+pub(crate) enum Retry {
     /// Too many failures in a row: every later request gets this failure.
     GiveUp,
     /// "Too many connections" while our own other sessions are open: they
@@ -35,7 +35,7 @@ impl RetryPolicy {
     /// After the `failures`-th transient failure in a row (1 for the first),
     /// with `others_open` of our sessions open at the server besides the
     /// failed attempt; `crowded`: the server said it limits our connections.
-    pub fn decide(&self, failures: u32, crowded: bool, others_open: usize) -> Retry {
+    pub(crate) fn decide(&self, failures: u32, crowded: bool, others_open: usize) -> Retry {
         if failures > self.retries {
             Retry::GiveUp
         } else if crowded && others_open > 0 {
@@ -46,7 +46,7 @@ impl RetryPolicy {
     }
 
     /// The pause after the `failures`-th failure in a row.
-    pub fn pause(&self, failures: u32) -> Duration {
+    pub(crate) fn pause(&self, failures: u32) -> Duration {
         let doublings = failures.saturating_sub(1).min(16);
         (self.backoff * 2u32.pow(doublings)).min(MAX_BACKOFF)
     }

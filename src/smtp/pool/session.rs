@@ -32,7 +32,7 @@ pub(super) struct Permits {
 /// How a session ended, as the user of the session tells it: servers differ
 /// in how fast they close after each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Ending {
+pub(crate) enum Ending {
     /// Not used for a handshake, or nothing worth measuring.
     #[default]
     Unused,
@@ -44,7 +44,7 @@ pub enum Ending {
 
 /// What the sessions of one pool cost, as far as the connections go.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Cost {
+pub(crate) struct Cost {
     /// TCP connections attempted.
     pub connections: u32,
     /// Time spent waiting for the server to close, over all sessions.
@@ -80,7 +80,7 @@ impl Cost {
     /// GnuTLS sleeps half a second after each before it closes. `None`
     /// until a failed handshake's close has been measured. The margin
     /// allows for the round trips a close over the network takes anyway.
-    pub fn failures_costly(&self) -> Option<bool> {
+    pub(crate) fn failures_costly(&self) -> Option<bool> {
         Some(self.close_after_failure? > self.costly_beyond())
     }
 
@@ -182,7 +182,7 @@ const COSTLY_MARGIN: Duration = Duration::from_millis(100);
 /// One session, positioned for the TLS ClientHello. Reads and writes go to
 /// the connection; dropping it closes the connection politely and frees its
 /// slot once the server has closed (see the module documentation).
-pub struct Session<C: Connect = Tcp> {
+pub(crate) struct Session<C: Connect = Tcp> {
     /// `None` only while being dropped.
     stream: Option<C::Stream>,
     permits: Option<Permits>,
@@ -226,7 +226,7 @@ impl<C: Connect> Session<C> {
     }
 
     /// Say how the session ended before dropping it, for the statistics.
-    pub fn end_as(&mut self, ending: Ending) {
+    pub(crate) fn end_as(&mut self, ending: Ending) {
         self.ending = ending;
     }
 

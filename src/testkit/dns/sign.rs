@@ -39,7 +39,7 @@ impl std::fmt::Debug for Served {
 }
 
 impl Served {
-    pub fn new(zone: Zone) -> Served {
+    pub(super) fn new(zone: Zone) -> Served {
         let signed = (!zone.apexes.is_empty()).then(|| Signed::new(&zone));
         Served {
             zone,
@@ -49,7 +49,7 @@ impl Served {
     }
 
     /// The RRSIG to send with `set`, counting answers for [`Bogus::BadFirst`].
-    pub fn rrsig_for(&self, set: &RRset) -> Option<Record> {
+    pub(super) fn rrsig_for(&self, set: &RRset) -> Option<Record> {
         if let Some(Bogus::BadFirst(n)) = set.bogus {
             let mut counts = self.bad_answers.lock().unwrap_or_else(|e| e.into_inner());
             let seen = counts.entry((set.key.clone(), set.code())).or_insert(0);
@@ -240,7 +240,7 @@ impl Signed {
 
     /// The cut whose zone holds `key`: the deepest apex at or above it;
     /// for a DS query at an apex (`parent_side`), the one above that.
-    pub fn cut_of(&self, key: &str, parent_side: bool) -> Option<usize> {
+    pub(super) fn cut_of(&self, key: &str, parent_side: bool) -> Option<usize> {
         self.cuts
             .iter()
             .enumerate()
@@ -254,12 +254,12 @@ impl Signed {
             .map(|(i, _)| i)
     }
 
-    pub fn is_signed(&self, z: usize) -> bool {
+    pub(super) fn is_signed(&self, z: usize) -> bool {
         self.cuts[z].signer.is_some()
     }
 
     /// The RRsets at `key` in zone `z`.
-    pub fn rrsets(&self, z: usize, key: &str) -> &[RRset] {
+    pub(super) fn rrsets(&self, z: usize, key: &str) -> &[RRset] {
         self.rrsets
             .get(&(z, key.to_owned()))
             .map(Vec::as_slice)
@@ -267,14 +267,14 @@ impl Signed {
     }
 
     /// The SOA RRset of zone `z`.
-    pub fn soa(&self, z: usize) -> Option<&RRset> {
+    pub(super) fn soa(&self, z: usize) -> Option<&RRset> {
         self.rrsets(z, &self.cuts[z].key)
             .iter()
             .find(|s| s.rtype == RecordType::SOA)
     }
 
     /// Whether `name` exists in zone `z`: it or a name below it owns records.
-    pub fn exists(&self, z: usize, name: &Name) -> bool {
+    pub(super) fn exists(&self, z: usize, name: &Name) -> bool {
         let owners = &self.owners[z];
         let i = owners.partition_point(|o| o < name);
         owners.get(i).is_some_and(|o| name.zone_of(o))
@@ -283,7 +283,7 @@ impl Signed {
     /// The NSEC RRsets that deny `name` in zone `z` (RFC 4035 §3.1.3): the
     /// one at `name` for NODATA, else the one covering it and, for
     /// NXDOMAIN, the one covering the wildcard at the closest encloser.
-    pub fn denial(&self, z: usize, name: &Name) -> Vec<&RRset> {
+    pub(super) fn denial(&self, z: usize, name: &Name) -> Vec<&RRset> {
         let nsec_at = |owner: &Name| {
             self.rrsets(z, &key_of(owner))
                 .iter()

@@ -78,11 +78,13 @@ impl Zone {
         self.or_panic(added, "mx")
     }
 
+    /// `name A ip`.
     pub fn a(&mut self, name: &str, ip: Ipv4Addr) -> &mut Self {
         let added = self.try_add(name, RData::A(A(ip)));
         self.or_panic(added, "a")
     }
 
+    /// `name AAAA ip`.
     pub fn aaaa(&mut self, name: &str, ip: Ipv6Addr) -> &mut Self {
         let added = self.try_add(name, RData::AAAA(AAAA(ip)));
         self.or_panic(added, "aaaa")

@@ -34,8 +34,11 @@ const GROUPS_FILE: &str = "process-groups";
 
 /// A directory and an address for one server.
 pub struct Instance {
+    /// What it is for, in its directory's name and in messages.
     pub name: String,
+    /// Its own directory: configuration, certificates, spool, log.
     pub dir: PathBuf,
+    /// The address the server listens on.
     pub addr: SocketAddr,
 }
 
@@ -121,6 +124,7 @@ fn free_addr(ip: Ipv4Addr) -> SocketAddr {
 
 /// A running server; stopped on drop.
 pub struct Daemon {
+    /// Its directory and address.
     pub instance: Instance,
     child: Child,
     /// The daemon's pid file, when it makes its own process group (Postfix's
@@ -161,6 +165,7 @@ impl Daemon {
         daemon
     }
 
+    /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.instance.addr
     }

@@ -21,8 +21,9 @@ use openssl::x509::X509;
 use crate::testkit::pki::{cert, CertKey};
 use crate::tls::Protocol;
 
-/// TLS ≤ 1.2 suites of OpenSSL 3's default list and the TLS 1.3 default.
+/// TLS ≤ 1.2 ciphers: OpenSSL 3's default list.
 pub const DEFAULT_CIPHER_LIST: &str = "DEFAULT";
+/// OpenSSL 3's default TLS 1.3 suites, in its order.
 pub const DEFAULT_CIPHERSUITES: &str =
     "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
 
@@ -117,6 +118,7 @@ pub fn legacy_provider() -> bool {
         .is_some()
 }
 
+/// OpenSSL's constant for `p`.
 pub fn ssl_version(p: Protocol) -> SslVersion {
     match p {
         Protocol::Ssl3 => SslVersion::SSL3,
