@@ -101,3 +101,25 @@ pub const LOG_BLOCK: usize = 1 << 20;
 /// Addresses whose probe results are kept for reuse by later domains of a
 /// bulk scan (least recently used beyond it are forgotten and re-probed).
 pub const PROBE_CACHE_ENTRIES: usize = 20_000;
+
+/// The bytes of the file at `path`, refusing one larger than `cap` without
+/// reading more than one byte beyond it (a device such as `/dev/zero` or a
+/// huge file must not fill memory). The error says the cap and `hint`
+/// (what such a file usually measures).
+pub fn read_file(path: &std::path::Path, cap: u64, hint: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        const MIB: u64 = 1024 * 1024;
+        let size = if cap >= 8 * MIB {
+            format!("{} MiB", cap / MIB)
+        } else {
+            format!("{} KiB", cap / 1024)
+        };
+        return Err(std::io::Error::other(format!("larger than {size}; {hint}")));
+    }
+    Ok(bytes)
+}

@@ -120,22 +120,15 @@ impl Policy {
     }
 }
 
-/// A policy file's text, refusing files above [`crate::limits::POLICY_FILE_BYTES`]
-/// (a path to a device or a huge file must not fill memory).
+/// A policy file's text, refusing files above [`crate::limits::POLICY_FILE_BYTES`].
 fn read_capped(path: &std::path::Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let cap = crate::limits::POLICY_FILE_BYTES;
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(cap + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > cap {
-        return Err(std::io::Error::other(format!(
-            "larger than {} KiB; a policy is a few KiB",
-            cap / 1024
-        )));
-    }
-    Ok(text)
+    let bytes = crate::limits::read_file(
+        path,
+        crate::limits::POLICY_FILE_BYTES,
+        "a policy is a few KiB",
+    )?;
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
 /// ` (line N)` for an error at `span` of `text`.

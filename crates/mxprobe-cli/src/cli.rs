@@ -418,7 +418,7 @@ impl Args {
 fn trust_config(ca_files: &[PathBuf]) -> anyhow::Result<TrustConfig> {
     let mut anchors = Anchors::mozilla();
     for path in ca_files {
-        let pem = read_capped(
+        let pem = mxprobe::limits::read_file(
             path,
             mxprobe::limits::CA_FILE_BYTES,
             "a CA bundle is at most a few MiB",
@@ -429,23 +429,6 @@ fn trust_config(ca_files: &[PathBuf]) -> anyhow::Result<TrustConfig> {
             .context("--ca-file")?;
     }
     Ok(TrustConfig { anchors, at: None })
-}
-
-/// The bytes of `path`, refusing more than `cap` (a device or a huge file
-/// must not fill memory).
-fn read_capped(path: &std::path::Path, cap: u64, hint: &str) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(cap + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > cap {
-        return Err(std::io::Error::other(format!(
-            "larger than {} MiB; {hint}",
-            cap / (1024 * 1024)
-        )));
-    }
-    Ok(bytes)
 }
 
 /// `IP`, `IP:PORT`, `[IPv6]:PORT`.
