@@ -75,6 +75,7 @@ pub mod policy;
 mod printable;
 pub mod report;
 pub mod scan;
+pub mod senders;
 pub mod smtp;
 mod spelling;
 pub mod stats;

@@ -336,3 +336,9 @@ fn group_name(curve: &str) -> String {
         other => other.to_string(),
     }
 }
+
+/// Whether `name` is one of the groups enumeration tests (mxprobe's
+/// spelling: `secp256r1`, not `prime256v1`).
+pub(crate) fn known_group(name: &str) -> bool {
+    TLS13_GROUPS.contains(&name) || TLS12_CURVES.contains(&name)
+}
