@@ -24,6 +24,7 @@ mod finding;
 pub mod remedy;
 
 use crate::mtasts::{MtaSts, TlsRpt};
+use crate::senders::SenderOutcome;
 use crate::smtp::SmtpInfo;
 use crate::spelling::spelling;
 use crate::tls::enumerate::Enumeration;
@@ -275,6 +276,11 @@ pub struct AddressReport {
     /// the strict handshake, reverse DNS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trust: Option<AddressTrust>,
+    /// What each sender profile would negotiate here, and what it then
+    /// does with the mail; empty when not predicted (unreachable, or no
+    /// enumeration).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub senders: Vec<SenderOutcome>,
 }
 
 impl AddressReport {
@@ -296,6 +302,7 @@ impl AddressReport {
             refused_handshakes: 0,
             close_wait_seconds: 0.0,
             trust: None,
+            senders: Vec::new(),
         }
     }
 

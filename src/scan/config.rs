@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::dns::{DnsError, DnssecConfig, ResolverConfig};
 use crate::policy::Policy;
+use crate::senders::Senders;
 use crate::smtp::EhloName;
 use crate::trust::TrustConfig;
 
@@ -60,6 +61,9 @@ pub struct ScanConfig {
     /// chain verdicts, the strict sender, the MTA-STS policy fetch and
     /// enforce checks, and the policy's "expires soon".
     pub trust: TrustConfig,
+    /// The senders whose outcomes are predicted at each address (the
+    /// built-in profiles by default; [`Senders::none`] for none).
+    pub senders: Senders,
 }
 
 impl Default for ScanConfig {
@@ -90,6 +94,7 @@ impl Default for ScanConfig {
             probe_cache: crate::limits::PROBE_CACHE_ENTRIES,
             policy: None,
             trust: TrustConfig::default(),
+            senders: Senders::default(),
         }
     }
 }

@@ -33,6 +33,7 @@ mod config;
 mod domain;
 mod exchange;
 mod probe;
+mod senders;
 
 use cache::ProbeCache;
 pub use config::{ScanConfig, SetupError};
@@ -116,6 +117,7 @@ impl Scanner {
     /// Scan one target. Never fails: problems are in the report.
     pub async fn scan(&self, target: Target) -> DomainReport {
         let mut report = self.scan_facts(target).await;
+        senders::predict(&mut report, &self.inner.config.senders);
         if let Some(policy) = &self.inner.config.policy {
             report.findings = policy.evaluate_at(&report, self.inner.trust.now());
         }

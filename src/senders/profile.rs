@@ -276,6 +276,28 @@ const BUILT_IN: &[(&str, &str)] = &[
     ),
     ("exim-4.96", include_str!("../../senders/exim-4.96.toml")),
     ("openssl-3", include_str!("../../senders/openssl-3.toml")),
+    (
+        "postfix-3.9",
+        include_str!("../../senders/postfix-3.9.toml"),
+    ),
+    (
+        "exchange-2019",
+        include_str!("../../senders/exchange-2019.toml"),
+    ),
+    (
+        "microsoft-365",
+        include_str!("../../senders/microsoft-365.toml"),
+    ),
+    (
+        "postfix-2.10-centos7",
+        include_str!("../../senders/postfix-2.10-centos7.toml"),
+    ),
+    (
+        "bsi-tr-03108",
+        include_str!("../../senders/bsi-tr-03108.toml"),
+    ),
+    ("dane", include_str!("../../senders/dane.toml")),
+    ("mta-sts", include_str!("../../senders/mta-sts.toml")),
 ];
 
 /// The built-in profiles, in the order `mxprobe senders` lists them.
