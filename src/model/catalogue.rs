@@ -201,6 +201,13 @@ catalogue! {
     // The enumeration itself.
     EnumerationIncomplete = "enumeration-incomplete", Info, "not everything could be tested: the server refused further connections",
         "rerun later or with fewer connections (--per-host 1); the other findings may be incomplete";
+    // Sender outcomes (predicted from the scan, see `mxprobe senders`).
+    SenderClearText = "sender-clear-text", High, "a common sender's TLS handshake fails here: it falls back to clear text (or fails)",
+        "make the handshake work for that sender (see its line under senders): offer TLS 1.2 or 1.3, ECDHE with AES-GCM or ChaCha20-Poly1305, and DH primes of at least 2048 bits";
+    SenderDefers = "sender-defers", Medium, "a verifying or strict sender defers mail for this MX",
+        "fix what it refuses (see its line under senders): a certificate from a public CA valid for the MX name, TLSA records that match the certificate, or the protocol and suites a strict sender requires";
+    SenderLegacyCipher = "sender-legacy-cipher", Medium, "common senders end on a legacy cipher although the server accepts AEAD with forward secrecy they offer",
+        "put AEAD ciphers with forward secrecy first in the server's cipher list and make the server enforce its order";
 }
 
 impl FindingId {

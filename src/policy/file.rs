@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::{
-    builtin, Certificate, Ciphers, FindingId, KeyExchange, Policy, PolicyError, Setting, Unlisted,
-    Versions,
+    builtin, Certificate, Ciphers, FindingId, KeyExchange, Policy, PolicyError, SenderCount,
+    Setting, Unlisted, Versions,
 };
 
 /// A policy as written in TOML: [`Policy`]'s fields, finding IDs as
@@ -38,6 +38,8 @@ pub(super) struct Written {
     #[serde(default)]
     certificate: Certificate,
     #[serde(default)]
+    senders: SenderCount,
+    #[serde(default)]
     severity: BTreeMap<String, Setting>,
 }
 
@@ -61,6 +63,7 @@ impl Written {
             ciphers: self.ciphers,
             key_exchange: self.key_exchange,
             certificate: self.certificate,
+            senders: self.senders,
             severity,
         })
     }

@@ -23,6 +23,7 @@ pub mod builtin;
 mod classify;
 mod file;
 mod rules;
+mod senders;
 
 pub use classify::PolicyClassifier;
 // Findings and their catalogue belong to the report; the policy makes them.
@@ -91,6 +92,8 @@ pub struct Policy {
     pub key_exchange: KeyExchange,
     /// `[certificate]`: key sizes, expiry warning.
     pub certificate: Certificate,
+    /// `[senders]`: which sender profiles' predicted outcomes are findings.
+    pub senders: SenderCount,
     /// Finding ID → severity or `off` (written with the kebab-case IDs).
     pub severity: BTreeMap<FindingId, Setting>,
 }
@@ -172,6 +175,49 @@ pub struct Certificate {
     /// `cert-expiring-soon` when fewer days are left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiring_days: Option<u32>,
+}
+
+/// Which sender profiles count for the sender findings (profile ids, see
+/// `mxprobe senders`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SenderCount {
+    /// Profiles whose failed handshake (`sender-clear-text`) and legacy
+    /// cipher (`sender-legacy-cipher`) are findings; unset: those the
+    /// profiles mark `common`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub common: Option<Vec<String>>,
+    /// Profiles whose deferral is a finding (`sender-defers`); unset: those
+    /// that verify certificates or require TLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict: Option<Vec<String>>,
+}
+
+impl SenderCount {
+    /// Whether `outcome`'s profile counts as a common sender.
+    pub fn common(&self, outcome: &crate::senders::SenderOutcome) -> bool {
+        match &self.common {
+            Some(ids) => ids.contains(&outcome.profile),
+            None => outcome.common,
+        }
+    }
+
+    /// Whether `outcome`'s profile counts as a strict sender.
+    pub fn strict(&self, outcome: &crate::senders::SenderOutcome) -> bool {
+        match &self.strict {
+            Some(ids) => ids.contains(&outcome.profile),
+            None => outcome.strict,
+        }
+    }
+
+    /// Every profile id named.
+    pub fn named(&self) -> impl Iterator<Item = &str> {
+        self.common
+            .iter()
+            .chain(self.strict.iter())
+            .flatten()
+            .map(String::as_str)
+    }
 }
 
 mod protocol_opt {
@@ -268,6 +314,10 @@ impl Policy {
                     .certificate
                     .expiring_days
                     .or(base.certificate.expiring_days),
+            },
+            senders: SenderCount {
+                common: self.senders.common.or(base.senders.common),
+                strict: self.senders.strict.or(base.senders.strict),
             },
             severity,
         }

@@ -286,6 +286,9 @@ fn address_findings(sink: &mut Sink, a: &AddressReport, now: i64) {
     if let Some(t) = &a.trust {
         trust_findings(sink, t);
     }
+    for (id, message) in super::senders::findings(&sink.policy.senders, a) {
+        sink.add(id, message);
+    }
 }
 
 /// What a verifying sender would make of the address.

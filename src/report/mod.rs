@@ -13,12 +13,14 @@ mod ciphers;
 mod csv;
 mod json;
 mod rows;
+mod senders;
 mod text;
 
 pub use self::ciphers::CiphersWriter;
 pub use self::csv::{CsvReader, CsvWriter, ReadError, Record, COLUMNS as CSV_COLUMNS};
 pub use self::json::{JsonLinesWriter, JsonWriter};
 pub(crate) use self::rows::places;
+pub use self::senders::SendersWriter;
 pub use self::text::{cost_summary, TextWriter};
 
 /// An output format (`-f`).
@@ -35,6 +37,8 @@ pub enum Format {
     Jsonl,
     /// The cipher table: one CSV row per accepted cipher and version.
     Ciphers,
+    /// The sender table: one CSV row per sender profile and address.
+    Senders,
 }
 
 impl FromStr for Format {
@@ -46,8 +50,9 @@ impl FromStr for Format {
             "json" => Ok(Format::Json),
             "jsonl" => Ok(Format::Jsonl),
             "ciphers" => Ok(Format::Ciphers),
+            "senders" => Ok(Format::Senders),
             _ => Err(format!(
-                "unknown format {s:?} (expected text, csv, json, jsonl or ciphers)"
+                "unknown format {s:?} (expected text, csv, json, jsonl, ciphers or senders)"
             )),
         }
     }
@@ -77,5 +82,6 @@ pub fn writer<'a>(
         Format::Json => Box::new(JsonWriter::new(out)),
         Format::Jsonl => Box::new(JsonLinesWriter::new(out)),
         Format::Ciphers => Box::new(CiphersWriter::new(out)),
+        Format::Senders => Box::new(SendersWriter::new(out)),
     }
 }

@@ -9,6 +9,7 @@ use super::ReportWriter;
 use crate::dane::DaneCheck;
 use crate::model::{AddressReport, DomainReport, DomainStatus, MxReport, ProbeStatus};
 use crate::policy::{Finding, Severity};
+use crate::senders::SenderOutcome;
 use crate::tls::cipher::Kx;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::order::OrderType;
@@ -152,6 +153,9 @@ impl<W: Write> Render<W> {
         if let Some(t) = &a.trust {
             trust(&mut self.out, t, true)?;
         }
+        // Only verifying senders can fare differently under another name.
+        let strict: Vec<&SenderOutcome> = a.senders.iter().filter(|s| s.strict).collect();
+        senders(&mut self.out, &strict)?;
         Ok(())
     }
 
@@ -222,11 +226,38 @@ impl<W: Write> Render<W> {
         if let Some(t) = &a.trust {
             trust(w, t, false)?;
         }
+        senders(w, &a.senders.iter().collect::<Vec<_>>())?;
         if a.connections > 0 {
             writeln!(w, "      cost      {}", cost_summary(a))?;
         }
         Ok(())
     }
+}
+
+/// One line per sender profile: what it ends with, what it negotiates,
+/// and why.
+fn senders(w: &mut impl Write, outcomes: &[&SenderOutcome]) -> io::Result<()> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "      senders   what each would do here (predicted)")?;
+    let width = outcomes.iter().map(|s| s.profile.len()).max().unwrap_or(0);
+    for s in outcomes {
+        let mut line = format!("        {:<width$}  {:<13}", s.profile, s.outcome.as_str());
+        let negotiated = s.negotiated();
+        if !negotiated.is_empty() {
+            line.push_str(&format!(" {negotiated}"));
+        }
+        let group = s.group_text();
+        if !group.is_empty() {
+            line.push_str(&format!("  {group}"));
+        }
+        if !s.reason.is_empty() {
+            line.push_str(&format!("  ({})", s.reason));
+        }
+        writeln!(w, "{}", line.trim_end())?;
+    }
+    Ok(())
 }
 
 /// `192.0.2.1:25`, `[2001:db8::1]:25`.

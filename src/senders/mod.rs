@@ -19,7 +19,7 @@ mod predict;
 mod profile;
 
 pub use predict::{predict, DaneFacts, Delivery, Facts, Failure, Reached, SenderOutcome, StsFacts};
-pub use profile::{built_in, Offer, OnTlsFailure, Profile, ProfileError, Verify};
+pub use profile::{built_in, source, Offer, OnTlsFailure, Profile, ProfileError, Verify};
 
 /// The profiles a scan predicts for, in the order they are shown.
 #[derive(Debug, Clone, PartialEq, Eq)]

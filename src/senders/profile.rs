@@ -300,6 +300,14 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("mta-sts", include_str!("../../senders/mta-sts.toml")),
 ];
 
+/// A built-in profile's file as written (comments included), by id.
+pub fn source(id: &str) -> Option<&'static str> {
+    BUILT_IN
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map(|(_, text)| *text)
+}
+
 /// The built-in profiles, in the order `mxprobe senders` lists them.
 pub fn built_in() -> Vec<Profile> {
     BUILT_IN

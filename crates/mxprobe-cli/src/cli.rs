@@ -14,6 +14,7 @@ use mxprobe::model::Target;
 use mxprobe::policy::{Policy, Severity};
 use mxprobe::report::Format;
 use mxprobe::scan::{EhloName, ScanConfig};
+use mxprobe::senders::{Profile, Senders};
 use mxprobe::trust::TrustConfig;
 
 const EXIT_CODES: &str = "\
@@ -68,6 +69,13 @@ pub enum Command {
     /// Statistics of an earlier scan's output (CSV or JSON Lines): cipher
     /// frequencies, STARTTLS and TLS 1.3 shares, findings and their hosts.
     Stats(StatsArgs),
+    /// List the sender profiles whose outcomes a scan predicts, or print
+    /// one as TOML (to copy, edit and pass with --sender FILE).
+    Senders {
+        /// A profile's id (or a profile file, to check it).
+        #[arg(value_name = "ID|FILE")]
+        profile: Option<String>,
+    },
 }
 
 /// `mxprobe stats` flags.
@@ -211,6 +219,17 @@ pub struct Args {
     #[arg(long, default_value_t = 0.25, value_name = "SECS")]
     pub backoff: f64,
 
+    /// Predict these senders' outcomes at each address: built-in profile
+    /// ids, comma-separated (see `mxprobe senders`), `all` (the default) or
+    /// `none`. Profiles added with --sender are included unless not named.
+    #[arg(long, value_name = "ID,ID,…|all|none", value_delimiter = ',')]
+    pub senders: Vec<String>,
+
+    /// Add a sender profile of one's own (TOML, as `mxprobe senders ID`
+    /// prints one); repeatable. One with a built-in profile's id replaces it.
+    #[arg(long = "sender", value_name = "FILE")]
+    pub sender_files: Vec<PathBuf>,
+
     /// Judge the results by this policy: a built-in name (see `mxprobe
     /// policies`) or a TOML file.
     #[arg(long, default_value = "default", value_name = "NAME|FILE")]
@@ -226,12 +245,14 @@ pub struct Args {
 
     /// Output format: `jsonl` is one JSON report per line (for bulk scans
     /// and `--resume`); `ciphers` is a CSV table with one row per accepted
-    /// cipher, protocol version and address, in the server's order.
+    /// cipher, protocol version and address, in the server's order;
+    /// `senders` a CSV table with one row per sender profile and address:
+    /// what that sender negotiates there and what it does with the mail.
     #[arg(
         short,
         long,
         default_value = "text",
-        value_name = "text|csv|json|jsonl|ciphers"
+        value_name = "text|csv|json|jsonl|ciphers|senders"
     )]
     pub format: Format,
 
@@ -366,6 +387,23 @@ impl Args {
         }
         let policy = Policy::load(&self.policy)?;
         let trust = trust_config(&self.ca_files)?;
+        let senders = senders(&self.senders, &self.sender_files)?;
+        // A misspelt id in the policy would silently count no one.
+        let known: Vec<String> = mxprobe::senders::built_in()
+            .into_iter()
+            .map(|p| p.id)
+            .chain(senders.profiles().iter().map(|p| p.id.clone()))
+            .collect();
+        if let Some(bad) = policy
+            .senders
+            .named()
+            .find(|id| !known.iter().any(|k| k == id))
+        {
+            bail!(
+                "policy {}: unknown sender profile {bad:?} in [senders] (see mxprobe senders)",
+                self.policy
+            );
+        }
         let config = ScanConfig {
             policy: Some(Arc::new(policy)),
             resolver: ResolverConfig {
@@ -396,6 +434,7 @@ impl Args {
             },
             mta_sts: !self.no_mta_sts,
             mta_sts_port: self.mta_sts_port,
+            senders,
             ..ScanConfig::default()
         };
         Ok(Plan {
@@ -412,6 +451,51 @@ impl Args {
             output: self.output,
         })
     }
+}
+
+/// The built-in sender profiles and every `--sender FILE`, narrowed to
+/// `--senders` (profiles from files are kept unless the list leaves them
+/// out).
+fn senders(ids: &[String], files: &[PathBuf]) -> anyhow::Result<Senders> {
+    let mut senders = Senders::default();
+    let mut own = Vec::new();
+    for path in files {
+        let profile = load_sender(path)?;
+        own.push(profile.id.clone());
+        senders.add(profile);
+    }
+    let ids: Vec<&str> = ids
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if ids.iter().any(|id| id.eq_ignore_ascii_case("none")) {
+        if ids.len() > 1 {
+            bail!("--senders none cannot be combined with profile ids");
+        }
+        return Ok(Senders::none());
+    }
+    if !ids.is_empty() && !ids.iter().any(|id| id.eq_ignore_ascii_case("all")) {
+        let mut keep: Vec<&str> = ids.clone();
+        keep.extend(own.iter().map(String::as_str).filter(|o| !ids.contains(o)));
+        senders
+            .select(&keep)
+            .map_err(|e| anyhow::anyhow!("--senders: {e}"))?;
+    }
+    Ok(senders)
+}
+
+/// One `--sender FILE`, read (capped) and checked.
+pub fn load_sender(path: &std::path::Path) -> anyhow::Result<Profile> {
+    let bytes = mxprobe::limits::read_file(
+        path,
+        mxprobe::limits::POLICY_FILE_BYTES,
+        "a sender profile is a few KiB of TOML",
+    )
+    .with_context(|| format!("sender profile {}", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("sender profile {}: not UTF-8 text", path.display()))?;
+    Profile::from_toml(&text).with_context(|| format!("sender profile {}", path.display()))
 }
 
 /// Mozilla's roots plus every `--ca-file`, each read and checked here.
@@ -456,7 +540,7 @@ mod tests {
         ] {
             assert!(help.contains(code), "{code:?} missing from --help");
         }
-        for format in ["text", "csv", "json", "jsonl", "ciphers"] {
+        for format in ["text", "csv", "json", "jsonl", "ciphers", "senders"] {
             let listed =
                 help.contains(&format!("|{format}|")) || help.contains(&format!("|{format}>"));
             assert!(

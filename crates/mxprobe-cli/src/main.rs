@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Some(cli::Command::Policies { findings }) => policies(findings),
         Some(cli::Command::Policy { action }) => policy(action),
         Some(cli::Command::Stats(args)) => stats_cmd::run(args),
+        Some(cli::Command::Senders { profile }) => senders(profile),
         None => match cli.generate {
             Some(kind) => generate::run(&kind),
             None => scan_cmd::run(cli.scan),
@@ -105,6 +106,41 @@ fn policy(action: cli::PolicyAction) -> anyhow::Result<ExitCode> {
             println!("{policy}: valid policy {:?}", p.name);
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mxprobe senders [ID|FILE]`: the built-in profiles, one built-in
+/// profile's file as written, or a profile file checked.
+fn senders(profile: Option<String>) -> anyhow::Result<ExitCode> {
+    let mut out = io::stdout().lock();
+    let Some(id) = profile else {
+        for p in mxprobe::senders::built_in() {
+            let verify = match p.verify {
+                mxprobe::senders::Verify::None => String::new(),
+                v => format!(", verifies: {}", v.as_str()),
+            };
+            writeln!(out, "{:<21} {}{verify}", p.id, p.name)?;
+            writeln!(out, "{:<21} {}", "", p.describes)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    if let Some(text) = mxprobe::senders::source(&id) {
+        out.write_all(text.as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = std::path::Path::new(&id);
+    if !path.exists() {
+        let known: Vec<String> = mxprobe::senders::built_in()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        anyhow::bail!(
+            "no built-in sender profile {id:?} and no such file (built in: {})",
+            known.join(", ")
+        );
+    }
+    let p = cli::load_sender(path)?;
+    writeln!(out, "{id}: valid sender profile {:?} ({})", p.id, p.name)?;
     Ok(ExitCode::SUCCESS)
 }
 

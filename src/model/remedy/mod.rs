@@ -58,6 +58,12 @@ pub fn remedy(id: FindingId, software: Software) -> &'static str {
 
 /// The software's own remedy for `id`, if it has one.
 fn specific(id: FindingId, software: Software) -> Option<&'static str> {
+    // Common senders ending on a legacy cipher: the same fix as the
+    // server's order putting one first.
+    let id = match id {
+        FindingId::SenderLegacyCipher => FindingId::CipherOrderLegacyFirst,
+        other => other,
+    };
     tls::texts(id)
         .or_else(|| certificate::texts(id))
         .and_then(|t| t.of(software))
@@ -101,7 +107,8 @@ pub fn about_server(id: FindingId) -> bool {
         | CertSelfSigned
         | CertIncompleteChain
         | CertNameMismatch
-        | StrictTlsFailed => true,
+        | StrictTlsFailed
+        | SenderLegacyCipher => true,
         Nxdomain
         | NoMx
         | NullMx
@@ -126,7 +133,9 @@ pub fn about_server(id: FindingId) -> bool {
         | MtaStsEnforceViolated
         | TlsRptMissing
         | TlsRptInvalid
-        | EnumerationIncomplete => false,
+        | EnumerationIncomplete
+        | SenderClearText
+        | SenderDefers => false,
     }
 }
 

@@ -275,3 +275,74 @@ async fn postfix_is_recognised_by_its_ehlo_reply_and_its_fixes_name_its_paramete
     );
     assert_eq!(row.get("software"), "postfix");
 }
+
+/// The kabelmail case: a server that accepts TLS 1.2 yet puts an
+/// SSLv3-era suite with a 1024-bit DH prime first. The text report says,
+/// per sender profile, which cipher each ends on and who fails or falls
+/// back; the findings name the senders.
+#[tokio::test(flavor = "multi_thread")]
+async fn kabelmail_like_server_what_each_sender_ends_on() {
+    let server = postfix("legacy-dh1024").await;
+    let dns = crate::common::empty_dns().await;
+    let mut a = crate::common::resolver_args(&dns);
+    a.extend(crate::common::args(&[
+        "--timeout",
+        "10",
+        "--host",
+        &server.addr().to_string(),
+    ]));
+    let out = crate::common::mxprobe(&a).await;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("{text}");
+    let line = |profile: &str| -> String {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{profile} ")))
+            .unwrap_or_else(|| panic!("no senders line for {profile} in\n{text}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let table: &[(&str, &str)] = &[
+        // Postfix (security level 0) and Exim (tls_dh_min_bits 1024) take
+        // the server's first choice, 1024-bit DH and all.
+        (
+            "postfix-3.7",
+            "postfix-3.7 encrypted TLSv1.2:DHE-RSA-AES256-SHA DH 1024",
+        ),
+        (
+            "exim-4.96",
+            "exim-4.96 encrypted TLSv1.2:DHE-RSA-AES256-SHA DH 1024",
+        ),
+        // Security level 2 refuses the 1024-bit prime.
+        ("openssl-3", "openssl-3 failed"),
+        // Microsoft 365 offers no DHE suite: the server's next choice.
+        (
+            "microsoft-365",
+            "microsoft-365 encrypted TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384",
+        ),
+        (
+            "exchange-2019",
+            "exchange-2019 encrypted TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384",
+        ),
+        // Strict, but without TLSA records it needs only TLS, and gets its
+        // own first choice among the server's.
+        (
+            "bsi-tr-03108",
+            "bsi-tr-03108 encrypted TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384",
+        ),
+    ];
+    let mut failed = Vec::new();
+    for (profile, expected) in table {
+        let got = line(profile);
+        if !got.starts_with(expected) {
+            failed.push(format!("{profile}: {got:?}, expected {expected:?}…"));
+        }
+    }
+    assert!(line("openssl-3").contains("1024-bit DH prime"), "{text}");
+    for id in ["sender-clear-text", "sender-legacy-cipher"] {
+        if !text.contains(id) {
+            failed.push(format!("no finding {id}"));
+        }
+    }
+    assert!(failed.is_empty(), "{}\n\n{text}", failed.join("\n"));
+}
