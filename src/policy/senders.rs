@@ -103,3 +103,151 @@ fn legacy(count: &SenderCount, a: &AddressReport) -> Option<String> {
     }
     Some(parts.join("; "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProbeStatus;
+    use crate::tls::{AcceptedCipher, Auth, Enumeration, Kx, Protocol, VersionScan};
+
+    fn outcome(profile: &str, delivery: Delivery, failure: Option<Failure>) -> SenderOutcome {
+        SenderOutcome {
+            profile: profile.to_string(),
+            outcome: delivery,
+            protocol: Some(Protocol::Tls1_2),
+            cipher: failure.is_none().then(|| "DHE-RSA-AES256-SHA".to_string()),
+            candidates: Vec::new(),
+            group: None,
+            dh_bits: None,
+            failure,
+            reason: "because".to_string(),
+            common: profile.starts_with("common"),
+            strict: profile.starts_with("strict"),
+        }
+    }
+
+    fn cipher(name: &str, aead: bool, forward_secret: bool) -> AcceptedCipher {
+        AcceptedCipher {
+            name: name.to_string(),
+            bits: 256,
+            kx: Kx::Dhe,
+            auth: Auth::Rsa,
+            aead,
+            forward_secret,
+            cert_key: None,
+            dh_bits: None,
+        }
+    }
+
+    fn address(senders: Vec<SenderOutcome>, modern: bool) -> AddressReport {
+        let mut a = AddressReport::new("192.0.2.1".parse().unwrap(), 25, ProbeStatus::Ok);
+        let mut ciphers = vec![cipher("DHE-RSA-AES256-SHA", false, true)];
+        if modern {
+            ciphers.push(cipher("ECDHE-RSA-AES256-GCM-SHA384", true, true));
+        }
+        a.enumeration = Some(Enumeration {
+            versions: vec![VersionScan {
+                protocol: Protocol::Tls1_2,
+                supported: Some(true),
+                order: None,
+                ciphers,
+                refusal: None,
+            }],
+            ..Enumeration::default()
+        });
+        a.senders = senders;
+        a
+    }
+
+    fn ids(count: &SenderCount, a: &AddressReport) -> Vec<FindingId> {
+        findings(count, a).into_iter().map(|(id, _)| id).collect()
+    }
+
+    #[test]
+    fn which_outcomes_are_findings() {
+        use Delivery::*;
+        use FindingId::*;
+        let default = SenderCount::default();
+        let table: &[(SenderOutcome, bool, &[FindingId])] = &[
+            (
+                outcome("common-a", Encrypted, None),
+                true,
+                &[SenderLegacyCipher],
+            ),
+            // Nothing better accepted: the legacy cipher is all there is.
+            (outcome("common-a", Encrypted, None), false, &[]),
+            (outcome("other", Encrypted, None), true, &[]),
+            (
+                outcome("common-a", ClearText, Some(Failure::NoCommonCipher)),
+                true,
+                &[SenderClearText],
+            ),
+            (
+                outcome("common-a", Failed, Some(Failure::DhTooSmall)),
+                true,
+                &[SenderClearText],
+            ),
+            (
+                outcome("other", ClearText, Some(Failure::NoCommonCipher)),
+                true,
+                &[],
+            ),
+            // No STARTTLS is its own finding.
+            (
+                outcome("common-a", ClearText, Some(Failure::NoStarttls)),
+                true,
+                &[],
+            ),
+            (
+                outcome("strict-a", Deferred, Some(Failure::CertificateRefused)),
+                true,
+                &[SenderDefers],
+            ),
+            (outcome("strict-a", Authenticated, None), false, &[]),
+        ];
+        for (o, modern, expected) in table {
+            let a = address(vec![o.clone()], *modern);
+            assert_eq!(ids(&default, &a), *expected, "{o:?}");
+        }
+    }
+
+    #[test]
+    fn the_policy_names_who_counts() {
+        use Delivery::*;
+        let a = address(
+            vec![
+                outcome("common-a", Encrypted, None),
+                outcome("other", ClearText, Some(Failure::NoCommonVersion)),
+                outcome("strict-a", Deferred, Some(Failure::CertificateRefused)),
+            ],
+            true,
+        );
+        let named = SenderCount {
+            common: Some(vec!["other".to_string()]),
+            strict: Some(Vec::new()),
+        };
+        assert_eq!(ids(&named, &a), [FindingId::SenderClearText]);
+        let message = &findings(&named, &a)[0].1;
+        assert!(
+            message.starts_with("other falls back to clear text"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn senders_on_the_same_cipher_share_one_message() {
+        use Delivery::*;
+        let a = address(
+            vec![
+                outcome("common-a", Encrypted, None),
+                outcome("common-b", Encrypted, None),
+            ],
+            true,
+        );
+        let all = findings(&SenderCount::default(), &a);
+        assert_eq!(
+            all[0].1,
+            "common-a, common-b end on TLSv1.2:DHE-RSA-AES256-SHA although the server accepts ECDHE-RSA-AES256-GCM-SHA384"
+        );
+    }
+}

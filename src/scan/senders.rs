@@ -79,12 +79,8 @@ fn dane<'a>(check: Option<&'a DaneCheck>, address: &AddressReport) -> DaneFacts<
                 .map(|a| a.outcome),
         ),
         DaneState::Unusable => DaneFacts::Unusable,
-        DaneState::Bogus | DaneState::Indeterminate => DaneFacts::Failed(
-            check
-                .errors
-                .first()
-                .map_or(check.state.as_str(), String::as_str),
-        ),
+        DaneState::Bogus => DaneFacts::Bogus,
+        DaneState::Indeterminate => DaneFacts::Unknown("DNSSEC could not be validated"),
         DaneState::None | DaneState::NotSecure => DaneFacts::NotApplicable,
     }
 }

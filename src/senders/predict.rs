@@ -62,8 +62,11 @@ pub enum DaneFacts<'a> {
     Unusable,
     /// Usable records: the address's chain against them.
     Applies(Option<DaneOutcome>),
-    /// A lookup was bogus or could not be completed: a DANE sender defers.
-    Failed(&'a str),
+    /// A lookup was bogus: a DANE sender defers.
+    Bogus,
+    /// The scan could not tell (DNSSEC not validated through the
+    /// nameservers it used): a DANE sender's outcome is unknown.
+    Unknown(&'a str),
 }
 
 /// MTA-STS for one MX host (RFC 8461).
@@ -223,7 +226,10 @@ pub fn predict(facts: &Facts<'_>, profile: &Profile) -> SenderOutcome {
                 out.outcome = Delivery::ClearText;
                 out.reason = "no STARTTLS offered".to_string();
             }
-            return out;
+            if profile.require_tls {
+                return out;
+            }
+            return dane_unknown(out, facts, profile);
         }
         Reached::HandshakeFailed(error) => {
             return failed(
@@ -242,7 +248,14 @@ pub fn predict(facts: &Facts<'_>, profile: &Profile) -> SenderOutcome {
             out.reason = why;
             return out;
         }
-        Err(Stop::Fails(failure, why)) => return failed(out, failure, why, required, profile),
+        Err(Stop::Fails(failure, why)) => {
+            let out = failed(out, failure, why, required, profile);
+            // A sender that requires TLS anyway defers whatever DANE says.
+            if profile.require_tls {
+                return out;
+            }
+            return dane_unknown(out, facts, profile);
+        }
     };
     out.protocol = hs.protocol;
     out.cipher = hs.cipher;
@@ -260,6 +273,24 @@ pub fn predict(facts: &Facts<'_>, profile: &Profile) -> SenderOutcome {
         }
     }
     out.reason = notes.join("; ");
+    dane_unknown(out, facts, profile)
+}
+
+/// Where the scan could not tell whether DANE applies, a DANE sender's
+/// outcome is unknown: the handshake stays as predicted.
+fn dane_unknown(mut out: SenderOutcome, facts: &Facts<'_>, profile: &Profile) -> SenderOutcome {
+    if let (Verify::Dane, DaneFacts::Unknown(why)) = (profile.verify, facts.dane) {
+        let note = match out.outcome {
+            Delivery::ClearText => format!("unless DANE applies, which is not known ({why})"),
+            _ => format!("whether DANE applies is not known ({why})"),
+        };
+        out.outcome = Delivery::Unknown;
+        out.reason = if out.reason.is_empty() {
+            note
+        } else {
+            format!("{}; {note}", out.reason)
+        };
+    }
     out
 }
 
@@ -280,7 +311,8 @@ fn requirement(facts: &Facts<'_>, profile: &Profile) -> Option<String> {
             DaneFacts::NotApplicable => None,
             DaneFacts::Unusable => Some("DANE TLSA records require TLS".to_string()),
             DaneFacts::Applies(_) => Some("DANE TLSA records require TLS".to_string()),
-            DaneFacts::Failed(why) => Some(format!("its DANE lookups fail ({why})")),
+            DaneFacts::Bogus => Some("its DANE lookups are bogus (DNSSEC)".to_string()),
+            DaneFacts::Unknown(_) => None,
         },
         Verify::MtaSts => match facts.mta_sts {
             StsFacts::NotEnforced => None,

@@ -102,7 +102,14 @@ const PLAIN: &str = "AES128-SHA";
 fn cipher_follows_whose_order_the_server_keeps() {
     let sender = profile(&[Tls1_2], &[PLAIN, MODERN, LEGACY], &[], &[]);
     // (server order, server's list, expected cipher or candidates)
-    let table: &[(Option<OrderType>, &[&str], Option<&str>, &[&str])] = &[
+    /// (the server's order, its accepted list, the cipher, the candidates)
+    type Case<'a> = (
+        Option<OrderType>,
+        &'a [&'a str],
+        Option<&'a str>,
+        &'a [&'a str],
+    );
+    let table: &[Case] = &[
         (
             Some(OrderType::Server),
             &[LEGACY, MODERN],
@@ -400,10 +407,18 @@ fn without_starttls_or_any_handshake() {
     };
     assert_eq!(predict(&dane, &sender).outcome, Delivery::Deferred);
     let bogus = Facts {
-        dane: DaneFacts::Failed("TLSA lookup bogus"),
+        dane: DaneFacts::Bogus,
         ..none
     };
     assert_eq!(predict(&bogus, &sender).outcome, Delivery::Deferred);
+    // When the scan could not tell, neither can the prediction.
+    let unknown = Facts {
+        dane: DaneFacts::Unknown("DNSSEC could not be validated"),
+        ..none
+    };
+    let out = predict(&unknown, &sender);
+    assert_eq!(out.outcome, Delivery::Unknown);
+    assert!(out.reason.contains("DANE"), "{}", out.reason);
 }
 
 #[test]

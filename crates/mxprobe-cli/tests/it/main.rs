@@ -15,6 +15,7 @@ mod mta;
 mod never_delivers;
 mod policy;
 mod scan;
+mod senders;
 mod smtp;
 mod trust;
 mod trust_dns;
