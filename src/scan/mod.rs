@@ -117,7 +117,8 @@ impl Scanner {
     /// Scan one target. Never fails: problems are in the report.
     pub async fn scan(&self, target: Target) -> DomainReport {
         let mut report = self.scan_facts(target).await;
-        senders::predict(&mut report, &self.inner.config.senders);
+        let config = &self.inner.config;
+        senders::predict(&mut report, &config.senders, config.dane, config.mta_sts);
         if let Some(policy) = &self.inner.config.policy {
             report.findings = policy.evaluate_at(&report, self.inner.trust.now());
         }

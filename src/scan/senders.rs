@@ -6,11 +6,17 @@ use crate::dane::{DaneCheck, DaneState};
 use crate::model::{AddressReport, DomainReport, ProbeStatus};
 use crate::senders::{DaneFacts, Facts, Reached, Senders, StsFacts};
 
-/// Fill in every address's `senders`.
-pub(super) fn predict(report: &mut DomainReport, senders: &Senders) {
+/// Fill in every address's `senders`. `dane` and `mta_sts`: whether the
+/// scan looked them up (`--no-dane`, `--no-mta-sts` skip them, and the
+/// senders that honour them are then unknown for domains).
+pub(super) fn predict(report: &mut DomainReport, senders: &Senders, dane_on: bool, sts_on: bool) {
     if senders.profiles().is_empty() {
         return;
     }
+    // `--host` targets have no domain: neither DANE nor MTA-STS is looked
+    // up, and senders are predicted as where neither applies.
+    let domain = matches!(report.target, crate::model::Target::Domain { .. });
+    let sts_unknown = domain && (!sts_on || report.mta_sts.is_none());
     let enforce = report
         .mta_sts
         .as_ref()
@@ -22,8 +28,10 @@ pub(super) fn predict(report: &mut DomainReport, senders: &Senders) {
             Some(mismatch) => StsFacts::Enforced {
                 listed: !mismatch.contains(&mx.host),
             },
+            None if sts_unknown => StsFacts::Unknown("MTA-STS not checked"),
             None => StsFacts::NotEnforced,
         };
+        let dane_unknown = domain && !dane_on && mx.host.parse::<std::net::IpAddr>().is_err();
         for address in &mut mx.addresses {
             let pkix = address
                 .trust
@@ -42,7 +50,11 @@ pub(super) fn predict(report: &mut DomainReport, senders: &Senders) {
                     .as_ref()
                     .and_then(|t| t.chain.first())
                     .map(|leaf| (leaf.key_type.as_str(), leaf.key_bits)),
-                dane: dane(mx.dane.as_ref(), address),
+                dane: if dane_unknown {
+                    DaneFacts::Unknown("DANE not checked")
+                } else {
+                    dane(mx.dane.as_ref(), address)
+                },
                 mta_sts: sts,
             };
             let outcomes = senders.predict(&facts);

@@ -80,6 +80,9 @@ pub enum StsFacts {
         /// The MX host is listed in the policy.
         listed: bool,
     },
+    /// The scan did not look (`--no-mta-sts`), or the policy could not be
+    /// fetched for a reason that is not the domain's.
+    Unknown(&'static str),
 }
 
 /// What a sender ends up doing with the mail.
@@ -276,21 +279,25 @@ pub fn predict(facts: &Facts<'_>, profile: &Profile) -> SenderOutcome {
     dane_unknown(out, facts, profile)
 }
 
-/// Where the scan could not tell whether DANE applies, a DANE sender's
-/// outcome is unknown: the handshake stays as predicted.
+/// Where the scan could not tell whether DANE (or MTA-STS) applies, the
+/// outcome of a sender that honours it is unknown: the handshake stays as
+/// predicted.
 fn dane_unknown(mut out: SenderOutcome, facts: &Facts<'_>, profile: &Profile) -> SenderOutcome {
-    if let (Verify::Dane, DaneFacts::Unknown(why)) = (profile.verify, facts.dane) {
-        let note = match out.outcome {
-            Delivery::ClearText => format!("unless DANE applies, which is not known ({why})"),
-            _ => format!("whether DANE applies is not known ({why})"),
-        };
-        out.outcome = Delivery::Unknown;
-        out.reason = if out.reason.is_empty() {
-            note
-        } else {
-            format!("{}; {note}", out.reason)
-        };
-    }
+    let (what, why) = match (profile.verify, facts.dane, facts.mta_sts) {
+        (Verify::Dane, DaneFacts::Unknown(why), _) => ("DANE", why),
+        (Verify::MtaSts, _, StsFacts::Unknown(why)) => ("MTA-STS", why),
+        _ => return out,
+    };
+    let note = match out.outcome {
+        Delivery::ClearText => format!("unless {what} applies, which is not known ({why})"),
+        _ => format!("whether {what} applies is not known ({why})"),
+    };
+    out.outcome = Delivery::Unknown;
+    out.reason = if out.reason.is_empty() {
+        note
+    } else {
+        format!("{}; {note}", out.reason)
+    };
     out
 }
 
@@ -315,7 +322,7 @@ fn requirement(facts: &Facts<'_>, profile: &Profile) -> Option<String> {
             DaneFacts::Unknown(_) => None,
         },
         Verify::MtaSts => match facts.mta_sts {
-            StsFacts::NotEnforced => None,
+            StsFacts::NotEnforced | StsFacts::Unknown(_) => None,
             StsFacts::Enforced { .. } => Some("the MTA-STS policy enforces TLS".to_string()),
         },
     }
@@ -664,7 +671,7 @@ fn verify(facts: &Facts<'_>, profile: &Profile) -> Verdict {
                 "the MX host matches none of the MTA-STS policy's mx patterns".to_string(),
             ),
             StsFacts::Enforced { listed: true } => pkix(),
-            StsFacts::NotEnforced => Verdict::Unauthenticated,
+            StsFacts::NotEnforced | StsFacts::Unknown(_) => Verdict::Unauthenticated,
         },
     }
 }

@@ -419,6 +419,21 @@ fn without_starttls_or_any_handshake() {
     let out = predict(&unknown, &sender);
     assert_eq!(out.outcome, Delivery::Unknown);
     assert!(out.reason.contains("DANE"), "{}", out.reason);
+    sender.verify = Verify::MtaSts;
+    let sts = Facts {
+        mta_sts: StsFacts::Unknown("MTA-STS not checked"),
+        ..none
+    };
+    let out = predict(&sts, &sender);
+    assert_eq!(out.outcome, Delivery::Unknown);
+    assert!(
+        out.reason.contains("unless MTA-STS applies"),
+        "{}",
+        out.reason
+    );
+    // Senders that do not honour it are not affected.
+    sender.verify = Verify::None;
+    assert_eq!(predict(&sts, &sender).outcome, Delivery::ClearText);
 }
 
 #[test]
