@@ -58,12 +58,6 @@ pub fn remedy(id: FindingId, software: Software) -> &'static str {
 
 /// The software's own remedy for `id`, if it has one.
 fn specific(id: FindingId, software: Software) -> Option<&'static str> {
-    // Common senders ending on a legacy cipher: the same fix as the
-    // server's order putting one first.
-    let id = match id {
-        FindingId::SenderLegacyCipher => FindingId::CipherOrderLegacyFirst,
-        other => other,
-    };
     tls::texts(id)
         .or_else(|| certificate::texts(id))
         .and_then(|t| t.of(software))

@@ -107,7 +107,8 @@ pub(super) fn texts(id: FindingId) -> Option<Texts> {
             sendmail: "enable TLS 1.3: a sendmail linked with OpenSSL 1.1.1 or later, without +SSL_OP_NO_TLSv1_3 in confSERVER_SSL_OPTIONS",
             opensmtpd: "enable TLS 1.3: protocols \"tlsv1.2:tlsv1.3\" (the default) on the listen on … tls line of smtpd.conf, with a LibreSSL or OpenSSL that has TLS 1.3",
         },
-        CipherOrderLegacyFirst => Texts {
+        // Common senders ending on a legacy cipher: the same fix.
+        CipherOrderLegacyFirst | SenderLegacyCipher => Texts {
             postfix: "put AEAD ciphers with forward secrecy first: reorder the list of smtpd_tls_ciphers' grade (tls_medium_cipherlist for medium) to start with ECDHE+AESGCM:ECDHE+CHACHA20, or unset it for Postfix's default, with tls_preempt_cipherlist = yes",
             exim: "put AEAD ciphers with forward secrecy first: OpenSSL builds tls_require_ciphers = ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:HIGH:!aNULL with openssl_options = +cipher_server_preference; GnuTLS builds a priority string such as NORMAL:%SERVER_PRECEDENCE instead of a reordered list",
             exchange: concat!(
