@@ -170,6 +170,32 @@ fn reports() -> Vec<DomainReport> {
             "tls": tls(leaf(NOW - DAY, NOW + 10 * DAY, 4096, "sha256WithRSAEncryption")),
         }),
     );
+    // Predicted sender outcomes: one common sender falls back, one strict
+    // sender defers, one common sender ends on a legacy cipher although the
+    // server accepts an AEAD one with forward secrecy.
+    let senders = address(
+        11,
+        "ok",
+        json!({
+            "enumeration": {"versions": [{
+                "protocol": "TLSv1.2", "supported": true, "order": "server",
+                "ciphers": [
+                    cipher("AES128-SHA"),
+                    {"name": "ECDHE-RSA-AES128-GCM-SHA256", "bits": 128, "kx": "ECDHE",
+                     "auth": "RSA", "aead": true, "forward_secret": true},
+                ],
+            }]},
+            "senders": [
+                {"profile": "postfix-3.7", "outcome": "clear-text", "failure": "no-common-cipher",
+                 "reason": "no common cipher", "common": true, "strict": false},
+                {"profile": "exim-4.96", "outcome": "encrypted", "protocol": "TLSv1.2",
+                 "cipher": "AES128-SHA", "common": true, "strict": false},
+                {"profile": "dane", "outcome": "deferred", "protocol": "TLSv1.2",
+                 "cipher": "AES128-SHA", "failure": "certificate-refused",
+                 "reason": "it matches none of the TLSA records", "common": false, "strict": true},
+            ],
+        }),
+    );
     let failures = [
         address(1, "unreachable", json!({})),
         address(2, "no-starttls", json!({})),
@@ -181,6 +207,7 @@ fn reports() -> Vec<DomainReport> {
         broken_tls,
         client_order,
         legacy_first,
+        senders,
     ];
     let unsigned = mx(
         "mx.unsigned.test",
