@@ -102,7 +102,13 @@ const PLAIN: &str = "AES128-SHA";
 fn cipher_follows_whose_order_the_server_keeps() {
     let sender = profile(&[Tls1_2], &[PLAIN, MODERN, LEGACY], &[], &[]);
     // (server order, server's list, expected cipher or candidates)
-    let table: &[(Option<OrderType>, &[&str], Option<&str>, &[&str])] = &[
+    type Row<'a> = (
+        Option<OrderType>,
+        &'a [&'a str],
+        Option<&'a str>,
+        &'a [&'a str],
+    );
+    let table: &[Row] = &[
         (
             Some(OrderType::Server),
             &[LEGACY, MODERN],
