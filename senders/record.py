@@ -106,7 +106,7 @@ def main():
     print("ciphers = %s" % q(older))
     print("tls13 = %s" % q(tls13))
     print("groups = %s" % q(groups))
-    print("# key shares sent: %s" % ", ".join(shares))
+    print("key_shares = %s" % q(shares))
 
 
 if __name__ == "__main__":

@@ -107,6 +107,23 @@ pub use self::tally::{Breakdown, Key, KeyStats, Naming, Tally, DEFAULT_HOST_CAPA
 /// without being buffered; distinct `PROTOCOL:CIPHER:BITS` keys beyond
 /// `MAX_KEYS` count as [`Malformed::KeyOverflow`] (see [`crate::limits`]).
 pub use crate::limits::{LOG_KEYS as MAX_KEYS, LOG_LINE as MAX_LINE};
+
+/// A suite and group as GnuTLS-built Exim logs them (a session description,
+/// `ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM`, or a suite name,
+/// `ECDHE_RSA_AES_256_GCM_SHA384`) in OpenSSL's spelling, as the tally
+/// counts them: the suite (`ECDHE-RSA-AES256-GCM-SHA384`; `Err` with the
+/// reason where the name picks no single OpenSSL suite) and the group the
+/// description names (`x25519`), if any. For tools that read GnuTLS's
+/// output (`gnutls-cli`) and compare it with OpenSSL-named results.
+pub fn openssl_names(
+    protocol: Protocol,
+    logged: &str,
+) -> (Result<String, &'static str>, Option<String>) {
+    let cipher = names::cipher(protocol, logged, 0);
+    let (group, _) = names::gnutls_extras(logged);
+    let group = (!group.is_empty()).then(|| names::group(&group));
+    (cipher.kept.map_or(Ok(cipher.name), Err), group)
+}
 use crate::spelling::spelling;
 
 /// Which way a message or connection went, seen from the logging server.

@@ -118,6 +118,7 @@ mod tests {
             cipher: failure.is_none().then(|| "DHE-RSA-AES256-SHA".to_string()),
             candidates: Vec::new(),
             group: None,
+            group_candidates: Vec::new(),
             dh_bits: None,
             failure,
             reason: "because".to_string(),

@@ -11,6 +11,11 @@
 //!   first suite the server accepts; where it is mixed, uncertain among the
 //!   common ones. ECDHE suites need a common curve;
 //! - group: the same rule over the groups, with the group order measured;
+//!   with TLS 1.3 a server may instead take the first key share the sender
+//!   sent for a group it accepts (OpenSSL 3.0 servers do, GnuTLS with
+//!   `%SERVER_PRECEDENCE` does not). The scan's offers carry no usable key
+//!   share, so it cannot tell which kind a server is: where the two rules
+//!   pick differently, both groups are candidates;
 //! - then the sender's own limits: a DH prime below its minimum aborts the
 //!   handshake; a certificate it verifies and refuses defers the mail.
 
@@ -164,6 +169,11 @@ pub struct SenderOutcome {
     /// The key-exchange group negotiated (`x25519`), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// Where the group is uncertain (a mixed group order, or a server
+    /// whose handling of the sender's key shares was not measured): the
+    /// groups it may pick.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_candidates: Vec<String>,
     /// The DH prime's size, for a DHE suite.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dh_bits: Option<u32>,
@@ -193,12 +203,13 @@ impl SenderOutcome {
         }
     }
 
-    /// The group, or `DH <bits>` for a DHE suite; empty when unknown.
+    /// The group, or `DH <bits>` for a DHE suite, or the candidates
+    /// (`x25519|secp256r1`); empty when unknown.
     pub fn group_text(&self) -> String {
         match (&self.group, self.dh_bits) {
             (Some(g), _) => g.clone(),
             (None, Some(bits)) => format!("DH {bits}"),
-            _ => String::new(),
+            _ => self.group_candidates.join("|"),
         }
     }
 }
@@ -212,6 +223,7 @@ pub fn predict(facts: &Facts<'_>, profile: &Profile) -> SenderOutcome {
         cipher: None,
         candidates: Vec::new(),
         group: None,
+        group_candidates: Vec::new(),
         dh_bits: None,
         failure: None,
         reason: String::new(),
@@ -264,6 +276,7 @@ pub fn predict(facts: &Facts<'_>, profile: &Profile) -> SenderOutcome {
     out.cipher = hs.cipher;
     out.candidates = hs.candidates;
     out.group = hs.group;
+    out.group_candidates = hs.group_candidates;
     out.dh_bits = hs.dh_bits;
     let mut notes = hs.notes;
     match verify(facts, profile) {
@@ -360,6 +373,7 @@ struct Negotiated {
     cipher: Option<String>,
     candidates: Vec<String>,
     group: Option<String>,
+    group_candidates: Vec<String>,
     dh_bits: Option<u32>,
     notes: Vec<String>,
 }
@@ -434,7 +448,7 @@ fn handshake(e: &Enumeration, profile: &Profile) -> Result<HandshakeResult, Stop
                 }
             }
         } else if protocol == Protocol::Tls1_3 || seen.is_some_and(|c| c.kx == Kx::Ecdhe) {
-            hs.group = group(e, profile, protocol, &mut hs.notes)?;
+            (hs.group, hs.group_candidates) = group(e, profile, protocol, &mut hs.notes)?;
             if let Some(bits) = hs.group.as_deref().and_then(ffdhe_bits) {
                 if bits < profile.tls.min_dh_bits {
                     return Err(Stop::Fails(
@@ -560,16 +574,17 @@ fn server_groups(e: &Enumeration, protocol: Protocol) -> Vec<String> {
         .collect()
 }
 
-/// The group the server picks, when the measurements tell.
+/// The group the server picks, when the measurements tell; else the
+/// groups it may pick.
 fn group(
     e: &Enumeration,
     profile: &Profile,
     protocol: Protocol,
     notes: &mut Vec<String>,
-) -> Result<Option<String>, Stop> {
+) -> Result<(Option<String>, Vec<String>), Stop> {
     let server = server_groups(e, protocol);
     if server.is_empty() || profile.tls.groups.is_empty() {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     }
     let client = &profile.tls.groups;
     let common: Vec<&String> = client.iter().filter(|g| server.contains(g)).collect();
@@ -583,33 +598,40 @@ fn group(
                 ),
             ));
         }
-        return Ok(None);
+        return Ok((None, Vec::new()));
     }
     // The measured order is the newest version's.
     let order_applies =
         protocol == Protocol::Tls1_3 || !e.groups.iter().any(|g| g.protocol == Protocol::Tls1_3);
     let order = if order_applies { e.group_order } else { None };
-    match order {
-        Some(OrderType::Server) => {
-            let pick = e
-                .group_preference
-                .iter()
-                .find(|g| client.contains(g))
-                .or(common.first().copied());
-            Ok(pick.cloned())
-        }
+    let by_order = match order {
+        Some(OrderType::Server) => e
+            .group_preference
+            .iter()
+            .find(|g| client.contains(g))
+            .unwrap_or(common[0]),
         Some(OrderType::Mixed) if common.len() > 1 => {
-            notes.push(format!(
-                "group order mixed: one of {}",
-                common
-                    .iter()
-                    .map(|g| g.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-            Ok(None)
+            let all: Vec<String> = common.iter().map(|g| g.to_string()).collect();
+            notes.push(format!("group order mixed: one of {}", all.join(", ")));
+            return Ok((None, all));
         }
-        _ => Ok(Some(common[0].clone())),
+        _ => common[0],
+    };
+    // A server that takes the sender's first usable key share picks that.
+    let share = profile
+        .tls
+        .key_shares
+        .iter()
+        .find(|g| server.contains(g))
+        .filter(|g| protocol == Protocol::Tls1_3 && *g != by_order);
+    match share {
+        Some(share) => {
+            notes.push(format!(
+                "{by_order} by the server's group order, or {share} if it takes the sender's key share (not measured)"
+            ));
+            Ok((None, vec![by_order.clone(), share.clone()]))
+        }
+        None => Ok((Some(by_order.clone()), Vec::new())),
     }
 }
 

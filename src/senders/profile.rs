@@ -63,6 +63,11 @@ pub struct Offer {
     /// Supported groups in its order, OpenSSL's names.
     #[serde(default)]
     pub groups: Vec<String>,
+    /// The groups of `groups` it sends a TLS 1.3 key share for, in its
+    /// order (empty: not recorded). A server may take one of these rather
+    /// than the group its own order prefers (OpenSSL 3.0 servers do).
+    #[serde(default)]
+    pub key_shares: Vec<String>,
     /// Smallest finite-field DH prime it accepts in a handshake (0: any).
     #[serde(default)]
     pub min_dh_bits: u32,
@@ -199,6 +204,14 @@ impl Profile {
         for group in &self.tls.groups {
             if !known_group(group) {
                 return bad(format!("{}: unknown group {group:?}", self.id));
+            }
+        }
+        for share in &self.tls.key_shares {
+            if !self.tls.groups.contains(share) {
+                return bad(format!(
+                    "{}: key share {share:?} is not one of its groups",
+                    self.id
+                ));
             }
         }
         Ok(())

@@ -77,6 +77,7 @@ fn profile(versions: &[Protocol], ciphers: &[&str], tls13: &[&str], groups: &[&s
             ciphers: ciphers.iter().map(|c| c.to_string()).collect(),
             tls13: tls13.iter().map(|c| c.to_string()).collect(),
             groups: groups.iter().map(|c| c.to_string()).collect(),
+            key_shares: Vec::new(),
             min_dh_bits: 0,
             min_rsa_bits: 0,
             min_ecc_bits: 0,
@@ -285,6 +286,127 @@ fn groups_follow_the_measured_group_order() {
     );
 }
 
+/// With TLS 1.3 a server may take the sender's first usable key share
+/// instead of the group its order prefers (OpenSSL 3.0 does, GnuTLS with
+/// `%SERVER_PRECEDENCE` does not); the scan does not tell which, so where
+/// the two differ both are candidates. Seen against Postfix on OpenSSL 3.0
+/// (order x25519 first): gnutls-cli, with key shares for secp256r1 and
+/// x25519, gets secp256r1; against Exim with `%SERVER_PRECEDENCE` (order
+/// secp256r1 first), s_client's x25519 key share is passed over.
+#[test]
+fn key_shares_make_the_tls13_group_uncertain_where_they_differ_from_the_order() {
+    let mut e = measured(
+        vec![v(
+            Tls1_3,
+            Some(OrderType::Server),
+            &["TLS_AES_256_GCM_SHA384"],
+        )],
+        &[("x25519", Tls1_3), ("secp256r1", Tls1_3), ("x448", Tls1_3)],
+    );
+    let sender = |groups: &[&str], shares: &[&str]| {
+        let mut p = profile(&[Tls1_3], &[], &["TLS_AES_256_GCM_SHA384"], groups);
+        p.tls.key_shares = shares.iter().map(|g| g.to_string()).collect();
+        p
+    };
+    // (group order, server preference, sender's groups, key shares,
+    //  predicted group, candidates)
+    type Row<'a> = (
+        OrderType,
+        &'a [&'a str],
+        &'a [&'a str],
+        &'a [&'a str],
+        Option<&'a str>,
+        &'a [&'a str],
+    );
+    let table: &[Row] = &[
+        // The share is the preferred group: certain.
+        (
+            OrderType::Server,
+            &["x25519", "secp256r1", "x448"],
+            &["x25519", "secp256r1"],
+            &["x25519"],
+            Some("x25519"),
+            &[],
+        ),
+        // The order prefers x25519, the first usable share is secp256r1.
+        (
+            OrderType::Server,
+            &["x25519", "secp256r1", "x448"],
+            &["secp256r1", "x25519"],
+            &["secp256r1", "x25519"],
+            None,
+            &["x25519", "secp256r1"],
+        ),
+        // The order prefers secp256r1, the share is x25519.
+        (
+            OrderType::Server,
+            &["secp256r1", "x25519", "x448"],
+            &["x25519", "secp256r1"],
+            &["x25519"],
+            None,
+            &["secp256r1", "x25519"],
+        ),
+        // A share the server does not accept does not count.
+        (
+            OrderType::Server,
+            &["secp256r1", "x25519", "x448"],
+            &["secp384r1", "secp256r1"],
+            &["secp384r1"],
+            Some("secp256r1"),
+            &[],
+        ),
+        // No shares recorded: the order alone.
+        (
+            OrderType::Server,
+            &["secp256r1", "x25519", "x448"],
+            &["x25519", "secp256r1"],
+            &[],
+            Some("secp256r1"),
+            &[],
+        ),
+        // The client's order, its first group shared: certain.
+        (
+            OrderType::Client,
+            &[],
+            &["secp256r1", "x25519"],
+            &["secp256r1", "x25519"],
+            Some("secp256r1"),
+            &[],
+        ),
+        // The client's order prefers x448, its share is x25519.
+        (
+            OrderType::Client,
+            &[],
+            &["x448", "x25519"],
+            &["x25519"],
+            None,
+            &["x448", "x25519"],
+        ),
+    ];
+    for (order, preference, groups, shares, group, candidates) in table {
+        e.group_order = Some(*order);
+        e.group_preference = preference.iter().map(|g| g.to_string()).collect();
+        let out = predict(&facts(&e), &sender(groups, shares));
+        let row = format!("{order} {preference:?} {groups:?} shares {shares:?}");
+        assert_eq!(out.group.as_deref(), *group, "{row}");
+        assert_eq!(out.group_candidates, *candidates, "{row}");
+        assert_eq!(out.failure, None, "{row}");
+    }
+    // TLS 1.2 has no key shares: the order alone.
+    let e = measured(
+        vec![v(Tls1_2, Some(OrderType::Server), &[MODERN])],
+        &[("secp384r1", Tls1_2), ("x25519", Tls1_2)],
+    );
+    let mut e = e;
+    e.group_order = Some(OrderType::Server);
+    e.group_preference = vec!["secp384r1".into(), "x25519".into()];
+    let mut p = profile(&[Tls1_2], &[MODERN], &[], &["x25519", "secp384r1"]);
+    p.tls.key_shares = vec!["x25519".into()];
+    let out = predict(&facts(&e), &p);
+    assert_eq!(out.group.as_deref(), Some("secp384r1"));
+    assert!(out.group_candidates.is_empty());
+}
+
 #[test]
 fn ecdhe_suites_need_a_common_curve() {
     let e = measured(
@@ -480,6 +602,10 @@ fn bad_profiles_are_one_line_errors_naming_what_is_wrong() {
             "curve9",
         ),
         (good.replace("verify = ", "verify = \"maybe\" #"), "maybe"),
+        (
+            good.replacen("key_shares = [", "key_shares = [\"ffdhe8192\", ", 1),
+            "ffdhe8192",
+        ),
     ];
     for (text, named) in table {
         let err = Profile::from_toml(&text).expect_err(named).to_string();

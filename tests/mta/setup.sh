@@ -13,6 +13,9 @@
 #            `Debian-exim` its binary was built for is created. The tests run
 #            it with `-C their-own.conf`.
 #   openssl  Debian's CLI (OpenSSL 3.0), for the independent cross-checks.
+#   gnutls-cli  Debian's gnutls-bin (GnuTLS 3.7, the library Exim sends with),
+#            the client the exim-4.96 sender profile is checked against
+#            (mta/senders.rs; posttls-finger comes with postfix).
 #
 # Idempotent: when everything is there it only checks, in a few milliseconds.
 # Nothing is started and nothing listens. apt-get update runs once, and only
@@ -31,7 +34,8 @@ missing_libs() { ldd "$exim" 2>/dev/null | awk '/not found/ {print $1}'; }
 ready() {
     [ -x /usr/sbin/postfix ] && [ -x /usr/lib/postfix/sbin/master ] &&
         [ -x "$exim" ] && [ -z "$(missing_libs)" ] &&
-        getent passwd Debian-exim >/dev/null && command -v openssl >/dev/null
+        getent passwd Debian-exim >/dev/null && command -v openssl >/dev/null &&
+        command -v gnutls-cli >/dev/null
 }
 
 if ready; then
@@ -63,6 +67,11 @@ install() {
 if ! command -v openssl >/dev/null; then
     say "installing openssl"
     install openssl
+fi
+
+if ! command -v gnutls-cli >/dev/null; then
+    say "installing gnutls-bin"
+    install gnutls-bin
 fi
 
 if [ ! -x /usr/sbin/postfix ] || [ ! -x /usr/lib/postfix/sbin/master ]; then
@@ -119,4 +128,4 @@ if ! getent passwd Debian-exim >/dev/null; then
 fi
 
 ready || { say "installation incomplete"; exit 1; }
-say "ready: $(postconf -d -h mail_version 2>/dev/null | sed 's/^/Postfix /'), $("$exim" -bV -C /dev/null 2>/dev/null | sed -n 's/^\(Exim version [^ ]*\).*/\1/p'), $(openssl version)"
+say "ready: $(postconf -d -h mail_version 2>/dev/null | sed 's/^/Postfix /'), $("$exim" -bV -C /dev/null 2>/dev/null | sed -n 's/^\(Exim version [^ ]*\).*/\1/p'), $(openssl version), $(gnutls-cli --version | head -n 1)"

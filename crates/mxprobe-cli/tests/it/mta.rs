@@ -1,7 +1,9 @@
 //! Real mail servers: Debian's Postfix (on the system OpenSSL 3.0) and Exim
 //! (on GnuTLS), started on loopback with the configurations in
 //! `testdata/mta/`, probed by the real mxprobe binary; its whole result is
-//! asserted, and Debian's own `openssl s_client` cross-checks it.
+//! asserted, and Debian's own `openssl s_client` cross-checks it. The
+//! sender predictions are checked against the real clients they model
+//! (`senders.rs`: posttls-finger, gnutls-cli, s_client).
 //!
 //! Run alone with `cargo test --test it mta`. The servers are installed by
 //! `tests/mta/setup.sh` (as root, with apt) when missing; every test starts
@@ -15,6 +17,7 @@ use crate::common::{args, mxprobe};
 
 mod expect;
 mod s_client;
+mod senders;
 
 mod exim;
 mod postfix;
