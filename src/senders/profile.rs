@@ -294,6 +294,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../senders/postfix-3.9.toml"),
     ),
     (
+        "postfix-3.11",
+        include_str!("../../senders/postfix-3.11.toml"),
+    ),
+    (
         "exchange-2019",
         include_str!("../../senders/exchange-2019.toml"),
     ),

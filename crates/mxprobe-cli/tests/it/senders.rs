@@ -269,3 +269,30 @@ async fn unknown_ids_and_bad_profiles_are_one_line_errors() {
         assert!(list.contains(&p.id), "{} not listed:\n{list}", p.id);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_a_sender_that_offers_the_hybrid_group_gets_it() {
+    let pq = ServerConfig::with_tls(TlsConfig {
+        min: Some(Protocol::Tls1_2),
+        max: Some(Protocol::Tls1_3),
+        groups: Some("X25519MLKEM768:x25519:secp256r1".into()),
+        ..TlsConfig::default()
+    });
+    let lab = Lab::start(vec![pq], |z, ip| {
+        z.mx("pq.test", 10, "mx.pq.test").a("mx.pq.test", ip[0]);
+    })
+    .await;
+    let mut a = lab.args();
+    a.extend(args(&[
+        "-f",
+        "senders",
+        "--senders",
+        "postfix-3.11,postfix-3.9",
+        "pq.test",
+    ]));
+    let out = mxprobe(&a).await;
+    let rows = by_profile(&out.stdout);
+    let group = |p: &str| rows[&("pq.test".to_string(), p.to_string())]["group"].clone();
+    assert_eq!(group("postfix-3.11"), "X25519MLKEM768", "{rows:?}");
+    assert_eq!(group("postfix-3.9"), "x25519", "{rows:?}");
+}
