@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use mxprobe::model::DomainReport;
 use mxprobe::report::{
-    CiphersWriter, CsvReader, CsvWriter, JsonLinesWriter, ReportWriter, TextWriter,
+    CiphersWriter, CsvReader, CsvWriter, JsonLinesWriter, ReportWriter, SendersWriter, TextWriter,
 };
 use mxprobe::stats::{Stats, Summary};
 
@@ -89,6 +89,13 @@ fn cipher_table() {
     let mut out = Vec::new();
     render(&mut CiphersWriter::new(&mut out), &reports());
     golden("ciphers.csv", &out);
+}
+
+#[test]
+fn sender_table() {
+    let mut out = Vec::new();
+    render(&mut SendersWriter::new(&mut out), &reports());
+    golden("senders.csv", &out);
 }
 
 #[test]
