@@ -15,10 +15,13 @@
 //! algorithms). A server whose cipher order is mixed gives candidates,
 //! not one cipher.
 
+mod handshake;
+mod outcome;
 mod predict;
 mod profile;
 
-pub use predict::{predict, DaneFacts, Delivery, Facts, Failure, Reached, SenderOutcome, StsFacts};
+pub use outcome::{DaneFacts, Delivery, Facts, Failure, Reached, SenderOutcome, StsFacts};
+pub use predict::predict;
 pub use profile::{built_in, source, Offer, OnTlsFailure, Profile, ProfileError, Verify};
 
 /// The profiles a scan predicts for, in the order they are shown.
