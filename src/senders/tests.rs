@@ -633,3 +633,14 @@ fn select_keeps_the_named_profiles_in_order() {
     let err = senders.select(&["nope"]).unwrap_err();
     assert!(err.contains("nope") && err.contains(&ids[1]), "{err}");
 }
+
+#[test]
+fn built_in_policies_name_only_built_in_profiles() {
+    let ids: Vec<String> = built_in().into_iter().map(|p| p.id).collect();
+    for name in crate::policy::builtin::NAMES {
+        let policy = crate::policy::builtin::get(name).expect("built-in policy");
+        for id in policy.senders.named() {
+            assert!(ids.iter().any(|i| i == id), "policy {name}: {id}");
+        }
+    }
+}
