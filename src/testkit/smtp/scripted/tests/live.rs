@@ -253,3 +253,72 @@ async fn garbage_on_the_wire_ends_the_session_without_a_panic() {
         assert_eq!(log.answers, [Answer::Alert(50)]);
     }
 }
+
+/// Whether anything arrives within a moment.
+async fn silent(tcp: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    timeout(Duration::from_millis(300), tcp.read(&mut byte))
+        .await
+        .is_err()
+}
+
+#[tokio::test]
+async fn an_early_ccs_meets_silence_or_unexpected_message() {
+    for vulnerable in [true, false] {
+        let server = server(Script::CcsInjection { vulnerable }).await;
+        let mut tcp = starttls(server.addr()).await;
+        tcp.write_all(&tls_hello(TLS1_2, &[0x002F], &[0], NO_EXT))
+            .await
+            .unwrap();
+        assert_eq!(record(&mut tcp).await.0, 22);
+        tcp.write_all(&[20, 3, 3, 0, 1, 1]).await.unwrap();
+        if vulnerable {
+            assert!(silent(&mut tcp).await);
+        } else {
+            assert_eq!(record(&mut tcp).await, (21, vec![2, 10]));
+        }
+        let (_, log) = session(&server, tcp).await;
+        assert_eq!(log.records[0].content_type, 20);
+        assert_eq!(log.answers.len(), if vulnerable { 1 } else { 2 });
+    }
+}
+
+#[tokio::test]
+async fn every_scripted_scenario_answers_a_hello() {
+    let hello = tls_hello(
+        TLS1_2,
+        &[0x002F, 0x0003],
+        &[1, 0],
+        &[(RI, &[0]), (HB, &[1])],
+    );
+    let scenarios = crate::testkit::scenarios::all();
+    let scripted: Vec<_> = scenarios
+        .iter()
+        .filter(|s| s.config.scripted.is_some())
+        .collect();
+    let names: Vec<_> = scripted.iter().map(|s| s.name).collect();
+    let expected = [
+        "sslv2",
+        "export",
+        "heartbleed",
+        "compression",
+        "no-renegotiation",
+        "no-fallback-scsv",
+        "ccs-injection",
+    ];
+    assert_eq!(names, expected);
+    for scenario in scripted {
+        let server = SmtpServer::start("127.0.0.1:0".parse().unwrap(), scenario.config.clone())
+            .await
+            .unwrap();
+        let mut tcp = starttls(server.addr()).await;
+        tcp.write_all(&hello).await.unwrap();
+        let (kind, _) = record(&mut tcp).await;
+        let (_, log) = session(&server, tcp).await;
+        let answer = &log.answers[0];
+        match scenario.name {
+            "sslv2" => assert_eq!((kind, answer), (21, &Answer::Alert(40))),
+            _ => assert!(kind == 22 && matches!(answer, Answer::ServerHello { .. })),
+        }
+    }
+}
