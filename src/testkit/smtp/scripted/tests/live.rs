@@ -231,7 +231,7 @@ async fn garbage_on_the_wire_ends_the_session_without_a_panic() {
             let mut bytes = valid.clone();
             let cut = (noise(&mut seed) as usize) % (bytes.len() + 1);
             bytes.truncate(cut);
-            if noise(&mut seed) % 2 == 0 && !bytes.is_empty() {
+            if noise(&mut seed).is_multiple_of(2) && !bytes.is_empty() {
                 let at = noise(&mut seed) as usize % bytes.len();
                 bytes[at] = noise(&mut seed) as u8;
             }
