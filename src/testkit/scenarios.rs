@@ -1,8 +1,10 @@
 //! Named server configurations: the cases mail admins meet, for tests,
-//! benchmarks and the lab (`mxprobe-lab`).
+//! benchmarks and the lab (`mxprobe-lab`). The last ones are scripted
+//! ([`ServerConfig::scripted()`]): servers OpenSSL 3 cannot be, which never
+//! finish a handshake.
 
 use super::pki::{cert, dh_params};
-use super::smtp::{Misbehaviour, ServerConfig, TlsConfig};
+use super::smtp::{HeartbeatReply, Misbehaviour, Script, ServerConfig, TlsConfig};
 use crate::tls::Protocol;
 
 /// A server configuration with a name and what it shows.
@@ -156,6 +158,43 @@ pub fn all() -> Vec<Scenario> {
             name: "injection",
             description: "sends bytes after its STARTTLS 220 (STARTTLS injection)",
             config: ServerConfig::misbehaving(Misbehaviour::InjectAfterStarttls),
+        },
+        // Appended after the others: the lab numbers its addresses in
+        // this order, and the golden scan names one by address.
+        Scenario {
+            name: "sslv2",
+            description: "SSL 2.0 only, RC4/3DES/DES specs (scripted; refuses TLS hellos)",
+            config: ServerConfig::scripted(Script::Sslv2),
+        },
+        Scenario {
+            name: "export",
+            description: "SSLv3-TLS 1.0, export and single-DES ciphers first (scripted)",
+            config: ServerConfig::scripted(Script::Export { max: Protocol::Tls1 }),
+        },
+        Scenario {
+            name: "heartbleed",
+            description: "heartbeat responses as long as claimed: Heartbleed (scripted)",
+            config: ServerConfig::scripted(Script::Heartbeat(HeartbeatReply::Bleed)),
+        },
+        Scenario {
+            name: "compression",
+            description: "TLS compression (DEFLATE) when offered: CRIME (scripted)",
+            config: ServerConfig::scripted(Script::Compression),
+        },
+        Scenario {
+            name: "no-renegotiation",
+            description: "no renegotiation_info: no RFC 5746 secure renegotiation (scripted)",
+            config: ServerConfig::scripted(Script::NoRenegotiation),
+        },
+        Scenario {
+            name: "no-fallback-scsv",
+            description: "TLS 1.0-1.2, ignores TLS_FALLBACK_SCSV (scripted)",
+            config: ServerConfig::scripted(Script::Fallback { scsv: false }),
+        },
+        Scenario {
+            name: "ccs-injection",
+            description: "accepts an early ChangeCipherSpec: CVE-2014-0224 (scripted)",
+            config: ServerConfig::scripted(Script::CcsInjection { vulnerable: true }),
         },
     ]
 }

@@ -5,7 +5,9 @@
 //! handshake, then EHLO and QUIT again over TLS. Every other command is
 //! answered `502 5.5.1 test server` and recorded, so a test can prove the
 //! client never sent it. [`Misbehaviour`] makes it fail the way real servers
-//! and middleboxes do.
+//! and middleboxes do. [`ServerConfig::scripted()`] replaces OpenSSL by a
+//! [`Script`]: hand-built answers OpenSSL 3 cannot give (SSLv2, export
+//! ciphers, Heartbleed, …).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -34,10 +36,15 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::tls::Protocol;
 
 mod cut;
+mod scripted;
 mod session;
 mod tls;
 
 pub use super::pki::{cert, cert_alone, dh_params, testdata_path, CertKey};
+pub use scripted::{
+    Answer, ClientHello, HeartbeatReply, Record, Script, ScriptedSession, EXPORT_SUITES,
+    RECORDS_KEPT, RECORD_BODY_KEPT, SSLV2_SPECS,
+};
 pub use tls::{
     legacy_provider, ssl_version, version_options, TlsConfig, DEFAULT_CIPHERSUITES,
     DEFAULT_CIPHER_LIST,
@@ -65,6 +72,11 @@ pub struct ServerConfig {
     pub misbehaviour: Misbehaviour,
     /// Whose greeting and EHLO reply it sends.
     pub persona: Persona,
+    /// A scripted TLS side instead of OpenSSL: after its 220 to STARTTLS
+    /// the server answers the client's hello as the [`Script`] says (`tls`
+    /// is then not used). The [`Misbehaviour`]s that act in TLS take
+    /// precedence.
+    pub scripted: Option<Script>,
 }
 
 /// Which mail server's greeting and EHLO reply the test server copies
@@ -95,6 +107,7 @@ impl Default for ServerConfig {
             max_connections: None,
             misbehaviour: Misbehaviour::None,
             persona: Persona::TestServer,
+            scripted: None,
         }
     }
 }
@@ -104,6 +117,15 @@ impl ServerConfig {
     pub fn with_tls(tls: TlsConfig) -> Self {
         ServerConfig {
             tls: Some(tls),
+            ..Self::default()
+        }
+    }
+
+    /// The default server with a scripted TLS side (and no OpenSSL one).
+    pub fn scripted(script: Script) -> Self {
+        ServerConfig {
+            tls: None,
+            scripted: Some(script),
             ..Self::default()
         }
     }
@@ -185,8 +207,11 @@ pub struct Session {
     /// Command lines received before TLS, without line ending (lossy UTF-8).
     pub commands: Vec<String>,
     /// The handshake, once one was attempted: what was negotiated, or why it
-    /// failed.
+    /// failed. Always `None` on a scripted server: see `scripted`.
     pub tls: Option<Result<TlsSession, String>>,
+    /// What a scripted server ([`ServerConfig::scripted()`]) read and sent
+    /// after STARTTLS.
+    pub scripted: Option<ScriptedSession>,
     /// Command lines received over TLS.
     pub tls_commands: Vec<String>,
     /// Bytes the client sent in the same flight as STARTTLS, before the
@@ -223,6 +248,7 @@ pub struct SmtpServer {
 struct Shared {
     config: ServerConfig,
     acceptor: Option<tls::Acceptor>,
+    scripted: Option<scripted::Prepared>,
     sessions: Mutex<Vec<Session>>,
     connections: AtomicU64,
     active: AtomicUsize,
@@ -236,7 +262,13 @@ impl SmtpServer {
     /// dropped. Must be called within a tokio runtime. Fails when the address
     /// cannot be bound or the TLS configuration is invalid (`InvalidInput`).
     pub async fn start(bind: SocketAddr, config: ServerConfig) -> io::Result<SmtpServer> {
+        let scripted = config
+            .scripted
+            .as_ref()
+            .map(scripted::Prepared::new)
+            .transpose()?;
         let acceptor = match &config.tls {
+            Some(_) if scripted.is_some() => None,
             Some(tls) => Some(
                 tls::Acceptor::new(tls)
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
@@ -248,6 +280,7 @@ impl SmtpServer {
         let shared = Arc::new(Shared {
             config,
             acceptor,
+            scripted,
             sessions: Mutex::new(Vec::new()),
             connections: AtomicU64::new(0),
             active: AtomicUsize::new(0),

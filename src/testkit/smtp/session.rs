@@ -57,6 +57,11 @@ impl Open {
             self.shared.ended.send_modify(|n| *n += 1);
         }
     }
+
+    /// Whether a TLS side (OpenSSL's or a script) answers after STARTTLS.
+    fn has_tls(&self) -> bool {
+        self.shared.acceptor.is_some() || self.shared.scripted.is_some()
+    }
 }
 
 impl Drop for Open {
@@ -82,6 +87,7 @@ pub(super) async fn run(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
             peer,
             commands: Vec::new(),
             tls: None,
+            scripted: None,
             tls_commands: Vec::new(),
             pipelined_after_starttls: 0,
             after_quit: Vec::new(),
@@ -197,6 +203,13 @@ async fn serve(open: &Open, mut tcp: TcpStream, number: u64, active: usize) -> i
         }
         _ => {}
     }
+    if let Some(prepared) = &open.shared.scripted {
+        let publish = |log: &super::ScriptedSession| {
+            open.shared
+                .update(open.index, |s| s.scripted = Some(log.clone()));
+        };
+        return super::scripted::serve(&mut tcp, prepared, HANDSHAKE_TIMEOUT, &publish).await;
+    }
     let Some(acceptor) = &open.shared.acceptor else {
         return Ok(());
     };
@@ -290,11 +303,11 @@ where
                 return Ok(Next::Close);
             }
             "STARTTLS" if secure => "554 5.5.1 Error: TLS already active\r\n".into(),
-            "STARTTLS" if config.starttls => match (&config.misbehaviour, &open.shared.acceptor) {
+            "STARTTLS" if config.starttls => match (&config.misbehaviour, open.has_tls()) {
                 (Misbehaviour::StarttlsRejected(code), _) => {
                     format!("{code} {}.7.0 TLS not available\r\n", code / 100)
                 }
-                (_, None) => "454 4.7.0 TLS not available due to local problem\r\n".into(),
+                (_, false) => "454 4.7.0 TLS not available due to local problem\r\n".into(),
                 (Misbehaviour::InjectAfterStarttls, _) => {
                     let both = b"220 2.0.0 Ready to start TLS\r\n250 2.0.0 injected\r\n";
                     stream.get_mut().write_all(both).await?;
