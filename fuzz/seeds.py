@@ -134,6 +134,60 @@ STS_TXT = {
 }
 
 
+# raw_first_flight: byte 0 cuts the rest into reads; then what a server sends
+# after a hand-written hello (tls::raw): ServerHellos, SSLv2, alerts, the rest
+# of a flight, a heartbeat response header.
+def record(kind, version, body):
+    return bytes([kind]) + version.to_bytes(2, "big") + len(body).to_bytes(2, "big") + body
+
+
+def handshake(kind, body):
+    return bytes([kind]) + len(body).to_bytes(3, "big") + body
+
+
+def ext(kind, body):
+    return kind.to_bytes(2, "big") + len(body).to_bytes(2, "big") + body
+
+
+def server_hello(version, random, sid, cipher, exts, compression=0):
+    body = version.to_bytes(2, "big") + random + bytes([len(sid)]) + sid
+    body += cipher.to_bytes(2, "big") + bytes([compression])
+    if exts is not None:
+        joined = b"".join(exts)
+        body += len(joined).to_bytes(2, "big") + joined
+    return handshake(2, body)
+
+
+HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+SH12 = server_hello(0x0303, b"\x11" * 32, b"\xaa\xbb\xcc\xdd", 0xC030,
+                    [ext(0xff01, b"\x00"), ext(15, b"\x01"), ext(11, b"\x01\x00")])
+SH13 = server_hello(0x0303, b"\x22" * 32, b"", 0x1302,
+                    [ext(43, b"\x03\x04"), ext(51, b"\x00\x1d\x00\x20" + b"\x33" * 32)])
+HRR = server_hello(0x0303, HRR_RANDOM, b"", 0x1301, [ext(43, b"\x03\x04"), ext(51, b"\x00\x17")])
+SH_SSL3 = server_hello(0x0300, b"\x55" * 24 + b"DOWNGRD\x00", b"", 0x0003, None, compression=1)
+REST = record(22, 0x0303, handshake(11, b"")) + record(22, 0x0303, handshake(14, b""))
+SSLV2 = (b"\x80\x25\x04\x00\x01\x00\x02\x00\x04\x00\x06\x00\x10\xde\xad\xbe\xef"
+         b"\x01\x00\x80\x07\x00\xc0" + b"\x44" * 16)
+RAW_FIRST_FLIGHT = {
+    "tls12": b"\x00" + record(22, 0x0303, SH12) + REST,
+    "tls12-split": b"\x05" + record(22, 0x0303, SH12[:10]) + record(22, 0x0303, SH12[10:]) + REST,
+    "one-record": b"\x09" + record(22, 0x0303, handshake(0, b"") + SH12 + handshake(14, b"")),
+    "tls13": b"\x03" + record(22, 0x0303, SH13) + record(20, 0x0303, b"\x01"),
+    "hrr": b"\x07" + record(22, 0x0303, HRR),
+    "ssl3-deflate": b"\x02" + record(22, 0x0300, SH_SSL3),
+    "sslv2": b"\x01" + SSLV2,
+    "sslv2-error": b"\x00\x80\x03\x00\x00\x01",
+    "alert-handshake-failure": b"\x00" + record(21, 0x0303, b"\x02\x28"),
+    "alert-fallback": b"\x04" + record(21, 0x0301, b"\x02\x56"),
+    "partial-then-alert": b"\x06" + record(22, 0x0303, SH12[:10]) + record(21, 0x0303, b"\x02\x50"),
+    "heartbleed": b"\x08" + REST + b"\x18\x03\x02\x40\x13\x02\x40\x00" + b"\x00" * 16,
+    "smtp": b"\x0a220 mx.example.org ESMTP\r\n",
+    "ccs-first": b"\x00" + record(20, 0x0303, b"\x01"),
+    "certificate-first": b"\x0b" + REST,
+    "hello-requests": b"\x0c" + record(22, 0x0303, handshake(0, b"")) * 8,
+}
+
+
 def policy_seeds():
     seeds = {}
     for name in sorted(os.listdir(BUILTIN)):
@@ -187,6 +241,7 @@ def main():
     write("policy_toml", policy_seeds())
     write("mtasts_policy", MTASTS_POLICY)
     write("sts_txt", STS_TXT)
+    write("raw_first_flight", RAW_FIRST_FLIGHT)
 
     exim = lines("exim-mainlog") + lines("exim-gnutls-mainlog")
     write("exim_line", {f"{i:02}": l for i, l in enumerate(pick(exim, 14))})

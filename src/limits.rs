@@ -42,6 +42,18 @@ pub const CERT_CHAIN_BYTES: usize = 100 * 1024;
 /// two or three certificates.
 pub const CERT_PATH: usize = 8;
 
+/// Most bytes read of a server's first flight by the raw handshake
+/// (`tls::raw`) before it gives up on finding a ServerHello, an SSLv2
+/// SERVER-HELLO or an alert: the ServerHello comes first and is a few
+/// hundred bytes, and a 16 KiB record (RFC 8446 §5.1) of something else
+/// before it is already wrong. Also caps the records skipped while waiting
+/// for a heartbeat response.
+pub const RAW_FIRST_FLIGHT_BYTES: usize = 64 * 1024;
+/// Most records read of a server's first flight by the raw handshake: a
+/// ServerHello of 300 bytes cut into one-byte records (legal before TLS
+/// 1.3, never seen) still fits.
+pub const RAW_FIRST_FLIGHT_RECORDS: usize = 512;
+
 // ---- DNS and trust (src/dns, src/trust) -------------------------------------
 
 /// Names of a PTR answer that are followed forward (forward-confirmed

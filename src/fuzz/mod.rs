@@ -21,12 +21,14 @@ mod mtasts;
 mod names;
 mod policy;
 mod smtp;
+mod tls;
 
 pub use self::input::domain_list;
 pub use self::mtasts::{mtasts_policy, sts_txt};
 pub use self::names::{domain_name, target_host};
 pub use self::policy::policy_toml;
 pub use self::smtp::{smtp_dialogue, smtp_reply};
+pub use self::tls::raw_first_flight;
 pub use crate::logs::fuzz::{exim_line, log_gzip, log_stream, postfix_lines, syslog_line};
 
 /// A target's check: arbitrary bytes in, a panic on any failure.
@@ -48,6 +50,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("policy_toml", policy_toml),
     ("mtasts_policy", mtasts_policy),
     ("sts_txt", sts_txt),
+    ("raw_first_flight", raw_first_flight),
 ];
 
 /// A small deterministic generator for the read sizes a target splits its

@@ -110,6 +110,11 @@ pub(crate) mod handshakes;
 pub(crate) mod incomplete;
 pub(crate) mod order;
 pub(crate) mod plan;
+// The raw handshake (issue 17): its prober is still to come, so outside the
+// tests and the fuzz target most of it has no caller yet. Remove the allow
+// when the prober lands.
+#[allow(dead_code, unused_imports)]
+pub(crate) mod raw;
 pub(crate) mod settings;
 
 pub use cipher::{Auth, CipherSpec, Kx};

@@ -1,0 +1,276 @@
+//! Cipher suite code points and their names: the IANA TLS Cipher Suites
+//! registry (tls-parameters-4) as far as servers of any age answer with,
+//! plus the few suites old OpenSSL shipped without a registration.
+//!
+//! The table ([`SUITES`], in `registry_table.rs`) holds facts only: code
+//! point, IANA name, and OpenSSL's name for the suites the OpenSSL linked
+//! here no longer has. OpenSSL's names for the others come from the
+//! [`Catalogue`], so the two cannot drift apart ([`Suite::openssl_name`]);
+//! a test checks that every suite of the catalogue is here under its IANA
+//! name. What a suite is made of ([`Trait`]) is read off its name, the one
+//! place it is written.
+
+use crate::tls::cipher::Catalogue;
+
+pub(crate) use super::registry_table::SUITES;
+
+/// One cipher suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Suite {
+    /// The two-byte code point.
+    pub(crate) id: u16,
+    /// The IANA name (`TLS_RSA_EXPORT_WITH_RC4_40_MD5`), or for an
+    /// unregistered suite the name of its draft.
+    pub(crate) name: &'static str,
+    /// OpenSSL's name where the linked OpenSSL lacks the suite but an older
+    /// one had it (`EXP-RC4-MD5`).
+    pub(crate) old_openssl: Option<&'static str>,
+    /// In the IANA registry; unregistered are the EXPORT1024 suites
+    /// (0x0060–0x0065, 0x0066), the GOST 94/2001 suites (0x0080–0x0083)
+    /// and ChaCha20-Poly1305 before RFC 7905 (0xCC13–0xCC15).
+    pub(crate) registered: bool,
+}
+
+/// What a suite is made of, as its name says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Trait {
+    /// Export grade (40 or 56 bits, 512- or 1024-bit key exchange).
+    Export,
+    /// Single DES (56 bits or export 40).
+    Des,
+    /// Triple DES (64-bit block: Sweet32).
+    TripleDes,
+    /// RC2.
+    Rc2,
+    /// RC4.
+    Rc4,
+    /// IDEA.
+    Idea,
+    /// SEED.
+    Seed,
+    /// ARIA.
+    Aria,
+    /// Camellia.
+    Camellia,
+    /// No encryption (traffic in clear text).
+    Null,
+    /// No authentication of the server.
+    Anon,
+    /// Pre-shared keys.
+    Psk,
+    /// SRP.
+    Srp,
+    /// Kerberos 5.
+    Krb5,
+    /// GOST algorithms.
+    Gost,
+    /// A signalling value, not a suite (`TLS_FALLBACK_SCSV`).
+    Scsv,
+}
+
+impl Trait {
+    /// Every trait.
+    pub(crate) const ALL: [Trait; 16] = [
+        Trait::Export,
+        Trait::Des,
+        Trait::TripleDes,
+        Trait::Rc2,
+        Trait::Rc4,
+        Trait::Idea,
+        Trait::Seed,
+        Trait::Aria,
+        Trait::Camellia,
+        Trait::Null,
+        Trait::Anon,
+        Trait::Psk,
+        Trait::Srp,
+        Trait::Krb5,
+        Trait::Gost,
+        Trait::Scsv,
+    ];
+}
+
+impl Suite {
+    /// Whether the suite is made with `t`.
+    pub(crate) fn has(&self, t: Trait) -> bool {
+        let n = self.name;
+        match t {
+            Trait::Export => n.contains("EXPORT"),
+            Trait::Des => n.contains("_DES_CBC") || n.contains("_DES40_CBC"),
+            Trait::TripleDes => n.contains("3DES"),
+            Trait::Rc2 => n.contains("_RC2_"),
+            Trait::Rc4 => n.contains("_RC4_"),
+            Trait::Idea => n.contains("_IDEA_"),
+            Trait::Seed => n.contains("_SEED_"),
+            Trait::Aria => n.contains("_ARIA_"),
+            Trait::Camellia => n.contains("_CAMELLIA_"),
+            // RFC 9150's integrity-only suites are named after their MAC.
+            Trait::Null => {
+                n.contains("WITH_NULL") || n == "TLS_SHA256_SHA256" || n == "TLS_SHA384_SHA384"
+            }
+            Trait::Anon => n.contains("_anon_"),
+            Trait::Psk => n.contains("PSK"),
+            Trait::Srp => n.contains("_SRP_"),
+            Trait::Krb5 => n.contains("_KRB5_"),
+            Trait::Gost => n.contains("GOST"),
+            Trait::Scsv => n.ends_with("_SCSV"),
+        }
+    }
+
+    /// Every trait the suite has.
+    pub(crate) fn traits(&self) -> impl Iterator<Item = Trait> + '_ {
+        Trait::ALL.into_iter().filter(|t| self.has(*t))
+    }
+
+    /// OpenSSL's name: the linked OpenSSL's if it has the suite, else an
+    /// older OpenSSL's, else none (PSK, SRP, ARIA-PSK: OpenSSL names them
+    /// but offers them only with a key callback).
+    pub(crate) fn openssl_name(&self) -> Option<&'static str> {
+        let cat = Catalogue::get();
+        cat.tls13
+            .iter()
+            .chain(&cat.tls12)
+            .find(|c| c.id == self.id)
+            .map(|c| c.name.as_str())
+            .or(self.old_openssl)
+    }
+}
+
+/// A registered suite (for the table).
+pub(super) const fn r(id: u16, name: &'static str) -> Suite {
+    Suite {
+        id,
+        name,
+        old_openssl: None,
+        registered: true,
+    }
+}
+
+/// A registered suite the linked OpenSSL lacks, with an older OpenSSL's
+/// name.
+pub(super) const fn o(id: u16, name: &'static str, openssl: &'static str) -> Suite {
+    Suite {
+        id,
+        name,
+        old_openssl: Some(openssl),
+        registered: true,
+    }
+}
+
+/// A suite old OpenSSL shipped without a registration.
+pub(super) const fn u(id: u16, name: &'static str, openssl: &'static str) -> Suite {
+    Suite {
+        id,
+        name,
+        old_openssl: Some(openssl),
+        registered: false,
+    }
+}
+
+/// The suite with code point `id`.
+pub(crate) fn by_id(id: u16) -> Option<&'static Suite> {
+    SUITES
+        .binary_search_by_key(&id, |s| s.id)
+        .ok()
+        .map(|i| &SUITES[i])
+}
+
+/// The suite with this IANA name (any case), or this OpenSSL name.
+pub(crate) fn by_name(name: &str) -> Option<&'static Suite> {
+    SUITES
+        .iter()
+        .find(|s| s.name.eq_ignore_ascii_case(name))
+        .or_else(|| SUITES.iter().find(|s| s.old_openssl == Some(name)))
+        .or_else(|| by_id(Catalogue::get().find(name)?.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_unique() {
+        assert!(SUITES.windows(2).all(|w| w[0].id < w[1].id));
+        assert!(SUITES.len() >= 300, "{}", SUITES.len());
+        let mut names: Vec<_> = SUITES.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), SUITES.len(), "names are unique");
+        for s in SUITES {
+            assert!(s.name.starts_with("TLS_"), "{}", s.name);
+            assert!(s
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        }
+    }
+
+    /// Every suite the linked OpenSSL offers is in the table under the name
+    /// OpenSSL gives it, and the table's own OpenSSL names are only for
+    /// suites it lacks.
+    #[test]
+    fn agrees_with_the_catalogue() {
+        let cat = Catalogue::get();
+        assert!(!cat.tls12.is_empty());
+        for c in cat.tls13.iter().chain(&cat.tls12) {
+            let s = by_id(c.id).unwrap_or_else(|| panic!("{} {:#06x} missing", c.name, c.id));
+            assert!(
+                s.name.eq_ignore_ascii_case(&c.iana),
+                "{} vs {}",
+                s.name,
+                c.iana
+            );
+            assert!(s.registered, "{}", s.name);
+            assert_eq!(s.old_openssl, None, "{} is in the catalogue", s.name);
+            assert_eq!(s.openssl_name(), Some(c.name.as_str()));
+        }
+    }
+
+    #[test]
+    fn lookups_and_traits() {
+        let s = by_id(0x0003).expect("EXP-RC4-MD5");
+        assert_eq!(s.name, "TLS_RSA_EXPORT_WITH_RC4_40_MD5");
+        assert_eq!(s.openssl_name(), Some("EXP-RC4-MD5"));
+        assert_eq!(s.traits().collect::<Vec<_>>(), [Trait::Export, Trait::Rc4]);
+        assert_eq!(by_name("exp-rc4-md5"), None, "OpenSSL names are exact");
+        assert_eq!(by_name("EXP-RC4-MD5"), Some(s));
+        assert_eq!(by_name("tls_rsa_export_with_rc4_40_md5"), Some(s));
+        assert_eq!(
+            by_name("ECDHE-RSA-AES256-GCM-SHA384").map(|s| s.id),
+            Some(0xC030)
+        );
+        assert_eq!(by_id(0x001C), None, "Fortezza, reserved");
+        let has = |id, t| by_id(id).is_some_and(|s| s.has(t));
+        let table = [
+            (0x0000, Trait::Null),
+            (0x0009, Trait::Des),
+            (0x0008, Trait::Des),
+            (0x0026, Trait::Des),
+            (0x000A, Trait::TripleDes),
+            (0x0006, Trait::Rc2),
+            (0x0007, Trait::Idea),
+            (0x0096, Trait::Seed),
+            (0xC03C, Trait::Aria),
+            (0x0041, Trait::Camellia),
+            (0x0018, Trait::Anon),
+            (0xC015, Trait::Anon),
+            (0x008C, Trait::Psk),
+            (0xC0AA, Trait::Psk),
+            (0xC01D, Trait::Srp),
+            (0x001E, Trait::Krb5),
+            (0x0081, Trait::Gost),
+            (0xC100, Trait::Gost),
+            (0x0062, Trait::Export),
+            (0xC0B4, Trait::Null),
+            (0x5600, Trait::Scsv),
+            (0x00FF, Trait::Scsv),
+        ];
+        for (id, t) in table {
+            assert!(has(id, t), "{id:#06x} {t:?}");
+        }
+        assert!(!has(0x000A, Trait::Des), "3DES is not single DES");
+        assert!(!has(0xC030, Trait::Null));
+        let plain: Vec<_> = by_id(0xC02F).expect("0xC02F").traits().collect();
+        assert!(plain.is_empty());
+    }
+}
