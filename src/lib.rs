@@ -33,8 +33,9 @@
 //!   (crates/mxprobe-cli) writes it.
 //! * Fail a scan because one server misbehaves: a failed target is a status
 //!   in its report. `Err` is for set-up only.
-//! * Test what OpenSSL 3 cannot offer: SSLv2, EXPORT and single-DES
-//!   ciphers, GOST, PSK and SRP suites.
+//! * Complete a handshake it writes by hand: SSLv2, the suites no OpenSSL
+//!   3 has and the classic checks read only the server's first answer
+//!   (`tls::legacy`); TLS 1.3 suites OpenSSL lacks (AEGIS) are not asked.
 //! * Check revocation (OCSP, CRLs), or fetch missing intermediates.
 //!
 //! ```no_run

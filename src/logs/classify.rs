@@ -89,6 +89,7 @@ struct Props {
     export: bool,
     rc4: bool,
     triple_des: bool,
+    des: bool,
     no_pfs: bool,
     cbc_sha1: bool,
 }
@@ -101,6 +102,7 @@ impl Props {
             (self.export, FindingId::CipherExport),
             (self.rc4, FindingId::CipherRc4),
             (self.triple_des, FindingId::Cipher3des),
+            (self.des, FindingId::CipherDes),
             (self.no_pfs, FindingId::CipherNoPfs),
             (self.cbc_sha1, FindingId::CipherCbcSha1),
         ]
@@ -116,6 +118,7 @@ impl Props {
             export: spec.is_export(),
             rc4: spec.is_rc4(),
             triple_des: spec.is_3des(),
+            des: spec.is_des(),
             no_pfs: !spec.forward_secret,
             cbc_sha1: spec.is_cbc_sha1(),
         }
@@ -167,11 +170,10 @@ impl Props {
         Props {
             null,
             anon,
-            // Single DES has a 56-bit key, broken as easily as export
-            // grade; no other finding describes it.
-            export: export || (has("DES") && !triple_des),
+            export,
             rc4,
             triple_des,
+            des: (has("DES") || has("DES40")) && !triple_des,
             no_pfs: !forward_secret,
             cbc_sha1: sha1_mac && !aead && !rc4 && !null,
         }
@@ -337,12 +339,12 @@ mod tests {
             (
                 Ssl3,
                 "EXP-EDH-RSA-DES-CBC-SHA",
-                &[ProtocolSslv3, CipherExport, CipherCbcSha1],
+                &[ProtocolSslv3, CipherExport, CipherDes, CipherCbcSha1],
             ),
             (
                 Tls1,
                 "DES-CBC-SHA",
-                &[ProtocolTlsv1, CipherExport, CipherNoPfs, CipherCbcSha1],
+                &[ProtocolTlsv1, CipherDes, CipherNoPfs, CipherCbcSha1],
             ),
             (
                 Tls1,

@@ -201,6 +201,22 @@ catalogue! {
     // The enumeration itself.
     EnumerationIncomplete = "enumeration-incomplete", Info, "not everything could be tested: the server refused further connections",
         "rerun later or with fewer connections (--per-host 1); the other findings may be incomplete";
+    // Found by hand-written ClientHellos (what no OpenSSL 3 can offer, and
+    // the classic checks).
+    ProtocolSslv2 = "protocol-sslv2", Critical, "SSLv2 is accepted (RFC 6176: MUST NOT)",
+        "disable SSLv2: every TLS library released since 2016 lacks it; update it";
+    CipherDes = "cipher-des", High, "single DES is accepted (a 56-bit key: found by brute force in hours)",
+        "remove DES (!DES, and !LOW with older OpenSSL)";
+    Heartbleed = "heartbleed", Critical, "the server answers a heartbeat request with more than was sent: its memory leaks (Heartbleed, CVE-2014-0160)",
+        "update OpenSSL (1.0.1g or later) and restart the mail server; then replace the private key and certificate, which may have leaked";
+    CcsInjection = "ccs-injection", High, "the server takes a ChangeCipherSpec before the key exchange (CCS injection, CVE-2014-0224): a man in the middle can read and change the session",
+        "update OpenSSL (0.9.8za, 1.0.0m, 1.0.1h or later) and restart the mail server";
+    NoSecureRenegotiation = "no-secure-renegotiation", Medium, "secure renegotiation (RFC 5746) is not supported",
+        "update the TLS library: every maintained one supports RFC 5746";
+    TlsCompression = "tls-compression", High, "TLS compression is accepted (CRIME)",
+        "disable TLS compression (OpenSSL: the option SSL_OP_NO_COMPRESSION, the default since OpenSSL 1.1.0)";
+    NoFallbackScsv = "no-fallback-scsv", Low, "no downgrade protection: a fallback hello (TLS_FALLBACK_SCSV, RFC 7507) is accepted below the server's highest version",
+        "update the TLS library (OpenSSL 1.0.1j or later, GnuTLS 3.3.10 or later); or accept only TLS 1.2 and later, leaving nothing to fall back to";
     // Sender outcomes (predicted from the scan, see `mxprobe senders`).
     SenderClearText = "sender-clear-text", High, "a common sender's TLS handshake fails here: it falls back to clear text (or fails)",
         "make the handshake work for that sender (see its line under senders): offer TLS 1.2 or 1.3, ECDHE with AES-GCM or ChaCha20-Poly1305, and DH primes of at least 2048 bits";

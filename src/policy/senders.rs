@@ -137,6 +137,7 @@ mod tests {
             forward_secret,
             cert_key: None,
             dh_bits: None,
+            raw: false,
         }
     }
 

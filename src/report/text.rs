@@ -13,6 +13,7 @@ use crate::senders::SenderOutcome;
 use crate::tls::cipher::Kx;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::order::OrderType;
+use crate::tls::LegacyScan;
 use crate::tls::Protocol;
 use crate::trust::{AddressTrust, NameMatch, PtrStatus, StrictTls};
 
@@ -438,11 +439,14 @@ fn enumeration(w: &mut impl Write, e: &Enumeration) -> io::Result<()> {
             } else {
                 format!("{}/{}", c.kx.as_str(), c.auth.as_str())
             };
-            let key = c
+            let mut key = c
                 .cert_key
                 .as_deref()
                 .map(|k| format!("  {k}"))
                 .unwrap_or_default();
+            if c.raw {
+                key.push_str("  (hand-written hello)");
+            }
             writeln!(
                 w,
                 "        {rank} {:<width$}  {kx:<11} {:>3}{mark}{key}",
@@ -466,6 +470,56 @@ fn enumeration(w: &mut impl Write, e: &Enumeration) -> io::Result<()> {
         writeln!(w, "      DH        {dh} bits (smallest seen with DHE)")?;
     }
     for reason in &e.incomplete {
+        writeln!(w, "      incomplete  {reason}")?;
+    }
+    if let Some(l) = &e.legacy {
+        legacy(w, l)?;
+    }
+    Ok(())
+}
+
+/// What the hand-written hellos found: SSLv2 and the classic checks.
+fn legacy(w: &mut impl Write, l: &LegacyScan) -> io::Result<()> {
+    match &l.sslv2 {
+        Some(specs) if specs.is_empty() => writeln!(w, "      SSLv2     no")?,
+        Some(specs) => writeln!(w, "      SSLv2     yes  {}", specs.join(" "))?,
+        None => {}
+    }
+    let c = &l.checks;
+    // (what, the answer, the word for `true`, the word for `false`)
+    let rows = [
+        (
+            "renegotiation",
+            c.secure_renegotiation,
+            "secure (RFC 5746)",
+            "NOT SECURE: no renegotiation_info",
+        ),
+        ("compression", c.compression, "ACCEPTED (CRIME)", "refused"),
+        ("heartbeat", c.heartbeat, "on", "off"),
+        ("Heartbleed", c.heartbleed, "VULNERABLE", "not vulnerable"),
+        (
+            "CCS injection",
+            c.ccs_injection,
+            "VULNERABLE",
+            "not vulnerable",
+        ),
+        (
+            "fallback SCSV",
+            c.fallback_protected,
+            "protected",
+            "NOT PROTECTED: a fallback hello is accepted",
+        ),
+    ];
+    let asked: Vec<String> = rows
+        .iter()
+        .filter_map(|(what, answer, yes, no)| {
+            answer.map(|a| format!("{what} {}", if a { yes } else { no }))
+        })
+        .collect();
+    if !asked.is_empty() {
+        writeln!(w, "      checks    {}", asked.join("; "))?;
+    }
+    for reason in &l.incomplete {
         writeln!(w, "      incomplete  {reason}")?;
     }
     Ok(())

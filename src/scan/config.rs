@@ -9,6 +9,7 @@ use crate::dns::{DnsError, DnssecConfig, ResolverConfig};
 use crate::policy::Policy;
 use crate::senders::Senders;
 use crate::smtp::EhloName;
+use crate::tls::LegacyMode;
 use crate::trust::TrustConfig;
 
 /// How to scan. Defaults are what a one-off check of a few domains wants.
@@ -61,6 +62,9 @@ pub struct ScanConfig {
     /// chain verdicts, the strict sender, the MTA-STS policy fetch and
     /// enforce checks, and the policy's "expires soon".
     pub trust: TrustConfig,
+    /// Hand-written ClientHellos for what no OpenSSL 3 can offer (SSLv2,
+    /// EXPORT, DES …) and the classic checks (see `tls::legacy`).
+    pub legacy: LegacyMode,
     /// The senders whose outcomes are predicted at each address (the
     /// built-in profiles by default; [`Senders::none`] for none).
     pub senders: Senders,
@@ -95,6 +99,7 @@ impl Default for ScanConfig {
             policy: None,
             trust: TrustConfig::default(),
             senders: Senders::default(),
+            legacy: LegacyMode::Auto,
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::smtp::pool::{Ending, Pool, PoolConfig, PoolError, Session};
 use crate::tls::enumerate::{self, NoSession, Sessions, Tally};
 use crate::tls::handshake::{handshake, Offer, Outcome};
 use crate::tls::incomplete::{Incomplete, Part, Reason};
+use crate::tls::legacy::probe as legacy;
 use crate::trust::strict::{self, Leftover, StrictError, StrictTls};
 use crate::trust::{ptr, AddressTrust, Trust};
 
@@ -65,6 +66,10 @@ impl Sessions for PoolSessions<'_> {
             let _ = crate::smtp::quit(&mut tls, timeout.min(crate::smtp::QUIT_WAIT)).await;
             tls.get_mut().end_as(Ending::Quit);
         });
+    }
+
+    fn abandon(&self, mut stream: Session) {
+        stream.end_as(Ending::Failed);
     }
 
     async fn failures_costly(&self) -> Option<bool> {
@@ -213,9 +218,14 @@ async fn probe_tls(
             groups: s.groups,
         };
         pool.set_warm(true);
-        let found = enumerate::enumerate(&sessions, report.tls.as_ref(), &settings).await;
+        let (mut e, mut tally) =
+            enumerate::enumerate(&sessions, report.tls.as_ref(), &settings).await;
+        // What no OpenSSL 3 can ask, from what the OpenSSL pass found.
+        let raw = legacy::run(&sessions, &mut e, &settings, s.legacy).await;
+        tally.handshakes += raw.handshakes;
+        tally.refused += raw.refused;
         pool.set_warm(false);
-        Some(found)
+        Some((e, tally))
     };
     let (enumeration, (strict_tls, strict_cost)) = tokio::join!(
         enumeration,

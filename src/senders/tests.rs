@@ -30,6 +30,7 @@ fn accepted(name: &str, dh_bits: Option<u32>) -> AcceptedCipher {
         forward_secret: s.forward_secret,
         cert_key: None,
         dh_bits,
+        raw: false,
     }
 }
 
@@ -58,6 +59,7 @@ fn measured(versions: Vec<VersionScan>, groups: &[(&str, Protocol)]) -> Enumerat
         incomplete: Vec::new(),
         group_order: Some(OrderType::Client),
         group_preference: Vec::new(),
+        legacy: None,
     }
 }
 

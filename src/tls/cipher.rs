@@ -184,6 +184,10 @@ impl CipherSpec {
     pub fn is_export(&self) -> bool {
         self.name.contains("EXP") || (self.strength_bits > 0 && self.strength_bits < 56)
     }
+    /// Single DES (56 bits, or 40 for export): broken by brute force.
+    pub fn is_des(&self) -> bool {
+        self.enc.starts_with("DES(")
+    }
     /// CBC-mode block cipher with an HMAC-SHA1 MAC: SSLv3-era construction.
     pub fn is_cbc_sha1(&self) -> bool {
         !self.aead && self.mac == "SHA1" && !self.is_rc4() && !self.is_null()
@@ -215,6 +219,9 @@ impl CipherSpec {
         }
         if self.is_3des() {
             v.push("3DES");
+        }
+        if self.is_des() {
+            v.push("DES");
         }
         if !self.aead && !self.is_rc4() && !self.is_null() {
             v.push("CBC");
@@ -286,14 +293,22 @@ impl Catalogue {
     }
 
     /// Look a suite up by its OpenSSL name.
+    /// Suites no OpenSSL 3 has (found by hand-written hellos) are looked up
+    /// in the IANA table, by the name the report gives them.
     pub(crate) fn find(&self, name: &str) -> Option<&CipherSpec> {
-        self.at(*self.by_name.get(name)?)
+        match self.by_name.get(name) {
+            Some(i) => self.at(*i),
+            None => super::iana::raw_spec(name),
+        }
     }
 
     /// Look a suite up by its IANA name, in any case
     /// (`TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`, `TLS_DH_anon_WITH_…`).
     pub(crate) fn find_iana(&self, iana: &str) -> Option<&CipherSpec> {
-        self.at(*self.by_iana.get(&iana.to_ascii_uppercase())?)
+        match self.by_iana.get(&iana.to_ascii_uppercase()) {
+            Some(i) => self.at(*i),
+            None => super::iana::raw_spec(iana),
+        }
     }
 
     fn at(&self, i: usize) -> Option<&CipherSpec> {

@@ -29,8 +29,9 @@
 //! closes the connection instead of sending an alert is asked once more
 //! before it counts as a refusal, and timeouts are retried twice.
 //!
-//! Not tested, because this OpenSSL cannot offer them: SSLv2, EXPORT and
-//! single-DES ciphers, GOST, PSK and SRP suites.
+//! What this OpenSSL cannot offer (SSLv2, EXPORT, single DES, GOST, PSK,
+//! SRP …) is asked afterwards with hand-written hellos ([`super::legacy`]),
+//! and merged into the same lists.
 
 use std::collections::BTreeMap;
 
@@ -38,6 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cipher::{Auth, Catalogue, CipherSpec, Kx};
 use super::incomplete::Incomplete;
+use super::legacy::LegacyScan;
 use super::order::OrderType;
 use super::plan::{self, Lists};
 use super::{Handshake, Protocol};
@@ -65,6 +67,10 @@ pub struct Enumeration {
     /// Those groups in the server's order of preference, when it enforces one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub group_preference: Vec<String>,
+    /// What the hand-written ClientHellos found (SSLv2, the classic
+    /// checks); absent when none was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy: Option<LegacyScan>,
 }
 
 impl Enumeration {
@@ -131,6 +137,10 @@ pub struct AcceptedCipher {
     /// DH group size when this handshake was completed to learn it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dh_bits: Option<u32>,
+    /// Found by a hand-written ClientHello: a suite no OpenSSL 3 can offer
+    /// (named by IANA where OpenSSL has no name).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub raw: bool,
 }
 
 impl AcceptedCipher {
@@ -294,6 +304,7 @@ fn accepted(name: &str, seen: Option<&super::handshakes::Seen>) -> AcceptedCiphe
         forward_secret: spec.is_some_and(|s| s.forward_secret),
         cert_key: seen.and_then(|s| s.cert_key.clone()),
         dh_bits: seen.and_then(|s| s.dh_bits),
+        raw: false,
     }
 }
 

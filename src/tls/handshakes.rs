@@ -35,6 +35,10 @@ pub(crate) trait Sessions: Sync {
     /// waiting: QUIT over TLS when the handshake `finished`, then close the
     /// connection (the session keeps its slot until the server has closed).
     fn finish(&self, tls: SslStream<Self::Stream>, finished: bool);
+    /// End a session whose handshake was written by hand and never
+    /// finished (a failed handshake to the server), without keeping the
+    /// caller waiting.
+    fn abandon(&self, stream: Self::Stream);
     /// Whether failed handshakes cost this server clearly more than
     /// completed ones, as soon as a failed handshake's close tells (waiting
     /// for it if one is under way); `None` when none has failed.

@@ -107,17 +107,16 @@ pub(crate) mod cipher;
 pub(crate) mod enumerate;
 pub(crate) mod handshake;
 pub(crate) mod handshakes;
+pub(crate) mod iana;
 pub(crate) mod incomplete;
+pub(crate) mod legacy;
 pub(crate) mod order;
 pub(crate) mod plan;
-// The raw handshake (issue 17): its prober is still to come, so outside the
-// tests and the fuzz target most of it has no caller yet. Remove the allow
-// when the prober lands.
-#[allow(dead_code, unused_imports)]
 pub(crate) mod raw;
 pub(crate) mod settings;
 
 pub use cipher::{Auth, CipherSpec, Kx};
 pub use enumerate::{AcceptedCipher, Enumeration, GroupSupport, VersionScan};
 pub use incomplete::{Incomplete, Part, Reason};
+pub use legacy::{Checks, LegacyMode, LegacyScan};
 pub use order::OrderType;

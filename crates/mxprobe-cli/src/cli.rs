@@ -15,6 +15,7 @@ use mxprobe::policy::{Policy, Severity};
 use mxprobe::report::Format;
 use mxprobe::scan::{EhloName, ScanConfig};
 use mxprobe::senders::{Profile, Senders};
+use mxprobe::tls::LegacyMode;
 use mxprobe::trust::TrustConfig;
 
 const EXIT_CODES: &str = "\
@@ -93,6 +94,14 @@ pub struct StatsArgs {
     /// Write to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// `--legacy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LegacyArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -188,6 +197,15 @@ pub struct Args {
     /// group and one or two more, about 10 per address).
     #[arg(long)]
     pub no_groups: bool,
+
+    /// Hand-written ClientHellos for what no OpenSSL 3 can offer: `auto`
+    /// asks for SSLv2 and the EXPORT, DES, RC2, IDEA, GOST, PSK … suites
+    /// where the OpenSSL pass found legacy versions or ciphers (or nothing),
+    /// and runs the classic checks (renegotiation, compression, Heartbleed,
+    /// CCS injection, fallback SCSV: 2 to 4 connections) everywhere;
+    /// `always` asks for the suites everywhere; `never` sends none.
+    #[arg(long, default_value = "auto", value_name = "auto|always|never")]
+    pub legacy: LegacyArg,
 
     /// Simultaneous connections, all addresses together (capped by the
     /// open-file limit).
@@ -435,6 +453,11 @@ impl Args {
             mta_sts: !self.no_mta_sts,
             mta_sts_port: self.mta_sts_port,
             senders,
+            legacy: match self.legacy {
+                LegacyArg::Auto => LegacyMode::Auto,
+                LegacyArg::Always => LegacyMode::Always,
+                LegacyArg::Never => LegacyMode::Never,
+            },
             ..ScanConfig::default()
         };
         Ok(Plan {

@@ -24,6 +24,7 @@ use super::FindingId;
 use crate::smtp::Software;
 
 mod certificate;
+mod legacy;
 mod tls;
 
 /// One finding's remedy for each recognised software.
@@ -60,6 +61,7 @@ pub fn remedy(id: FindingId, software: Software) -> &'static str {
 fn specific(id: FindingId, software: Software) -> Option<&'static str> {
     tls::texts(id)
         .or_else(|| certificate::texts(id))
+        .or_else(|| legacy::texts(id))
         .and_then(|t| t.of(software))
 }
 
@@ -102,7 +104,14 @@ pub fn about_server(id: FindingId) -> bool {
         | CertIncompleteChain
         | CertNameMismatch
         | StrictTlsFailed
-        | SenderLegacyCipher => true,
+        | SenderLegacyCipher
+        | ProtocolSslv2
+        | CipherDes
+        | Heartbleed
+        | CcsInjection
+        | NoSecureRenegotiation
+        | TlsCompression
+        | NoFallbackScsv => true,
         Nxdomain
         | NoMx
         | NullMx
@@ -138,16 +147,20 @@ mod tests {
     use super::*;
 
     fn entry(id: FindingId) -> Option<Texts> {
-        tls::texts(id).or_else(|| certificate::texts(id))
+        tls::texts(id)
+            .or_else(|| certificate::texts(id))
+            .or_else(|| legacy::texts(id))
     }
 
     #[test]
     fn every_server_side_finding_has_a_remedy_for_every_software() {
         for id in FindingId::ALL.iter().copied() {
-            let found = (tls::texts(id), certificate::texts(id));
+            let found = (tls::texts(id), certificate::texts(id), legacy::texts(id));
+            let tables = [found.0.is_some(), found.1.is_some(), found.2.is_some()];
             if about_server(id) {
-                assert!(
-                    matches!(found, (Some(_), None) | (None, Some(_))),
+                assert_eq!(
+                    tables.iter().filter(|t| **t).count(),
+                    1,
                     "{id}: one entry, in one table"
                 );
                 for software in Software::KNOWN {
@@ -156,7 +169,7 @@ mod tests {
                     assert_ne!(text, id.kind().remedy, "{id} {software}: its own text");
                 }
             } else {
-                assert_eq!(found, (None, None), "{id} is not about the server");
+                assert_eq!(found, (None, None, None), "{id} is not about the server");
                 for software in Software::KNOWN {
                     assert_eq!(remedy(id, software), id.kind().remedy, "{id}");
                 }

@@ -7,7 +7,7 @@ use crate::model::{AddressReport, FindingId};
 use crate::tls::cipher::{Catalogue, CipherSpec};
 use crate::tls::enumerate::{Enumeration, VersionScan};
 use crate::tls::order::OrderType;
-use crate::tls::Protocol;
+use crate::tls::{LegacyScan, Protocol};
 
 use super::Sink;
 
@@ -88,12 +88,54 @@ pub(super) fn enumeration_findings(sink: &mut Sink, e: &Enumeration) {
         }
     }
     kex_findings(sink, e);
+    if let Some(legacy) = &e.legacy {
+        legacy_findings(sink, legacy);
+    }
+}
+
+/// What the hand-written hellos found: SSLv2 and the classic checks.
+fn legacy_findings(sink: &mut Sink, l: &LegacyScan) {
+    if let Some(specs) = l.sslv2.as_ref().filter(|s| !s.is_empty()) {
+        sink.add(
+            FindingId::ProtocolSslv2,
+            format!("accepts SSLv2 with {}", specs.join(", ")),
+        );
+    }
+    let c = &l.checks;
+    if c.heartbleed == Some(true) {
+        sink.add(
+            FindingId::Heartbleed,
+            "a heartbeat request claiming 16384 bytes of a 7-byte payload was answered with more than was sent".into(),
+        );
+    }
+    if c.ccs_injection == Some(true) {
+        sink.add(
+            FindingId::CcsInjection,
+            "a ChangeCipherSpec right after the ServerHello got no alert".into(),
+        );
+    }
+    if c.secure_renegotiation == Some(false) {
+        sink.add(
+            FindingId::NoSecureRenegotiation,
+            "the ServerHello carries no renegotiation_info".into(),
+        );
+    }
+    if c.compression == Some(true) {
+        sink.add(
+            FindingId::TlsCompression,
+            "picks DEFLATE when a client offers it".into(),
+        );
+    }
+    if c.fallback_protected == Some(false) {
+        sink.add(
+            FindingId::NoFallbackScsv,
+            "a hello below its highest version with TLS_FALLBACK_SCSV was answered with a ServerHello".into(),
+        );
+    }
 }
 
 /// `CIPHER (TLSv1, TLSv1.2), CIPHER2 (TLSv1.2)`, each cipher once.
-fn names_by_cipher<'a>(
-    list: impl Iterator<Item = &'a (Protocol, &'a CipherSpec)>,
-) -> String {
+fn names_by_cipher<'a>(list: impl Iterator<Item = &'a (Protocol, &'a CipherSpec)>) -> String {
     let mut by: BTreeMap<&str, Vec<Protocol>> = BTreeMap::new();
     let mut order = Vec::new();
     for (p, c) in list {
@@ -117,12 +159,13 @@ fn names_by_cipher<'a>(
 
 fn cipher_class_findings(sink: &mut Sink, accepted: &[(Protocol, &CipherSpec)]) {
     type Class = (FindingId, fn(&CipherSpec) -> bool);
-    let classes: [Class; 7] = [
+    let classes: [Class; 8] = [
         (FindingId::CipherNull, CipherSpec::is_null),
         (FindingId::CipherAnon, CipherSpec::is_anonymous),
         (FindingId::CipherExport, CipherSpec::is_export),
         (FindingId::CipherRc4, CipherSpec::is_rc4),
         (FindingId::Cipher3des, CipherSpec::is_3des),
+        (FindingId::CipherDes, CipherSpec::is_des),
         (FindingId::CipherNoPfs, |c| !c.forward_secret),
         (FindingId::CipherCbcSha1, CipherSpec::is_cbc_sha1),
     ];

@@ -78,11 +78,6 @@ impl Alert {
             .find(|(d, _)| *d == self.description)
             .map(|(_, n)| *n)
     }
-
-    /// A fatal alert (level 2).
-    pub(crate) fn is_fatal(self) -> bool {
-        self.level == 2
-    }
 }
 
 impl fmt::Display for Alert {
@@ -112,7 +107,6 @@ mod tests {
         assert_eq!(a(2, 200).name(), None);
         assert_eq!(a(2, 70).to_string(), "fatal alert protocol_version (70)");
         assert_eq!(a(9, 201).to_string(), "unknown-level alert 201");
-        assert!(a(2, 10).is_fatal() && !a(1, 0).is_fatal());
         let mut codes: Vec<u8> = NAMES.iter().map(|(d, _)| *d).collect();
         codes.dedup();
         assert_eq!(codes.len(), NAMES.len(), "sorted, no duplicates");

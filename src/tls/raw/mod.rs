@@ -47,11 +47,19 @@ pub(crate) use alert::Alert;
 pub(crate) use heartbeat::{
     change_cipher_spec, heartbeat_request, read_heartbeat_reply, HeartbeatReply,
 };
-pub(crate) use hello::{ClientHello, Extension, X25519_PUBLIC};
-pub(crate) use reader::{read_first_flight, FirstFlightReader};
-pub(crate) use registry::{by_id, by_name, Suite, Trait, SUITES};
+pub(crate) use hello::{ClientHello, Extension};
+pub(crate) use reader::read_first_flight;
+pub(crate) use registry::SUITES;
 pub(crate) use reply::{Reply, ServerHello};
-pub(crate) use sslv2::{Sslv2ClientHello, Sslv2ServerHello, SSLV2_CIPHERS};
+pub(crate) use sslv2::{cipher_name as sslv2_cipher_name, Sslv2ClientHello};
+
+// For the tests and the fuzz target.
+#[cfg(test)]
+pub(crate) use hello::X25519_PUBLIC;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use reader::FirstFlightReader;
+#[cfg(test)]
+pub(crate) use sslv2::SSLV2_CIPHERS;
 
 /// TLS record content types (RFC 8446 §5.1, RFC 6520 §3).
 pub(crate) mod content {
@@ -61,8 +69,6 @@ pub(crate) mod content {
     pub(crate) const ALERT: u8 = 21;
     /// Handshake.
     pub(crate) const HANDSHAKE: u8 = 22;
-    /// Application data.
-    pub(crate) const APPLICATION_DATA: u8 = 23;
     /// Heartbeat (RFC 6520).
     pub(crate) const HEARTBEAT: u8 = 24;
 }

@@ -7,8 +7,8 @@
 //! here no longer has. OpenSSL's names for the others come from the
 //! [`Catalogue`], so the two cannot drift apart ([`Suite::openssl_name`]);
 //! a test checks that every suite of the catalogue is here under its IANA
-//! name. What a suite is made of ([`Trait`]) is read off its name, the one
-//! place it is written.
+//! name. What a suite is made of is read off its name, in one place
+//! (`tls::iana`).
 
 use crate::tls::cipher::Catalogue;
 
@@ -31,97 +31,7 @@ pub(crate) struct Suite {
     pub(crate) registered: bool,
 }
 
-/// What a suite is made of, as its name says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Trait {
-    /// Export grade (40 or 56 bits, 512- or 1024-bit key exchange).
-    Export,
-    /// Single DES (56 bits or export 40).
-    Des,
-    /// Triple DES (64-bit block: Sweet32).
-    TripleDes,
-    /// RC2.
-    Rc2,
-    /// RC4.
-    Rc4,
-    /// IDEA.
-    Idea,
-    /// SEED.
-    Seed,
-    /// ARIA.
-    Aria,
-    /// Camellia.
-    Camellia,
-    /// No encryption (traffic in clear text).
-    Null,
-    /// No authentication of the server.
-    Anon,
-    /// Pre-shared keys.
-    Psk,
-    /// SRP.
-    Srp,
-    /// Kerberos 5.
-    Krb5,
-    /// GOST algorithms.
-    Gost,
-    /// A signalling value, not a suite (`TLS_FALLBACK_SCSV`).
-    Scsv,
-}
-
-impl Trait {
-    /// Every trait.
-    pub(crate) const ALL: [Trait; 16] = [
-        Trait::Export,
-        Trait::Des,
-        Trait::TripleDes,
-        Trait::Rc2,
-        Trait::Rc4,
-        Trait::Idea,
-        Trait::Seed,
-        Trait::Aria,
-        Trait::Camellia,
-        Trait::Null,
-        Trait::Anon,
-        Trait::Psk,
-        Trait::Srp,
-        Trait::Krb5,
-        Trait::Gost,
-        Trait::Scsv,
-    ];
-}
-
 impl Suite {
-    /// Whether the suite is made with `t`.
-    pub(crate) fn has(&self, t: Trait) -> bool {
-        let n = self.name;
-        match t {
-            Trait::Export => n.contains("EXPORT"),
-            Trait::Des => n.contains("_DES_CBC") || n.contains("_DES40_CBC"),
-            Trait::TripleDes => n.contains("3DES"),
-            Trait::Rc2 => n.contains("_RC2_"),
-            Trait::Rc4 => n.contains("_RC4_"),
-            Trait::Idea => n.contains("_IDEA_"),
-            Trait::Seed => n.contains("_SEED_"),
-            Trait::Aria => n.contains("_ARIA_"),
-            Trait::Camellia => n.contains("_CAMELLIA_"),
-            // RFC 9150's integrity-only suites are named after their MAC.
-            Trait::Null => {
-                n.contains("WITH_NULL") || n == "TLS_SHA256_SHA256" || n == "TLS_SHA384_SHA384"
-            }
-            Trait::Anon => n.contains("_anon_"),
-            Trait::Psk => n.contains("PSK"),
-            Trait::Srp => n.contains("_SRP_"),
-            Trait::Krb5 => n.contains("_KRB5_"),
-            Trait::Gost => n.contains("GOST"),
-            Trait::Scsv => n.ends_with("_SCSV"),
-        }
-    }
-
-    /// Every trait the suite has.
-    pub(crate) fn traits(&self) -> impl Iterator<Item = Trait> + '_ {
-        Trait::ALL.into_iter().filter(|t| self.has(*t))
-    }
-
     /// OpenSSL's name: the linked OpenSSL's if it has the suite, else an
     /// older OpenSSL's, else none (PSK, SRP, ARIA-PSK: OpenSSL names them
     /// but offers them only with a key callback).
@@ -168,6 +78,7 @@ pub(super) const fn u(id: u16, name: &'static str, openssl: &'static str) -> Sui
 }
 
 /// The suite with code point `id`.
+#[cfg(test)]
 pub(crate) fn by_id(id: u16) -> Option<&'static Suite> {
     SUITES
         .binary_search_by_key(&id, |s| s.id)
@@ -176,6 +87,7 @@ pub(crate) fn by_id(id: u16) -> Option<&'static Suite> {
 }
 
 /// The suite with this IANA name (any case), or this OpenSSL name.
+#[cfg(test)]
 pub(crate) fn by_name(name: &str) -> Option<&'static Suite> {
     SUITES
         .iter()
@@ -227,11 +139,10 @@ mod tests {
     }
 
     #[test]
-    fn lookups_and_traits() {
+    fn lookups_and_what_suites_are_made_of() {
         let s = by_id(0x0003).expect("EXP-RC4-MD5");
         assert_eq!(s.name, "TLS_RSA_EXPORT_WITH_RC4_40_MD5");
         assert_eq!(s.openssl_name(), Some("EXP-RC4-MD5"));
-        assert_eq!(s.traits().collect::<Vec<_>>(), [Trait::Export, Trait::Rc4]);
         assert_eq!(by_name("exp-rc4-md5"), None, "OpenSSL names are exact");
         assert_eq!(by_name("EXP-RC4-MD5"), Some(s));
         assert_eq!(by_name("tls_rsa_export_with_rc4_40_md5"), Some(s));
@@ -240,37 +151,25 @@ mod tests {
             Some(0xC030)
         );
         assert_eq!(by_id(0x001C), None, "Fortezza, reserved");
-        let has = |id, t| by_id(id).is_some_and(|s| s.has(t));
-        let table = [
-            (0x0000, Trait::Null),
-            (0x0009, Trait::Des),
-            (0x0008, Trait::Des),
-            (0x0026, Trait::Des),
-            (0x000A, Trait::TripleDes),
-            (0x0006, Trait::Rc2),
-            (0x0007, Trait::Idea),
-            (0x0096, Trait::Seed),
-            (0xC03C, Trait::Aria),
-            (0x0041, Trait::Camellia),
-            (0x0018, Trait::Anon),
-            (0xC015, Trait::Anon),
-            (0x008C, Trait::Psk),
-            (0xC0AA, Trait::Psk),
-            (0xC01D, Trait::Srp),
-            (0x001E, Trait::Krb5),
-            (0x0081, Trait::Gost),
-            (0xC100, Trait::Gost),
-            (0x0062, Trait::Export),
-            (0xC0B4, Trait::Null),
-            (0x5600, Trait::Scsv),
-            (0x00FF, Trait::Scsv),
+        // What each is made of, as `tls::iana` reads it off the name.
+        let spec = |id| {
+            let s = by_id(id).unwrap_or_else(|| panic!("{id:#06x}"));
+            crate::tls::iana::spec(s.id, s.name, s.old_openssl)
+        };
+        type Is = fn(&crate::tls::CipherSpec) -> bool;
+        let table: [(u16, Is); 9] = [
+            (0x0000, |s| s.is_null()),
+            (0x0009, |s| s.is_des()),
+            (0x0008, |s| s.is_des() && s.is_export()),
+            (0x000A, |s| s.is_3des() && !s.is_des()),
+            (0x0006, |s| s.enc.starts_with("RC2") && s.is_export()),
+            (0x0007, |s| s.enc.starts_with("IDEA")),
+            (0x0018, |s| s.is_anonymous() && s.is_rc4()),
+            (0x0062, |s| s.is_export()),
+            (0xC02F, |s| s.is_modern()),
         ];
-        for (id, t) in table {
-            assert!(has(id, t), "{id:#06x} {t:?}");
+        for (id, is) in table {
+            assert!(is(&spec(id)), "{id:#06x}: {:?}", spec(id));
         }
-        assert!(!has(0x000A, Trait::Des), "3DES is not single DES");
-        assert!(!has(0xC030, Trait::Null));
-        let plain: Vec<_> = by_id(0xC02F).expect("0xC02F").traits().collect();
-        assert!(plain.is_empty());
     }
 }

@@ -30,6 +30,7 @@ pub(crate) const HRR_RANDOM: [u8; 32] = [
 
 /// The last 8 bytes of the random of a TLS 1.3 server answering with TLS
 /// 1.2 (`DOWNGRD\x01`) or lower (`DOWNGRD\x00`) (RFC 8446 §4.1.3).
+#[cfg(test)]
 const DOWNGRADE: &[u8; 7] = b"DOWNGRD";
 
 /// What a ServerHello says.
@@ -82,6 +83,7 @@ impl ServerHello {
 
     /// The group of key_share: the server's share in a ServerHello, the
     /// group asked for in a HelloRetryRequest.
+    #[cfg(test)]
     pub(crate) fn key_share_group(&self) -> Option<u16> {
         match self.extension(ext::KEY_SHARE)? {
             [a, b, ..] => Some(u16::from_be_bytes([*a, *b])),
@@ -91,6 +93,7 @@ impl ServerHello {
 
     /// The RFC 8446 downgrade sentinel: `Some(0x0303)` when a TLS 1.3 server
     /// marks a TLS 1.2 answer, `Some(0x0302)` for TLS 1.1 or below.
+    #[cfg(test)]
     pub(crate) fn downgrade_sentinel(&self) -> Option<u16> {
         let (head, last) = self.random[24..].split_at(7);
         match (head == DOWNGRADE, last) {

@@ -196,6 +196,26 @@ fn reports() -> Vec<DomainReport> {
             ],
         }),
     );
+    // What hand-written hellos find: SSLv2, a single-DES suite no OpenSSL
+    // 3 has, and every classic check failed.
+    let legacy = address(
+        12,
+        "ok",
+        json!({
+            "enumeration": {
+                "versions": [version("TLSv1.2", true, None, &["DES-CBC-SHA"])],
+                "legacy": {
+                    "sslv2": ["SSL_CK_RC4_128_WITH_MD5"],
+                    "suites_tested": true,
+                    "checks": {
+                        "secure_renegotiation": false, "compression": true,
+                        "heartbeat": true, "heartbleed": true,
+                        "ccs_injection": true, "fallback_protected": false,
+                    },
+                },
+            },
+        }),
+    );
     let failures = [
         address(1, "unreachable", json!({})),
         address(2, "no-starttls", json!({})),
@@ -208,6 +228,7 @@ fn reports() -> Vec<DomainReport> {
         client_order,
         legacy_first,
         senders,
+        legacy,
     ];
     let unsigned = mx(
         "mx.unsigned.test",

@@ -10,6 +10,7 @@ mod enumerate;
 mod generate;
 mod hostile;
 mod lab;
+mod legacy;
 mod logs;
 mod mta;
 mod never_delivers;

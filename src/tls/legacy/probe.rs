@@ -1,0 +1,524 @@
+//! The questions: each a hand-written hello on a session of its own, read
+//! up to the server's first answer, then abandoned (see the module above).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use super::{Checks, LegacyMode, LegacyScan};
+use crate::tls::cipher::{Catalogue, CipherSpec};
+use crate::tls::enumerate::{AcceptedCipher, Enumeration, Sessions, Settings, Tally};
+use crate::tls::raw::{
+    self, change_cipher_spec, heartbeat_request, read_heartbeat_reply, ClientHello, Extension,
+    HeartbeatReply, RawError, Reply, ServerHello, Sslv2ClientHello,
+};
+use crate::tls::{iana, OrderType, Protocol};
+
+/// The padding extension (RFC 7685).
+const PADDING: u16 = 21;
+/// TLS_FALLBACK_SCSV (RFC 7507).
+const FALLBACK_SCSV: u16 = 0x5600;
+/// inappropriate_fallback.
+const INAPPROPRIATE_FALLBACK: u8 = 86;
+/// The heartbeat payload sent, and the length it claims.
+const HEARTBEAT_PAYLOAD: &[u8] = b"mxprobe";
+const HEARTBEAT_CLAIMED: u16 = 0x4000;
+/// How long to wait for an answer that a sound server never sends (a
+/// heartbeat response, anything after an early ChangeCipherSpec): servers
+/// open to either answer at once.
+const SILENCE: Duration = Duration::from_secs(2);
+/// At most this many suites found per version (a server accepting every
+/// suite of the registry still ends).
+const MAX_FOUND: usize = 128;
+
+/// Ask what the OpenSSL pass could not, and put it into `e`. Returns what
+/// it cost.
+pub(crate) async fn run<S: Sessions>(
+    sessions: &S,
+    e: &mut Enumeration,
+    settings: &Settings,
+    mode: LegacyMode,
+) -> Tally {
+    if mode == LegacyMode::Never {
+        return Tally::default();
+    }
+    let asker = Asker {
+        sessions,
+        timeout: settings.timeout,
+        sni: settings.sni.clone(),
+        tally: std::sync::Mutex::new(Tally::default()),
+    };
+    let mut scan = LegacyScan::default();
+    let suites = mode == LegacyMode::Always || shows_legacy(e);
+    let accepted = accepted_ids(e);
+    let (sslv2, checks) = futures::join!(
+        async {
+            if suites {
+                Some(asker.sslv2().await)
+            } else {
+                None
+            }
+        },
+        asker.checks(&accepted),
+    );
+    let mut incomplete = Vec::new();
+    match sslv2 {
+        Some(Ok(specs)) => scan.sslv2 = Some(specs),
+        Some(Err(why)) => incomplete.push(format!("SSLv2: {why}")),
+        None => {}
+    }
+    // The version the checks' hello got: the server's newest up to TLS 1.2.
+    let mut newest = None;
+    match checks {
+        Ok((c, version)) => {
+            scan.checks = c;
+            newest = version;
+        }
+        Err(why) => incomplete.push(format!("checks: {why}")),
+    }
+    match asker.fallback(&accepted, newest).await {
+        Ok(protected) => scan.checks.fallback_protected = protected,
+        Err(why) => incomplete.push(format!("fallback: {why}")),
+    }
+    if suites {
+        scan.suites_tested = true;
+        // Where the OpenSSL pass found nothing at all, every version.
+        let nothing = !e.versions.iter().any(|v| v.supported == Some(true));
+        let versions: Vec<Protocol> = Protocol::ALL
+            .into_iter()
+            .filter(|p| *p < Protocol::Tls1_3)
+            .filter(|p| {
+                mode == LegacyMode::Always
+                    || nothing
+                    || e.version(*p).and_then(|v| v.supported) == Some(true)
+            })
+            .collect();
+        for protocol in versions {
+            match asker.suites(protocol).await {
+                Ok(found) => merge(e, protocol, &found),
+                Err(why) => incomplete.push(format!("{protocol} suites: {why}")),
+            }
+        }
+    }
+    scan.incomplete = incomplete;
+    e.legacy = Some(scan);
+    let tally = *asker.tally.lock().unwrap_or_else(|p| p.into_inner());
+    tally
+}
+
+/// Legacy versions or ciphers accepted, or nothing at all: the server may
+/// well take what no OpenSSL 3 offers.
+fn shows_legacy(e: &Enumeration) -> bool {
+    if !e.versions.iter().any(|v| v.supported == Some(true)) {
+        return true;
+    }
+    let old_version = e.versions.iter().any(|v| {
+        v.supported == Some(true)
+            && matches!(
+                v.protocol,
+                Protocol::Ssl3 | Protocol::Tls1 | Protocol::Tls1_1
+            )
+    });
+    let old_cipher = e.versions.iter().flat_map(|v| &v.ciphers).any(|c| {
+        c.spec().is_some_and(|s| {
+            s.is_rc4()
+                || s.is_3des()
+                || s.is_null()
+                || s.is_export()
+                || s.is_anonymous()
+                || s.is_des()
+        })
+    });
+    old_version || old_cipher
+}
+
+/// Per accepted version up to TLS 1.2, the code points of what the OpenSSL
+/// pass found accepted (newest version first).
+fn accepted_ids(e: &Enumeration) -> Vec<(Protocol, Vec<u16>)> {
+    let catalogue = Catalogue::get();
+    e.versions
+        .iter()
+        .rev()
+        .filter(|v| v.supported == Some(true))
+        .map(|v| {
+            let ids = v
+                .ciphers
+                .iter()
+                .filter_map(|c| catalogue.find(&c.name).map(|s| s.id))
+                .collect();
+            (v.protocol, ids)
+        })
+        .collect()
+}
+
+/// Add the suites found with `protocol` to its list, in the order found
+/// (the server's where it keeps its own), after what OpenSSL found.
+fn merge(e: &mut Enumeration, protocol: Protocol, found: &[CipherSpec]) {
+    let Some(v) = e.versions.iter_mut().find(|v| v.protocol == protocol) else {
+        return;
+    };
+    for spec in found {
+        if v.ciphers.iter().any(|c| c.name == spec.name) {
+            continue;
+        }
+        v.ciphers.push(AcceptedCipher {
+            name: spec.name.clone(),
+            bits: spec.bits,
+            kx: spec.kx,
+            auth: spec.auth,
+            aead: spec.aead,
+            forward_secret: spec.forward_secret,
+            cert_key: None,
+            dh_bits: None,
+            raw: true,
+        });
+    }
+    if !found.is_empty() {
+        v.supported = Some(true);
+        if v.ciphers.len() >= 2 && v.order.is_none() {
+            // Found by elimination: the order they came in is the server's
+            // only where it keeps one, which this alone does not show.
+            v.order = Some(OrderType::Mixed);
+        }
+    }
+}
+
+/// Sessions, the settings, and what the questions cost.
+struct Asker<'a, S> {
+    sessions: &'a S,
+    timeout: Duration,
+    sni: Option<String>,
+    tally: std::sync::Mutex<Tally>,
+}
+
+/// What one question got.
+enum Answer {
+    /// The first answer, and the stream to go on with.
+    Reply(Reply),
+    /// The server closed or reset without an answer.
+    Closed,
+}
+
+impl<S: Sessions> Asker<'_, S> {
+    /// One hello on a session of its own; `then` may go on on the same
+    /// connection after a ServerHello. The session is abandoned afterwards.
+    async fn ask<T>(
+        &self,
+        hello: &[u8],
+        then: impl AsyncThen<S::Stream, T>,
+    ) -> Result<(Answer, Option<T>), String> {
+        let mut stream = self
+            .sessions
+            .session(false)
+            .await
+            .map_err(|e| e.to_string())?;
+        let answer = raw::ask(&mut stream, hello, self.timeout).await;
+        let result = match answer {
+            Ok(Reply::ServerHello(sh)) => {
+                let more = then.run(&mut stream, &sh).await;
+                Ok((Answer::Reply(Reply::ServerHello(sh)), more))
+            }
+            Ok(other) => Ok((Answer::Reply(other), None)),
+            Err(e) if e.is_closed() => Ok((Answer::Closed, None)),
+            Err(e) => Err(e.to_string()),
+        };
+        {
+            let mut tally = self.tally.lock().unwrap_or_else(|p| p.into_inner());
+            tally.handshakes += 1;
+            if !matches!(result, Ok((Answer::Reply(Reply::ServerHello(_)), _))) {
+                tally.refused += 1;
+            }
+        }
+        self.sessions.abandon(stream);
+        result
+    }
+
+    /// A TLS hello of `protocol` offering `ciphers`, with server_name.
+    fn hello(&self, protocol: Protocol, ciphers: Vec<u16>) -> ClientHello {
+        let hello = ClientHello::new(raw::wire_version(protocol), ciphers);
+        match &self.sni {
+            Some(name) => hello.with_server_name(name),
+            None => hello,
+        }
+    }
+
+    /// The hello's bytes; one of 256 to 511 bytes is padded to 512 (RFC
+    /// 7685), as OpenSSL does: some old load balancers hang on those.
+    fn bytes(&self, mut hello: ClientHello) -> Vec<u8> {
+        let len = hello.to_bytes().len();
+        if protocol_has_extensions(&hello) && (256..512).contains(&len) {
+            // The extension's own 4 bytes count too.
+            let pad = 512 - len - 4;
+            hello.extensions.push(Extension::Raw(PADDING, vec![0; pad]));
+        }
+        hello.to_bytes()
+    }
+
+    /// SSLv2's cipher specs the server offers; empty when it refuses.
+    async fn sslv2(&self) -> Result<Vec<String>, String> {
+        let hello = Sslv2ClientHello::all_ciphers().to_bytes();
+        let (answer, _) = self.ask::<()>(&hello, Nothing).await?;
+        Ok(match answer {
+            Answer::Reply(Reply::Sslv2ServerHello(sh)) => sh
+                .cipher_specs
+                .iter()
+                .map(|k| {
+                    raw::sslv2_cipher_name(*k).map_or_else(|| format!("0x{k:06X}"), str::to_string)
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// Renegotiation, compression, heartbeat and Heartbleed, and CCS
+    /// injection: one hello at the newest version up to TLS 1.2 offering
+    /// what the server is known to accept there, with DEFLATE and the
+    /// heartbeat extension; on its connection the heartbeat request when
+    /// the server echoes the extension, else the early ChangeCipherSpec
+    /// (which then needs a connection of its own).
+    async fn checks(
+        &self,
+        accepted: &[(Protocol, Vec<u16>)],
+    ) -> Result<(Checks, Option<Protocol>), String> {
+        let known = accepted
+            .iter()
+            .find(|(p, ids)| *p < Protocol::Tls1_3 && !ids.is_empty());
+        let (protocol, ids) = match known {
+            Some((p, ids)) => (*p, ids.clone()),
+            // TLS 1.3 only: none of these exist there.
+            None if !accepted.is_empty() => return Ok((Checks::default(), None)),
+            // The OpenSSL pass got nothing: a broad TLS 1.2 offer, which
+            // the server answers with its newest version up to TLS 1.2.
+            None => (Protocol::Tls1_2, broad(Protocol::Tls1_2)),
+        };
+        let mut hello = self.hello(protocol, ids.clone());
+        hello.compression = vec![1, 0];
+        if protocol > Protocol::Ssl3 {
+            hello.extensions.push(Extension::Heartbeat(1));
+        }
+        let version = raw::wire_version(protocol);
+        let (answer, after) = self.ask(&self.bytes(hello), Probe { version }).await?;
+        let Answer::Reply(Reply::ServerHello(sh)) = answer else {
+            return Err(format!("{protocol} hello refused: {}", describe(&answer)));
+        };
+        let negotiated = raw::protocol_of(sh.negotiated_version());
+        let mut checks = Checks {
+            secure_renegotiation: Some(sh.secure_renegotiation()),
+            compression: Some(sh.compression == 1),
+            heartbeat: Some(sh.heartbeat_mode().is_some()),
+            ..Checks::default()
+        };
+        match after {
+            Some(After::Heartbeat(bleeds)) => checks.heartbleed = bleeds,
+            Some(After::Ccs(took)) => {
+                checks.heartbleed = Some(false);
+                checks.ccs_injection = took;
+            }
+            None => {}
+        }
+        if checks.ccs_injection.is_none() {
+            let hello = self.hello(protocol, ids);
+            let (_, after) = self.ask(&self.bytes(hello), Ccs { version }).await?;
+            if let Some(After::Ccs(took)) = after {
+                checks.ccs_injection = took;
+            }
+        }
+        Ok((checks, negotiated))
+    }
+
+    /// A fallback hello: the version below the server's newest, with
+    /// TLS_FALLBACK_SCSV. `None` where the server has no older version
+    /// (nothing to fall back to). `newest`: what the checks' hello got,
+    /// for a server the OpenSSL pass found nothing at.
+    async fn fallback(
+        &self,
+        accepted: &[(Protocol, Vec<u16>)],
+        newest: Option<Protocol>,
+    ) -> Result<Option<bool>, String> {
+        let (protocol, mut ciphers) = match accepted {
+            [_, (p, ids), ..] if !ids.is_empty() => (*p, ids.clone()),
+            [] => match newest.and_then(Protocol::older) {
+                Some(p) => (p, broad(p)),
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        ciphers.push(FALLBACK_SCSV);
+        let hello = self.hello(protocol, ciphers);
+        let (answer, _) = self.ask::<()>(&self.bytes(hello), Nothing).await?;
+        Ok(match answer {
+            Answer::Reply(Reply::Alert(a)) if a.description == INAPPROPRIATE_FALLBACK => Some(true),
+            Answer::Reply(Reply::ServerHello(sh))
+                if raw::protocol_of(sh.negotiated_version()) == Some(protocol) =>
+            {
+                Some(false)
+            }
+            // Without versions known from the OpenSSL pass, the older one
+            // may simply be refused: nothing to fall back to.
+            _ if accepted.is_empty() => None,
+            // Another alert or a close: the hello itself upset it.
+            other => return Err(format!("{protocol} fallback hello: {}", describe(&other))),
+        })
+    }
+
+    /// The suites of `protocol` no OpenSSL 3 offers that the server
+    /// accepts, by elimination: offer them all, take out what it picks,
+    /// until it refuses.
+    async fn suites(&self, protocol: Protocol) -> Result<Vec<CipherSpec>, String> {
+        let catalogue = Catalogue::get();
+        let openssl: HashSet<u16> = catalogue
+            .tls12
+            .iter()
+            .chain(&catalogue.tls13)
+            .map(|c| c.id)
+            .collect();
+        let mut offer: Vec<(u16, CipherSpec)> = raw::SUITES
+            .iter()
+            // Not the signalling values (a fallback SCSV would be a
+            // question of its own), nor TLS 1.3 suites.
+            .filter(|s| {
+                !openssl.contains(&s.id) && !matches!(s.id, 0x00FF | 0x5600 | 0x1300..=0x13FF)
+            })
+            .map(|s| (s.id, iana::spec(s.id, s.name, s.openssl_name())))
+            .filter(|(_, spec)| spec.min_protocol <= protocol && !spec.tls13)
+            .collect();
+        let mut found = Vec::new();
+        while !offer.is_empty() && found.len() < MAX_FOUND {
+            let ids = offer.iter().map(|(id, _)| *id).collect();
+            let hello = self.hello(protocol, ids);
+            let (answer, _) = self.ask::<()>(&self.bytes(hello), Nothing).await?;
+            let picked = match answer {
+                Answer::Reply(Reply::ServerHello(sh))
+                    if raw::protocol_of(sh.negotiated_version()) == Some(protocol) =>
+                {
+                    sh.cipher
+                }
+                _ => break,
+            };
+            let Some(at) = offer.iter().position(|(id, _)| *id == picked) else {
+                // A suite it was not offered: not an answer to trust.
+                return Err(format!("picked 0x{picked:04X}, which was not offered"));
+            };
+            found.push(offer.remove(at).1);
+        }
+        Ok(found)
+    }
+}
+
+/// Every suite this OpenSSL has for `protocol` (up to TLS 1.2): an offer
+/// any server that speaks the version takes something from.
+fn broad(protocol: Protocol) -> Vec<u16> {
+    Catalogue::get()
+        .for_protocol(protocol)
+        .map(|c| c.id)
+        .collect()
+}
+
+/// An SSLv3 hello has no extensions to pad with.
+fn protocol_has_extensions(hello: &ClientHello) -> bool {
+    hello.version > 0x0300
+}
+
+/// An answer in a few words.
+fn describe(answer: &Answer) -> String {
+    match answer {
+        Answer::Reply(Reply::Alert(a)) => format!("alert {}", a.name().unwrap_or("unknown")),
+        Answer::Reply(Reply::ServerHello(_)) => "ServerHello".to_string(),
+        Answer::Reply(_) => "an SSLv2 answer".to_string(),
+        Answer::Closed => "closed without an alert".to_string(),
+    }
+}
+
+/// What was learnt on the connection after a ServerHello.
+enum After {
+    /// Heartbleed: whether the heartbeat response leaked (`None`: no
+    /// answer to read).
+    Heartbeat(Option<bool>),
+    /// CCS injection: whether the early ChangeCipherSpec was taken.
+    Ccs(Option<bool>),
+}
+
+/// Something asked on the same connection after a ServerHello.
+trait AsyncThen<St, T> {
+    async fn run(self, stream: &mut St, sh: &ServerHello) -> Option<T>;
+}
+
+/// Nothing more.
+struct Nothing;
+
+impl<St, T> AsyncThen<St, T> for Nothing {
+    async fn run(self, _: &mut St, _: &ServerHello) -> Option<T> {
+        None
+    }
+}
+
+/// The heartbeat request where the server echoed the extension, else the
+/// early ChangeCipherSpec.
+struct Probe {
+    version: u16,
+}
+
+impl<St> AsyncThen<St, After> for Probe
+where
+    St: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    async fn run(self, stream: &mut St, sh: &ServerHello) -> Option<After> {
+        if sh.heartbeat_mode().is_none() {
+            return Ccs {
+                version: self.version,
+            }
+            .run(stream, sh)
+            .await;
+        }
+        let request = heartbeat_request(self.version, HEARTBEAT_PAYLOAD, HEARTBEAT_CLAIMED);
+        if write(stream, &request).await.is_err() {
+            return Some(After::Heartbeat(None));
+        }
+        Some(After::Heartbeat(
+            match read_heartbeat_reply(stream, SILENCE).await {
+                Ok(reply) => Some(reply.leaks(HEARTBEAT_PAYLOAD.len())),
+                // Silence: RFC 6520 §4 has a sound server discard it.
+                Err(e) if e.is_timeout() || e.is_closed() => Some(false),
+                Err(_) => None,
+            },
+        ))
+    }
+}
+
+/// The early ChangeCipherSpec: an alert (or a close) is the sound answer;
+/// a server that keeps waiting for more took it.
+struct Ccs {
+    version: u16,
+}
+
+impl<St> AsyncThen<St, After> for Ccs
+where
+    St: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    async fn run(self, stream: &mut St, _: &ServerHello) -> Option<After> {
+        if write(stream, &change_cipher_spec(self.version))
+            .await
+            .is_err()
+        {
+            return Some(After::Ccs(None));
+        }
+        Some(After::Ccs(
+            match read_heartbeat_reply(stream, SILENCE).await {
+                Ok(HeartbeatReply::Alert(_)) => Some(false),
+                Ok(_) => Some(true),
+                Err(e) if e.is_closed() => Some(false),
+                Err(e) if e.is_timeout() => Some(true),
+                Err(_) => None,
+            },
+        ))
+    }
+}
+
+async fn write<St>(stream: &mut St, bytes: &[u8]) -> Result<(), RawError>
+where
+    St: tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::AsyncWriteExt;
+    stream.write_all(bytes).await?;
+    stream.flush().await?;
+    Ok(())
+}
