@@ -21,7 +21,8 @@
 //! mta`. `--rounds N` (default 1) runs mxprobe N times per server and
 //! prints the median; `--only NAME` (repeatable) picks rows;
 //! `MXPROBE_BIN=PATH` times another mxprobe binary (an older build, to
-//! compare) instead of this one. nmap's script speaks STARTTLS by port
+//! compare) instead of this one; `MXPROBE_ARGS="--legacy never"` adds
+//! arguments to every mxprobe run (what a part of the scan costs). nmap's script speaks STARTTLS by port
 //! number, hence port 25. Against Exim, nmap opens more connections at once
 //! than Exim's default `smtp_accept_max` (20) allows and reports nothing;
 //! its numbers there are those of a failed run (the bench says so).
@@ -170,6 +171,11 @@ async fn probe(server: &Server, dns: SocketAddr) -> Probe {
         .args(["--resolver", &dns.to_string()])
         .args(["--timeout", "10", "-f", "json", "--host"])
         .arg(server.addr().to_string())
+        .args(
+            std::env::var("MXPROBE_ARGS")
+                .unwrap_or_default()
+                .split_whitespace(),
+        )
         .output()
         .expect("run mxprobe");
     let wall = start.elapsed();
