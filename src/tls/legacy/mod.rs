@@ -18,6 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
+mod after;
 pub(crate) mod probe;
 
 /// What the hand-written ClientHellos found at one address.

@@ -4,13 +4,11 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use super::after::{After, AsyncThen, Ccs, Nothing, Probe};
 use super::{Checks, LegacyMode, LegacyScan};
 use crate::tls::cipher::{Catalogue, CipherSpec};
 use crate::tls::enumerate::{AcceptedCipher, Enumeration, Sessions, Settings, Tally};
-use crate::tls::raw::{
-    self, change_cipher_spec, heartbeat_request, read_heartbeat_reply, ClientHello, Extension,
-    HeartbeatReply, RawError, Reply, ServerHello, Sslv2ClientHello,
-};
+use crate::tls::raw::{self, ClientHello, Extension, Reply, Sslv2ClientHello};
 use crate::tls::{iana, OrderType, Protocol};
 
 /// The padding extension (RFC 7685).
@@ -19,13 +17,6 @@ const PADDING: u16 = 21;
 const FALLBACK_SCSV: u16 = 0x5600;
 /// inappropriate_fallback.
 const INAPPROPRIATE_FALLBACK: u8 = 86;
-/// The heartbeat payload sent, and the length it claims.
-const HEARTBEAT_PAYLOAD: &[u8] = b"mxprobe";
-const HEARTBEAT_CLAIMED: u16 = 0x4000;
-/// How long to wait for an answer that a sound server never sends (a
-/// heartbeat response, anything after an early ChangeCipherSpec): servers
-/// open to either answer at once.
-const SILENCE: Duration = Duration::from_secs(2);
 /// At most this many suites found per version (a server accepting every
 /// suite of the registry still ends).
 const MAX_FOUND: usize = 128;
@@ -426,99 +417,4 @@ fn describe(answer: &Answer) -> String {
         Answer::Reply(_) => "an SSLv2 answer".to_string(),
         Answer::Closed => "closed without an alert".to_string(),
     }
-}
-
-/// What was learnt on the connection after a ServerHello.
-enum After {
-    /// Heartbleed: whether the heartbeat response leaked (`None`: no
-    /// answer to read).
-    Heartbeat(Option<bool>),
-    /// CCS injection: whether the early ChangeCipherSpec was taken.
-    Ccs(Option<bool>),
-}
-
-/// Something asked on the same connection after a ServerHello.
-trait AsyncThen<St, T> {
-    async fn run(self, stream: &mut St, sh: &ServerHello) -> Option<T>;
-}
-
-/// Nothing more.
-struct Nothing;
-
-impl<St, T> AsyncThen<St, T> for Nothing {
-    async fn run(self, _: &mut St, _: &ServerHello) -> Option<T> {
-        None
-    }
-}
-
-/// The heartbeat request where the server echoed the extension, else the
-/// early ChangeCipherSpec.
-struct Probe {
-    version: u16,
-}
-
-impl<St> AsyncThen<St, After> for Probe
-where
-    St: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    async fn run(self, stream: &mut St, sh: &ServerHello) -> Option<After> {
-        if sh.heartbeat_mode().is_none() {
-            return Ccs {
-                version: self.version,
-            }
-            .run(stream, sh)
-            .await;
-        }
-        let request = heartbeat_request(self.version, HEARTBEAT_PAYLOAD, HEARTBEAT_CLAIMED);
-        if write(stream, &request).await.is_err() {
-            return Some(After::Heartbeat(None));
-        }
-        Some(After::Heartbeat(
-            match read_heartbeat_reply(stream, SILENCE).await {
-                Ok(reply) => Some(reply.leaks(HEARTBEAT_PAYLOAD.len())),
-                // Silence: RFC 6520 §4 has a sound server discard it.
-                Err(e) if e.is_timeout() || e.is_closed() => Some(false),
-                Err(_) => None,
-            },
-        ))
-    }
-}
-
-/// The early ChangeCipherSpec: an alert (or a close) is the sound answer;
-/// a server that keeps waiting for more took it.
-struct Ccs {
-    version: u16,
-}
-
-impl<St> AsyncThen<St, After> for Ccs
-where
-    St: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    async fn run(self, stream: &mut St, _: &ServerHello) -> Option<After> {
-        if write(stream, &change_cipher_spec(self.version))
-            .await
-            .is_err()
-        {
-            return Some(After::Ccs(None));
-        }
-        Some(After::Ccs(
-            match read_heartbeat_reply(stream, SILENCE).await {
-                Ok(HeartbeatReply::Alert(_)) => Some(false),
-                Ok(_) => Some(true),
-                Err(e) if e.is_closed() => Some(false),
-                Err(e) if e.is_timeout() => Some(true),
-                Err(_) => None,
-            },
-        ))
-    }
-}
-
-async fn write<St>(stream: &mut St, bytes: &[u8]) -> Result<(), RawError>
-where
-    St: tokio::io::AsyncWrite + Unpin,
-{
-    use tokio::io::AsyncWriteExt;
-    stream.write_all(bytes).await?;
-    stream.flush().await?;
-    Ok(())
 }
