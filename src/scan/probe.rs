@@ -220,11 +220,12 @@ async fn probe_tls(
         pool.set_warm(true);
         let (mut e, mut tally) =
             enumerate::enumerate(&sessions, report.tls.as_ref(), &settings).await;
-        // What no OpenSSL 3 can ask, from what the OpenSSL pass found.
+        // What no OpenSSL 3 can ask, from what the OpenSSL pass found: a
+        // few questions, none kept waiting for a session opened ahead.
+        pool.set_warm(false);
         let raw = legacy::run(&sessions, &mut e, &settings, s.legacy).await;
         tally.handshakes += raw.handshakes;
         tally.refused += raw.refused;
-        pool.set_warm(false);
         Some((e, tally))
     };
     let (enumeration, (strict_tls, strict_cost)) = tokio::join!(

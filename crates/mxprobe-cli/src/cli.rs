@@ -200,7 +200,7 @@ pub struct Args {
 
     /// Hand-written ClientHellos for what no OpenSSL 3 can offer: `auto`
     /// asks for SSLv2 and the EXPORT, DES, RC2, IDEA, GOST, PSK … suites
-    /// where the OpenSSL pass found legacy versions or ciphers (or nothing),
+    /// where the OpenSSL pass found SSLv3 or legacy ciphers (or nothing),
     /// and runs the classic checks (renegotiation, compression, Heartbleed,
     /// CCS injection, fallback SCSV: 2 to 4 connections) everywhere;
     /// `always` asks for the suites everywhere; `never` sends none.

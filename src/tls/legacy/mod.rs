@@ -13,8 +13,10 @@
 //! at once (and, where the heartbeat is on, the Heartbleed request follows
 //! on the same connection); CCS injection and the fallback check need a
 //! connection each. The suites OpenSSL lacks are enumerated only where the
-//! OpenSSL pass showed the server accepts legacy versions or ciphers
-//! (`--legacy` forces or skips it).
+//! OpenSSL pass showed the server accepts SSLv3 or legacy ciphers (RC4,
+//! 3DES, NULL, anonymous, EXPORT, DES), or nothing at all (`--legacy`
+//! forces or skips it); TLS 1.0 and 1.1 alone do not count (see
+//! `probe::shows_legacy`).
 
 use serde::{Deserialize, Serialize};
 

@@ -41,9 +41,12 @@ pub(crate) async fn run<S: Sessions>(
     let mut scan = LegacyScan::default();
     let suites = mode == LegacyMode::Always || shows_legacy(e);
     let accepted = accepted_ids(e);
+    // SSLv2 only where SSLv3 is accepted, or nothing is: libraries dropped
+    // SSLv2 before SSLv3 (`--legacy always` asks anyway).
+    let sslv2_too = mode == LegacyMode::Always || (suites && ssl3_or_nothing(e));
     let (sslv2, checks) = futures::join!(
         async {
-            if suites {
+            if sslv2_too {
                 Some(asker.sslv2().await)
             } else {
                 None
@@ -74,8 +77,9 @@ pub(crate) async fn run<S: Sessions>(
         scan.suites_tested = true;
         // Where the OpenSSL pass found nothing at all, every version.
         let nothing = !e.versions.iter().any(|v| v.supported == Some(true));
-        let versions: Vec<Protocol> = Protocol::ALL
+        let mut versions: Vec<Protocol> = Protocol::ALL
             .into_iter()
+            .rev()
             .filter(|p| *p < Protocol::Tls1_3)
             .filter(|p| {
                 mode == LegacyMode::Always
@@ -83,11 +87,23 @@ pub(crate) async fn run<S: Sessions>(
                     || e.version(*p).and_then(|v| v.supported) == Some(true)
             })
             .collect();
-        for protocol in versions {
+        // Servers choose from one cipher list whatever the version, and
+        // the newest version's offer holds every suite the older ones can
+        // have: where it finds none, the older versions are not asked.
+        let mut first = true;
+        while !versions.is_empty() {
+            let protocol = versions.remove(0);
             match asker.suites(protocol).await {
-                Ok(found) => merge(e, protocol, &found),
+                Ok(found) => {
+                    let none = found.is_empty();
+                    merge(e, protocol, &found);
+                    if none && first && !nothing && mode != LegacyMode::Always {
+                        break;
+                    }
+                }
                 Err(why) => incomplete.push(format!("{protocol} suites: {why}")),
             }
+            first = false;
         }
     }
     scan.incomplete = incomplete;
@@ -96,19 +112,19 @@ pub(crate) async fn run<S: Sessions>(
     tally
 }
 
-/// Legacy versions or ciphers accepted, or nothing at all: the server may
-/// well take what no OpenSSL 3 offers.
+/// SSLv3 or legacy ciphers accepted, or nothing at all: the server may
+/// well take what no OpenSSL 3 offers. TLS 1.0 and 1.1 alone do not count:
+/// GnuTLS's and Postfix's defaults still accept them without a single
+/// retired suite, and on Exim each question costs half a second; a library
+/// with EXPORT or DES suites still on has RC4 or 3DES on too.
 fn shows_legacy(e: &Enumeration) -> bool {
     if !e.versions.iter().any(|v| v.supported == Some(true)) {
         return true;
     }
-    let old_version = e.versions.iter().any(|v| {
-        v.supported == Some(true)
-            && matches!(
-                v.protocol,
-                Protocol::Ssl3 | Protocol::Tls1 | Protocol::Tls1_1
-            )
-    });
+    let old_version = e
+        .versions
+        .iter()
+        .any(|v| v.supported == Some(true) && v.protocol == Protocol::Ssl3);
     let old_cipher = e.versions.iter().flat_map(|v| &v.ciphers).any(|c| {
         c.spec().is_some_and(|s| {
             s.is_rc4()
@@ -120,6 +136,12 @@ fn shows_legacy(e: &Enumeration) -> bool {
         })
     });
     old_version || old_cipher
+}
+
+/// SSLv3 accepted, or no version at all.
+fn ssl3_or_nothing(e: &Enumeration) -> bool {
+    let accepted = |p: Protocol| e.version(p).and_then(|v| v.supported) == Some(true);
+    accepted(Protocol::Ssl3) || !e.versions.iter().any(|v| v.supported == Some(true))
 }
 
 /// Per accepted version up to TLS 1.2, the code points of what the OpenSSL
