@@ -37,6 +37,11 @@ static PROVIDERS: OnceLock<Option<(Provider, Provider)>> = OnceLock::new();
 pub(crate) fn load_legacy_provider() -> bool {
     PROVIDERS
         .get_or_init(|| {
+            // The crate's own initialisation first: it tells OpenSSL not to
+            // clean up at exit. Loading a provider before it would have
+            // OpenSSL initialise itself with the cleanup, which then runs
+            // while runtime threads may still hold its objects.
+            openssl::init();
             // Loading any provider explicitly switches off the implicit
             // default provider, so both are loaded.
             let default = Provider::load(None, "default").ok()?;
