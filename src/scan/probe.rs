@@ -218,12 +218,16 @@ async fn probe_tls(
             groups: s.groups,
         };
         pool.set_warm(true);
-        let (mut e, mut tally) =
-            enumerate::enumerate(&sessions, report.tls.as_ref(), &settings).await;
+        // The classic checks need only the broadly compatible handshake:
+        // asked while the enumeration runs, on the same pool.
+        let ((mut e, mut tally), early) = tokio::join!(
+            enumerate::enumerate(&sessions, report.tls.as_ref(), &settings),
+            legacy::checks(&sessions, report.tls.as_ref(), &settings, s.legacy)
+        );
         // What no OpenSSL 3 can ask, from what the OpenSSL pass found: a
         // few questions, none kept waiting for a session opened ahead.
         pool.set_warm(false);
-        let raw = legacy::run(&sessions, &mut e, &settings, s.legacy).await;
+        let raw = legacy::run(&sessions, &mut e, &settings, s.legacy, early).await;
         tally.handshakes += raw.handshakes;
         tally.refused += raw.refused;
         Some((e, tally))

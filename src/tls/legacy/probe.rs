@@ -9,7 +9,7 @@ use super::{Checks, LegacyMode, LegacyScan};
 use crate::tls::cipher::{Catalogue, CipherSpec};
 use crate::tls::enumerate::{AcceptedCipher, Enumeration, Sessions, Settings, Tally};
 use crate::tls::raw::{self, ClientHello, Extension, Reply, Sslv2ClientHello};
-use crate::tls::{iana, OrderType, Protocol};
+use crate::tls::{iana, Handshake, OrderType, Protocol};
 
 /// The padding extension (RFC 7685).
 const PADDING: u16 = 21;
@@ -21,57 +21,88 @@ const INAPPROPRIATE_FALLBACK: u8 = 86;
 /// suite of the registry still ends).
 const MAX_FOUND: usize = 128;
 
-/// Ask what the OpenSSL pass could not, and put it into `e`. Returns what
-/// it cost.
+/// What the classic checks found, asked from the broadly compatible
+/// handshake alone, while the enumeration runs.
+pub(crate) struct Early {
+    checks: Checks,
+    incomplete: Vec<String>,
+    tally: Tally,
+}
+
+/// The classic checks (renegotiation, compression, heartbeat, Heartbleed,
+/// CCS injection, fallback SCSV). `main`: the broadly compatible
+/// handshake, whose version is the server's newest.
+pub(crate) async fn checks<S: Sessions>(
+    sessions: &S,
+    main: Option<&Handshake>,
+    settings: &Settings,
+    mode: LegacyMode,
+) -> Early {
+    let mut early = Early {
+        checks: Checks::default(),
+        incomplete: Vec::new(),
+        tally: Tally::default(),
+    };
+    if mode == LegacyMode::Never {
+        return early;
+    }
+    let asker = Asker::new(sessions, settings);
+    let known: Vec<(Protocol, Vec<u16>)> = main
+        .into_iter()
+        .filter_map(|m| {
+            let id = Catalogue::get().find(&m.cipher)?.id;
+            Some((m.protocol, vec![id]))
+        })
+        .collect();
+    let newest = main.map(|m| m.protocol);
+    // With the server's newest version known, both at once; else the
+    // checks' hello tells it first.
+    let (checks, fallback) = if newest.is_some() {
+        futures::join!(asker.checks(&known), asker.fallback(newest))
+    } else {
+        let checks = asker.checks(&known).await;
+        let newest = checks.as_ref().ok().and_then(|(_, v)| *v);
+        (checks, asker.fallback(newest).await)
+    };
+    match checks {
+        Ok((c, _)) => early.checks = c,
+        Err(why) => early.incomplete.push(format!("checks: {why}")),
+    }
+    match fallback {
+        Ok(protected) => early.checks.fallback_protected = protected,
+        Err(why) => early.incomplete.push(format!("fallback: {why}")),
+    }
+    early.tally = asker.tally();
+    early
+}
+
+/// Then what needs the enumeration's result: SSLv2 and the suites no
+/// OpenSSL 3 has, where it shows legacy (see [`shows_legacy`]); all of it
+/// goes into `e`. Returns what both phases cost.
 pub(crate) async fn run<S: Sessions>(
     sessions: &S,
     e: &mut Enumeration,
     settings: &Settings,
     mode: LegacyMode,
+    early: Early,
 ) -> Tally {
     if mode == LegacyMode::Never {
-        return Tally::default();
+        return early.tally;
     }
-    let asker = Asker {
-        sessions,
-        timeout: settings.timeout,
-        sni: settings.sni.clone(),
-        tally: std::sync::Mutex::new(Tally::default()),
+    let asker = Asker::new(sessions, settings);
+    let mut scan = LegacyScan {
+        checks: early.checks,
+        ..LegacyScan::default()
     };
-    let mut scan = LegacyScan::default();
+    let mut incomplete = early.incomplete;
     let suites = mode == LegacyMode::Always || shows_legacy(e);
-    let accepted = accepted_ids(e);
     // SSLv2 only where SSLv3 is accepted, or nothing is: libraries dropped
     // SSLv2 before SSLv3 (`--legacy always` asks anyway).
-    let sslv2_too = mode == LegacyMode::Always || (suites && ssl3_or_nothing(e));
-    let (sslv2, checks) = futures::join!(
-        async {
-            if sslv2_too {
-                Some(asker.sslv2().await)
-            } else {
-                None
-            }
-        },
-        asker.checks(&accepted),
-    );
-    let mut incomplete = Vec::new();
-    match sslv2 {
-        Some(Ok(specs)) => scan.sslv2 = Some(specs),
-        Some(Err(why)) => incomplete.push(format!("SSLv2: {why}")),
-        None => {}
-    }
-    // The version the checks' hello got: the server's newest up to TLS 1.2.
-    let mut newest = None;
-    match checks {
-        Ok((c, version)) => {
-            scan.checks = c;
-            newest = version;
+    if mode == LegacyMode::Always || (suites && ssl3_or_nothing(e)) {
+        match asker.sslv2().await {
+            Ok(specs) => scan.sslv2 = Some(specs),
+            Err(why) => incomplete.push(format!("SSLv2: {why}")),
         }
-        Err(why) => incomplete.push(format!("checks: {why}")),
-    }
-    match asker.fallback(&accepted, newest).await {
-        Ok(protected) => scan.checks.fallback_protected = protected,
-        Err(why) => incomplete.push(format!("fallback: {why}")),
     }
     if suites {
         scan.suites_tested = true;
@@ -108,8 +139,11 @@ pub(crate) async fn run<S: Sessions>(
     }
     scan.incomplete = incomplete;
     e.legacy = Some(scan);
-    let tally = *asker.tally.lock().unwrap_or_else(|p| p.into_inner());
-    tally
+    let later = asker.tally();
+    Tally {
+        handshakes: early.tally.handshakes + later.handshakes,
+        refused: early.tally.refused + later.refused,
+    }
 }
 
 /// SSLv3 or legacy ciphers accepted, or nothing at all: the server may
@@ -142,25 +176,6 @@ fn shows_legacy(e: &Enumeration) -> bool {
 fn ssl3_or_nothing(e: &Enumeration) -> bool {
     let accepted = |p: Protocol| e.version(p).and_then(|v| v.supported) == Some(true);
     accepted(Protocol::Ssl3) || !e.versions.iter().any(|v| v.supported == Some(true))
-}
-
-/// Per accepted version up to TLS 1.2, the code points of what the OpenSSL
-/// pass found accepted (newest version first).
-fn accepted_ids(e: &Enumeration) -> Vec<(Protocol, Vec<u16>)> {
-    let catalogue = Catalogue::get();
-    e.versions
-        .iter()
-        .rev()
-        .filter(|v| v.supported == Some(true))
-        .map(|v| {
-            let ids = v
-                .ciphers
-                .iter()
-                .filter_map(|c| catalogue.find(&c.name).map(|s| s.id))
-                .collect();
-            (v.protocol, ids)
-        })
-        .collect()
 }
 
 /// Add the suites found with `protocol` to its list, in the order found
@@ -211,7 +226,21 @@ enum Answer {
     Closed,
 }
 
-impl<S: Sessions> Asker<'_, S> {
+impl<'a, S: Sessions> Asker<'a, S> {
+    fn new(sessions: &'a S, settings: &Settings) -> Self {
+        Asker {
+            sessions,
+            timeout: settings.timeout,
+            sni: settings.sni.clone(),
+            tally: std::sync::Mutex::new(Tally::default()),
+        }
+    }
+
+    /// What the questions so far cost.
+    fn tally(&self) -> Tally {
+        *self.tally.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// One hello on a session of its own; `then` may go on on the same
     /// connection after a ServerHello. The session is abandoned afterwards.
     async fn ask<T>(
@@ -297,12 +326,11 @@ impl<S: Sessions> Asker<'_, S> {
             .find(|(p, ids)| *p < Protocol::Tls1_3 && !ids.is_empty());
         let (protocol, ids) = match known {
             Some((p, ids)) => (*p, ids.clone()),
-            // TLS 1.3 only: none of these exist there.
-            None if !accepted.is_empty() => return Ok((Checks::default(), None)),
-            // The OpenSSL pass got nothing: a broad TLS 1.2 offer, which
-            // the server answers with its newest version up to TLS 1.2.
+            // A TLS 1.3 server, or nothing known: a broad TLS 1.2 offer,
+            // which the server answers with its newest version up to it.
             None => (Protocol::Tls1_2, broad(Protocol::Tls1_2)),
         };
+        let tls13 = accepted.iter().any(|(p, _)| *p == Protocol::Tls1_3);
         let mut hello = self.hello(protocol, ids.clone());
         hello.compression = vec![1, 0];
         if protocol > Protocol::Ssl3 {
@@ -310,8 +338,11 @@ impl<S: Sessions> Asker<'_, S> {
         }
         let version = raw::wire_version(protocol);
         let (answer, after) = self.ask(&self.bytes(hello), Probe { version }).await?;
-        let Answer::Reply(Reply::ServerHello(sh)) = answer else {
-            return Err(format!("{protocol} hello refused: {}", describe(&answer)));
+        let sh = match answer {
+            Answer::Reply(Reply::ServerHello(sh)) => sh,
+            // TLS 1.3 only: none of these exist there.
+            _ if tls13 => return Ok((Checks::default(), None)),
+            other => return Err(format!("{protocol} hello refused: {}", describe(&other))),
         };
         let negotiated = raw::protocol_of(sh.negotiated_version());
         let mut checks = Checks {
@@ -340,21 +371,12 @@ impl<S: Sessions> Asker<'_, S> {
 
     /// A fallback hello: the version below the server's newest, with
     /// TLS_FALLBACK_SCSV. `None` where the server has no older version
-    /// (nothing to fall back to). `newest`: what the checks' hello got,
-    /// for a server the OpenSSL pass found nothing at.
-    async fn fallback(
-        &self,
-        accepted: &[(Protocol, Vec<u16>)],
-        newest: Option<Protocol>,
-    ) -> Result<Option<bool>, String> {
-        let (protocol, mut ciphers) = match accepted {
-            [_, (p, ids), ..] if !ids.is_empty() => (*p, ids.clone()),
-            [] => match newest.and_then(Protocol::older) {
-                Some(p) => (p, broad(p)),
-                None => return Ok(None),
-            },
-            _ => return Ok(None),
+    /// (nothing to fall back to) or the answer does not tell.
+    async fn fallback(&self, newest: Option<Protocol>) -> Result<Option<bool>, String> {
+        let Some(protocol) = newest.and_then(Protocol::older) else {
+            return Ok(None);
         };
+        let mut ciphers = broad(protocol);
         ciphers.push(FALLBACK_SCSV);
         let hello = self.hello(protocol, ciphers);
         let (answer, _) = self.ask::<()>(&self.bytes(hello), Nothing).await?;
@@ -365,11 +387,9 @@ impl<S: Sessions> Asker<'_, S> {
             {
                 Some(false)
             }
-            // Without versions known from the OpenSSL pass, the older one
-            // may simply be refused: nothing to fall back to.
-            _ if accepted.is_empty() => None,
-            // Another alert or a close: the hello itself upset it.
-            other => return Err(format!("{protocol} fallback hello: {}", describe(&other))),
+            // protocol_version, handshake_failure, a close: the server has
+            // no such older version, or the hello upset it.
+            _ => None,
         })
     }
 
