@@ -106,7 +106,9 @@ async fn scan(lab: &Lab, names: &[&str]) -> HashMap<String, (Value, Vec<String>)
         .collect()
 }
 
-const CHECKS: &[&str] = &[
+/// Every finding the hand-written hellos can bring (with `cipher-export`,
+/// which only they can find in a scan).
+pub(crate) const CHECKS: &[&str] = &[
     "protocol-sslv2",
     "cipher-export",
     "cipher-des",

@@ -132,21 +132,12 @@ async fn verify(server: &Daemon, kind: Kind, expect: Expect, extra: &[&str]) -> 
 /// The hand-written hellos on a real, current server: no false finding,
 /// and every check answered as a maintained OpenSSL or GnuTLS answers it.
 fn legacy_mismatches(domain: &Value) -> Vec<String> {
-    const IDS: &[&str] = &[
-        "protocol-sslv2",
-        "cipher-des",
-        "heartbleed",
-        "ccs-injection",
-        "no-secure-renegotiation",
-        "tls-compression",
-        "no-fallback-scsv",
-    ];
     let mut failed: Vec<String> = domain["findings"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|f| f["id"].as_str())
-        .filter(|id| IDS.contains(id))
+        .filter(|id| crate::legacy::CHECKS.contains(id))
         .map(|id| format!("false finding {id}"))
         .collect();
     let address = &domain["mx"][0]["addresses"][0];
