@@ -22,7 +22,7 @@
 //! exchange.
 
 use crate::model::FindingId;
-use crate::tls::cipher::{Catalogue, CipherSpec};
+use crate::tls::cipher::CipherSpec;
 use crate::tls::Protocol;
 
 /// Decides which negotiated parameters are weak.
@@ -62,7 +62,7 @@ impl DefaultClassifier {
         if protocol == Protocol::Tls1_3 {
             return Vec::new();
         }
-        let props = match Catalogue::get().find(cipher) {
+        let props = match crate::tls::iana::lookup(cipher) {
             Some(spec) => Props::of_spec(spec),
             None => Props::of_name(cipher),
         };
@@ -367,7 +367,7 @@ mod tests {
     /// two paths classify alike.
     #[test]
     fn name_rules_agree_with_the_catalogue() {
-        let cat = Catalogue::get();
+        let cat = crate::tls::cipher::Catalogue::get();
         assert!(!cat.tls12.is_empty());
         for spec in cat.tls12.iter().chain(cat.tls13.iter()) {
             assert_eq!(

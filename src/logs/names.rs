@@ -40,7 +40,6 @@
 //! schemes (`rsa_pss_rsae_sha256`, `ecdsa_secp256r1_sha256`, `ed25519`);
 //! names without an OpenSSL spelling are kept as logged.
 
-use crate::tls::cipher::Catalogue;
 use crate::tls::Protocol;
 
 /// A cipher name as counted.
@@ -63,17 +62,16 @@ pub(crate) const NO_SUCH_SUITE: &str = "no such suite in OpenSSL";
 
 /// The OpenSSL name and bits of `cipher` as logged with `protocol`.
 pub(crate) fn cipher(protocol: Protocol, logged: &str, bits: u32) -> Cipher {
-    let catalogue = Catalogue::get();
     let as_logged = |kept| Cipher {
         name: logged.to_string(),
         bits,
         kept,
     };
-    if catalogue.find(logged).is_some() {
+    if crate::tls::iana::lookup(logged).is_some() {
         return as_logged(None);
     }
     // An IANA name (`TLS_ECDHE_RSA_WITH_…`), as some tools log.
-    if let Some(spec) = catalogue.find_iana(logged) {
+    if let Some(spec) = crate::tls::iana::lookup_iana(logged) {
         return Cipher {
             name: spec.name.clone(),
             bits: spec.bits,
@@ -89,7 +87,7 @@ pub(crate) fn cipher(protocol: Protocol, logged: &str, bits: u32) -> Cipher {
         Ok(iana) => iana,
         Err(why) => return as_logged(Some(why)),
     };
-    match catalogue.find_iana(&iana) {
+    match crate::tls::iana::lookup_iana(&iana) {
         Some(spec) => Cipher {
             name: spec.name.clone(),
             bits: spec.bits,

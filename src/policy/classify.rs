@@ -36,7 +36,7 @@ impl PolicyClassifier {
                 .filter(|id| on(*id)),
         );
         if let Some(allowed) = &self.policy.ciphers.allowed {
-            let known = crate::tls::cipher::Catalogue::get().find(cipher).is_some();
+            let known = crate::tls::iana::lookup(cipher).is_some();
             if known && !allowed.iter().any(|a| a == cipher) && on(FindingId::CipherNotAllowed) {
                 ids.push(FindingId::CipherNotAllowed);
             }

@@ -83,9 +83,11 @@ impl Policy {
             invalid(one_line(e.message()) + &line_of(text, e.span()))
         })?;
         let mut p = written.checked().map_err(invalid)?;
-        let catalogue = crate::tls::cipher::Catalogue::get();
         if let Some(allowed) = &p.ciphers.allowed {
-            if let Some(bad) = allowed.iter().find(|c| catalogue.find(c).is_none()) {
+            if let Some(bad) = allowed
+                .iter()
+                .find(|c| crate::tls::iana::lookup(c).is_none())
+            {
                 return Err(invalid(format!(
                     "unknown cipher {bad:?} in [ciphers] allowed (use OpenSSL names, e.g. ECDHE-RSA-AES128-GCM-SHA256)"
                 )));

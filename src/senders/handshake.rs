@@ -189,10 +189,9 @@ fn usable_offer<'p>(e: &Enumeration, profile: &'p Profile, protocol: Protocol) -
     if curves.is_empty() || profile.tls.groups.iter().any(|g| curves.contains(g)) {
         return offer;
     }
-    let catalogue = crate::tls::cipher::Catalogue::get();
     offer
         .into_iter()
-        .filter(|c| catalogue.find(c).is_none_or(|s| s.kx != Kx::Ecdhe))
+        .filter(|c| crate::tls::iana::lookup(c).is_none_or(|s| s.kx != Kx::Ecdhe))
         .collect()
 }
 

@@ -14,7 +14,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::spelling::spelling;
-use crate::tls::cipher::Catalogue;
+use crate::tls::iana;
 use crate::tls::Protocol;
 
 /// One sending MTA, as a profile file describes it.
@@ -176,12 +176,11 @@ impl Profile {
                 self.id
             ));
         }
-        let catalogue = Catalogue::get();
         for (list, want13) in [(&mut self.tls.ciphers, false), (&mut self.tls.tls13, true)] {
             let mut seen = HashSet::new();
             let mut named = Vec::with_capacity(list.len());
             for given in list.iter() {
-                let spec = catalogue.find(given).or_else(|| catalogue.find_iana(given));
+                let spec = iana::lookup(given).or_else(|| iana::lookup_iana(given));
                 let Some(spec) = spec else {
                     return bad(format!(
                         "{}: unknown cipher suite {given:?} (OpenSSL or IANA names)",
@@ -224,15 +223,10 @@ impl Profile {
         if protocol == Protocol::Tls1_3 {
             return self.tls.tls13.iter().map(String::as_str).collect();
         }
-        let catalogue = Catalogue::get();
         self.tls
             .ciphers
             .iter()
-            .filter(|c| {
-                catalogue
-                    .find(c)
-                    .is_some_and(|s| s.min_protocol <= protocol)
-            })
+            .filter(|c| iana::lookup(c).is_some_and(|s| s.min_protocol <= protocol))
             .map(String::as_str)
             .collect()
     }

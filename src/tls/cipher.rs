@@ -293,22 +293,15 @@ impl Catalogue {
     }
 
     /// Look a suite up by its OpenSSL name.
-    /// Suites no OpenSSL 3 has (found by hand-written hellos) are looked up
-    /// in the IANA table, by the name the report gives them.
+    /// Suites no OpenSSL 3 has are in the IANA table: `iana::lookup`.
     pub(crate) fn find(&self, name: &str) -> Option<&CipherSpec> {
-        match self.by_name.get(name) {
-            Some(i) => self.at(*i),
-            None => super::iana::raw_spec(name),
-        }
+        self.at(*self.by_name.get(name)?)
     }
 
     /// Look a suite up by its IANA name, in any case
     /// (`TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`, `TLS_DH_anon_WITH_…`).
     pub(crate) fn find_iana(&self, iana: &str) -> Option<&CipherSpec> {
-        match self.by_iana.get(&iana.to_ascii_uppercase()) {
-            Some(i) => self.at(*i),
-            None => super::iana::raw_spec(iana),
-        }
+        self.at(*self.by_iana.get(&iana.to_ascii_uppercase())?)
     }
 
     fn at(&self, i: usize) -> Option<&CipherSpec> {

@@ -147,7 +147,7 @@ impl AcceptedCipher {
     /// Everything known about the suite, from this OpenSSL's catalogue;
     /// `None` for a name it does not know (read back from an older report).
     pub fn spec(&self) -> Option<&'static CipherSpec> {
-        Catalogue::get().find(&self.name)
+        super::iana::lookup(&self.name)
     }
 }
 

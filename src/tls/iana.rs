@@ -139,6 +139,21 @@ fn cipher(part: &str) -> (String, String, u32, bool) {
     (enc, mac, bits, aead)
 }
 
+/// Any suite by the name the report gives it: this OpenSSL's name, else
+/// an old OpenSSL's or the IANA name of a suite no OpenSSL 3 has.
+pub(crate) fn lookup(name: &str) -> Option<&'static CipherSpec> {
+    super::cipher::Catalogue::get()
+        .find(name)
+        .or_else(|| raw_spec(name))
+}
+
+/// Any suite by its IANA name, in any case.
+pub(crate) fn lookup_iana(iana: &str) -> Option<&'static CipherSpec> {
+    super::cipher::Catalogue::get()
+        .find_iana(iana)
+        .or_else(|| raw_spec(iana))
+}
+
 /// The properties of a suite no OpenSSL 3 has, by the name the report
 /// gives it (an old OpenSSL's, else IANA's) or its IANA name in any case;
 /// `None` for names outside the IANA table (and for what this OpenSSL has:

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::{AddressReport, FindingId};
-use crate::tls::cipher::{Catalogue, CipherSpec};
+use crate::tls::cipher::CipherSpec;
 use crate::tls::enumerate::{Enumeration, VersionScan};
 use crate::tls::order::OrderType;
 use crate::tls::{LegacyScan, Protocol};
@@ -32,7 +32,7 @@ pub(super) fn negotiated_findings(sink: &mut Sink, a: &AddressReport) {
             format!("negotiated {} with a client offering TLS 1.2", tls.protocol),
         );
     }
-    if let Some(spec) = Catalogue::get().find(&tls.cipher) {
+    if let Some(spec) = crate::tls::iana::lookup(&tls.cipher) {
         let listed = [(tls.protocol, spec)];
         cipher_class_findings(sink, &listed);
     }
