@@ -248,3 +248,33 @@ pub fn assert_session_polite(session: &mxprobe::testkit::smtp::Session) {
         );
     }
 }
+
+/// `domain → finding ID → severity` from a JSON run.
+pub fn findings_by_domain(
+    doc: &serde_json::Value,
+) -> std::collections::HashMap<String, std::collections::HashMap<String, String>> {
+    doc["domains"]
+        .as_array()
+        .expect("domains")
+        .iter()
+        .map(|d| {
+            let name = d["target"]["name"]
+                .as_str()
+                .expect("name")
+                .trim_end_matches(".test");
+            let found = d["findings"]
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .map(|f| {
+                            let id = f["id"].as_str().expect("id").to_string();
+                            let sev = f["severity"].as_str().expect("severity").to_string();
+                            (id, sev)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (name.to_string(), found)
+        })
+        .collect()
+}

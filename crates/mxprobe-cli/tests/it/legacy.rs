@@ -10,7 +10,7 @@ use mxprobe::testkit::smtp::{HeartbeatReply, Script, ServerConfig};
 use mxprobe::tls::Protocol;
 use serde_json::Value;
 
-use crate::common::{args, mxprobe, Lab};
+use crate::common::{args, findings_by_domain, mxprobe, Lab};
 
 /// One server per case, each the MX of `<case>.test`.
 async fn lab() -> (Lab, Vec<&'static str>) {
@@ -69,8 +69,8 @@ async fn lab() -> (Lab, Vec<&'static str>) {
     (lab, names)
 }
 
-/// Per case: its address report and finding IDs.
-async fn scan(lab: &Lab, names: &[&str]) -> HashMap<String, (Value, Vec<String>)> {
+/// Per case: its address report and findings (ID → severity).
+async fn scan(lab: &Lab, names: &[&str]) -> HashMap<String, (Value, HashMap<String, String>)> {
     let mut a = lab.args();
     a.extend(args(&[
         "-f",
@@ -84,6 +84,7 @@ async fn scan(lab: &Lab, names: &[&str]) -> HashMap<String, (Value, Vec<String>)
     let out = mxprobe(&a).await;
     assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let mut findings = findings_by_domain(&doc);
     doc["domains"]
         .as_array()
         .expect("domains")
@@ -93,14 +94,7 @@ async fn scan(lab: &Lab, names: &[&str]) -> HashMap<String, (Value, Vec<String>)
                 .as_str()
                 .unwrap_or("")
                 .trim_end_matches(".test");
-            let ids = d["findings"]
-                .as_array()
-                .map(|f| {
-                    f.iter()
-                        .filter_map(|f| f["id"].as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let ids = findings.remove(name).unwrap_or_default();
             (name.to_string(), (d["mx"][0]["addresses"][0].clone(), ids))
         })
         .collect()
@@ -145,7 +139,7 @@ async fn each_check_and_suite_family_is_found_where_it_is_and_nowhere_else() {
     for (case, want) in table {
         let (address, ids) = &found[*case];
         for check in CHECKS {
-            let has = ids.iter().any(|i| i == check);
+            let has = ids.contains_key(*check);
             if has != want.contains(check) {
                 failed.push(format!(
                     "{case}: {check} {}\n  legacy: {}",

@@ -1,6 +1,6 @@
 //! Findings, policies and exit codes, against test servers.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use mxprobe::testkit::net;
@@ -9,7 +9,7 @@ use mxprobe::testkit::smtp::{cert, Misbehaviour, Persona, ServerConfig, TlsConfi
 use mxprobe::tls::Protocol;
 use serde_json::Value;
 
-use crate::common::{args, mxprobe, Lab};
+use crate::common::{args, findings_by_domain, mxprobe, Lab};
 
 /// TLS 1.2–1.3, AEAD with forward secrecy in server order, a valid RSA 2048
 /// certificate, hybrid post-quantum key exchange: nothing to find.
@@ -155,34 +155,6 @@ async fn findings_lab() -> (Lab, Vec<&'static str>) {
         "implicit", "nullmx", "nomx", "broken", "down", "nxdomain", "ipmx", "loop",
     ]);
     (lab, domains)
-}
-
-/// `domain → finding ID → severity` from a JSON run.
-fn findings_by_domain(doc: &Value) -> HashMap<String, HashMap<String, String>> {
-    doc["domains"]
-        .as_array()
-        .expect("domains")
-        .iter()
-        .map(|d| {
-            let name = d["target"]["name"]
-                .as_str()
-                .expect("name")
-                .trim_end_matches(".test");
-            let found = d["findings"]
-                .as_array()
-                .map(|list| {
-                    list.iter()
-                        .map(|f| {
-                            let id = f["id"].as_str().expect("id").to_string();
-                            let sev = f["severity"].as_str().expect("severity").to_string();
-                            (id, sev)
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            (name.to_string(), found)
-        })
-        .collect()
 }
 
 /// The test CA, trusted as senders would trust a public one.
