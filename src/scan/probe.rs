@@ -227,9 +227,7 @@ async fn probe_tls(
         // What no OpenSSL 3 can ask, from what the OpenSSL pass found: a
         // few questions, none kept waiting for a session opened ahead.
         pool.set_warm(false);
-        let raw = legacy::run(&sessions, &mut e, &settings, s.legacy, early).await;
-        tally.handshakes += raw.handshakes;
-        tally.refused += raw.refused;
+        tally += legacy::run(&sessions, &mut e, &settings, s.legacy, early).await;
         Some((e, tally))
     };
     let (enumeration, (strict_tls, strict_cost)) = tokio::join!(

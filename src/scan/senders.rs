@@ -33,15 +33,15 @@ pub(super) fn predict(report: &mut DomainReport, senders: &Senders, dane_on: boo
         };
         let dane_unknown = domain && !dane_on && mx.host.parse::<std::net::IpAddr>().is_err();
         for address in &mut mx.addresses {
+            let Some(reached) = reached(address) else {
+                continue;
+            };
             let pkix = address
                 .trust
                 .as_ref()
                 .map_or(Err("no certificate verdict".to_string()), |t| {
                     t.pkix_verdict()
                 });
-            let Some(reached) = reached(address) else {
-                continue;
-            };
             let facts = Facts {
                 reached,
                 pkix: pkix.as_ref().map(|_| ()).map_err(String::as_str),

@@ -292,9 +292,10 @@ pub(crate) async fn enumerate<S: Sessions>(
     (e, handshakes.tally())
 }
 
-/// One accepted cipher with its properties and what its handshake showed.
-fn accepted(name: &str, seen: Option<&super::handshakes::Seen>) -> AcceptedCipher {
-    let spec = Catalogue::get().find(name);
+/// One accepted cipher with its properties (from this OpenSSL's catalogue
+/// or the IANA table) and what its handshake showed.
+pub(crate) fn accepted(name: &str, seen: Option<&super::handshakes::Seen>) -> AcceptedCipher {
+    let spec = super::iana::lookup(name);
     AcceptedCipher {
         name: name.to_string(),
         bits: spec.map_or(0, |s| s.bits),

@@ -71,6 +71,13 @@ pub(crate) struct Tally {
     pub refused: u32,
 }
 
+impl std::ops::AddAssign for Tally {
+    fn add_assign(&mut self, other: Tally) {
+        self.handshakes += other.handshakes;
+        self.refused += other.refused;
+    }
+}
+
 /// What a pick showed besides the cipher.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Seen {

@@ -159,17 +159,31 @@ pub(crate) fn lookup_iana(iana: &str) -> Option<&'static CipherSpec> {
 /// `None` for names outside the IANA table (and for what this OpenSSL has:
 /// the catalogue knows those).
 pub(crate) fn raw_spec(name: &str) -> Option<&'static CipherSpec> {
-    use std::collections::HashMap;
-    use std::sync::OnceLock;
-    /// The specs, then the index by report name (exact) and by IANA name
-    /// (upper case).
-    type Table = (
-        Vec<CipherSpec>,
-        HashMap<String, usize>,
-        HashMap<String, usize>,
-    );
-    static SPECS: OnceLock<Table> = OnceLock::new();
-    let (specs, by_name, by_iana) = SPECS.get_or_init(|| {
+    let table = raw_table();
+    let i = table
+        .by_name
+        .get(name)
+        .or_else(|| table.by_iana.get(&name.to_ascii_uppercase()))?;
+    table.specs.get(*i)
+}
+
+/// Every suite of the IANA table this OpenSSL does not have, in code-point
+/// order: what hand-written hellos can ask for beyond it.
+pub(crate) fn raw_specs() -> &'static [CipherSpec] {
+    &raw_table().specs
+}
+
+/// The suites no OpenSSL 3 has, with their indexes by report name (exact)
+/// and by IANA name (upper case); built once.
+struct RawTable {
+    specs: Vec<CipherSpec>,
+    by_name: std::collections::HashMap<String, usize>,
+    by_iana: std::collections::HashMap<String, usize>,
+}
+
+fn raw_table() -> &'static RawTable {
+    static TABLE: std::sync::OnceLock<RawTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
         let catalogue = super::cipher::Catalogue::get();
         let has = |id: u16| {
             catalogue
@@ -193,12 +207,12 @@ pub(crate) fn raw_spec(name: &str) -> Option<&'static CipherSpec> {
             .enumerate()
             .map(|(i, s)| (s.iana.to_ascii_uppercase(), i))
             .collect();
-        (specs, by_name, by_iana)
-    });
-    let i = by_name
-        .get(name)
-        .or_else(|| by_iana.get(&name.to_ascii_uppercase()))?;
-    specs.get(*i)
+        RawTable {
+            specs,
+            by_name,
+            by_iana,
+        }
+    })
 }
 
 #[cfg(test)]

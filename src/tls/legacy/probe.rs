@@ -1,13 +1,12 @@
 //! The questions: each a hand-written hello on a session of its own, read
 //! up to the server's first answer, then abandoned (see the module above).
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use super::after::{After, AsyncThen, Ccs, Nothing, Probe};
 use super::{Checks, LegacyMode, LegacyScan};
 use crate::tls::cipher::{Catalogue, CipherSpec};
-use crate::tls::enumerate::{AcceptedCipher, Enumeration, Sessions, Settings, Tally};
+use crate::tls::enumerate::{accepted, AcceptedCipher, Enumeration, Sessions, Settings, Tally};
 use crate::tls::raw::{self, ClientHello, Extension, Reply, Sslv2ClientHello};
 use crate::tls::{iana, Handshake, OrderType, Protocol};
 
@@ -107,7 +106,7 @@ pub(crate) async fn run<S: Sessions>(
     if suites {
         scan.suites_tested = true;
         // Where the OpenSSL pass found nothing at all, every version.
-        let nothing = !e.versions.iter().any(|v| v.supported == Some(true));
+        let nothing = nothing_accepted(e);
         let mut versions: Vec<Protocol> = Protocol::ALL
             .into_iter()
             .rev()
@@ -139,11 +138,9 @@ pub(crate) async fn run<S: Sessions>(
     }
     scan.incomplete = incomplete;
     e.legacy = Some(scan);
-    let later = asker.tally();
-    Tally {
-        handshakes: early.tally.handshakes + later.handshakes,
-        refused: early.tally.refused + later.refused,
-    }
+    let mut tally = early.tally;
+    tally += asker.tally();
+    tally
 }
 
 /// SSLv3 or legacy ciphers accepted, or nothing at all: the server may
@@ -152,7 +149,7 @@ pub(crate) async fn run<S: Sessions>(
 /// retired suite, and on Exim each question costs half a second; a library
 /// with EXPORT or DES suites still on has RC4 or 3DES on too.
 fn shows_legacy(e: &Enumeration) -> bool {
-    if !e.versions.iter().any(|v| v.supported == Some(true)) {
+    if nothing_accepted(e) {
         return true;
     }
     let old_version = e
@@ -174,13 +171,17 @@ fn shows_legacy(e: &Enumeration) -> bool {
 
 /// SSLv3 accepted, or no version at all.
 fn ssl3_or_nothing(e: &Enumeration) -> bool {
-    let accepted = |p: Protocol| e.version(p).and_then(|v| v.supported) == Some(true);
-    accepted(Protocol::Ssl3) || !e.versions.iter().any(|v| v.supported == Some(true))
+    e.version(Protocol::Ssl3).and_then(|v| v.supported) == Some(true) || nothing_accepted(e)
+}
+
+/// The OpenSSL pass found no version accepted.
+fn nothing_accepted(e: &Enumeration) -> bool {
+    !e.versions.iter().any(|v| v.supported == Some(true))
 }
 
 /// Add the suites found with `protocol` to its list, in the order found
 /// (the server's where it keeps its own), after what OpenSSL found.
-fn merge(e: &mut Enumeration, protocol: Protocol, found: &[CipherSpec]) {
+fn merge(e: &mut Enumeration, protocol: Protocol, found: &[&CipherSpec]) {
     let Some(v) = e.versions.iter_mut().find(|v| v.protocol == protocol) else {
         return;
     };
@@ -189,15 +190,8 @@ fn merge(e: &mut Enumeration, protocol: Protocol, found: &[CipherSpec]) {
             continue;
         }
         v.ciphers.push(AcceptedCipher {
-            name: spec.name.clone(),
-            bits: spec.bits,
-            kx: spec.kx,
-            auth: spec.auth,
-            aead: spec.aead,
-            forward_secret: spec.forward_secret,
-            cert_key: None,
-            dh_bits: None,
             raw: true,
+            ..accepted(&spec.name, None)
         });
     }
     if !found.is_empty() {
@@ -396,27 +390,17 @@ impl<'a, S: Sessions> Asker<'a, S> {
     /// The suites of `protocol` no OpenSSL 3 offers that the server
     /// accepts, by elimination: offer them all, take out what it picks,
     /// until it refuses.
-    async fn suites(&self, protocol: Protocol) -> Result<Vec<CipherSpec>, String> {
-        let catalogue = Catalogue::get();
-        let openssl: HashSet<u16> = catalogue
-            .tls12
-            .iter()
-            .chain(&catalogue.tls13)
-            .map(|c| c.id)
-            .collect();
-        let mut offer: Vec<(u16, CipherSpec)> = raw::SUITES
+    async fn suites(&self, protocol: Protocol) -> Result<Vec<&'static CipherSpec>, String> {
+        let mut offer: Vec<&'static CipherSpec> = iana::raw_specs()
             .iter()
             // Not the signalling values (a fallback SCSV would be a
             // question of its own), nor TLS 1.3 suites.
-            .filter(|s| {
-                !openssl.contains(&s.id) && !matches!(s.id, 0x00FF | 0x5600 | 0x1300..=0x13FF)
-            })
-            .map(|s| (s.id, iana::spec(s.id, s.name, s.openssl_name())))
-            .filter(|(_, spec)| spec.min_protocol <= protocol && !spec.tls13)
+            .filter(|s| !matches!(s.id, 0x00FF | 0x5600 | 0x1300..=0x13FF))
+            .filter(|s| s.min_protocol <= protocol && !s.tls13)
             .collect();
         let mut found = Vec::new();
         while !offer.is_empty() && found.len() < MAX_FOUND {
-            let ids = offer.iter().map(|(id, _)| *id).collect();
+            let ids = offer.iter().map(|s| s.id).collect();
             let hello = self.hello(protocol, ids);
             let (answer, _) = self.ask::<()>(&self.bytes(hello), Nothing).await?;
             let picked = match answer {
@@ -427,11 +411,11 @@ impl<'a, S: Sessions> Asker<'a, S> {
                 }
                 _ => break,
             };
-            let Some(at) = offer.iter().position(|(id, _)| *id == picked) else {
+            let Some(at) = offer.iter().position(|s| s.id == picked) else {
                 // A suite it was not offered: not an answer to trust.
                 return Err(format!("picked 0x{picked:04X}, which was not offered"));
             };
-            found.push(offer.remove(at).1);
+            found.push(offer.remove(at));
         }
         Ok(found)
     }

@@ -5,11 +5,13 @@
 //! The table ([`SUITES`], in `registry_table.rs`) holds facts only: code
 //! point, IANA name, and OpenSSL's name for the suites the OpenSSL linked
 //! here no longer has. OpenSSL's names for the others come from the
-//! [`Catalogue`], so the two cannot drift apart ([`Suite::openssl_name`]);
+//! catalogue (the IANA table behind `tls::iana` holds only the suites it
+//! lacks), so the two cannot drift apart;
 //! a test checks that every suite of the catalogue is here under its IANA
 //! name. What a suite is made of is read off its name, in one place
 //! (`tls::iana`).
 
+#[cfg(test)]
 use crate::tls::cipher::Catalogue;
 
 pub(crate) use super::registry_table::SUITES;
@@ -31,6 +33,7 @@ pub(crate) struct Suite {
     pub(crate) registered: bool,
 }
 
+#[cfg(test)]
 impl Suite {
     /// OpenSSL's name: the linked OpenSSL's if it has the suite, else an
     /// older OpenSSL's, else none (PSK, SRP, ARIA-PSK: OpenSSL names them
