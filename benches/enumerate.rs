@@ -96,6 +96,10 @@ fn main() {
 ///     already counted above), the end and the order test
 ///   + per group list: found + 2 (the order test and the end)
 ///   + 1 strict modern sender (trust checks)
+///   + the hand-written hellos: the checks' (and one more for the early
+///     ChangeCipherSpec where the heartbeat is on), the fallback hello
+///     where an older version exists, SSLv2 where asked, and where the
+///     suites OpenSSL lacks were asked, those found + 1 per version
 fn budget(a: &AddressReport, groups: bool) -> usize {
     let Some(e) = &a.enumeration else { return 0 };
     let accepted: Vec<_> = e
@@ -123,5 +127,20 @@ fn budget(a: &AddressReport, groups: bool) -> usize {
     } else {
         0
     };
-    1 + below + chains + group_lists + 1
+    let legacy = e.legacy.as_ref().map_or(0, |l| {
+        let raw = accepted
+            .iter()
+            .flat_map(|v| &v.ciphers)
+            .filter(|c| c.raw)
+            .count();
+        let versions = accepted
+            .iter()
+            .filter(|v| v.protocol < mxprobe::tls::Protocol::Tls1_3)
+            .count();
+        1 + usize::from(l.checks.heartbeat == Some(true))
+            + usize::from(accepted.len() > 1)
+            + usize::from(l.sslv2.is_some())
+            + if l.suites_tested { raw + versions } else { 0 }
+    });
+    1 + below + chains + group_lists + 1 + legacy
 }
