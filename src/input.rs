@@ -65,6 +65,12 @@ impl<R: BufRead> DomainList<R> {
         }
     }
 
+    /// The number of the line read last, from 1 (0 before the first): the
+    /// line of the item [`Iterator::next`] returned last.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
     /// Also skip these domains (A-label form), e.g. those already in the
     /// output of an interrupted scan.
     pub fn skipping(mut self, done: HashSet<String>) -> Self {

@@ -77,6 +77,7 @@ mod printable;
 pub mod report;
 pub mod scan;
 pub mod senders;
+pub mod shard;
 pub mod smtp;
 mod spelling;
 pub mod stats;

@@ -131,7 +131,7 @@ impl Default for ResolverConfig {
 }
 
 /// One MX record.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct MxRecord {
     /// Lower is tried first (RFC 5321 §5.1).
     pub preference: u16,
@@ -139,8 +139,11 @@ pub struct MxRecord {
     pub exchange: String,
 }
 
-/// The answer to "where does mail for this domain go".
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The answer to "where does mail for this domain go". In JSON (the
+/// `resolve` stage's output): `{"kind": "records", "records": [...]}`,
+/// `{"kind": "null"}` or `{"kind": "none"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "records", rename_all = "kebab-case")]
 pub enum MxAnswer {
     /// MX records, sorted by preference then name.
     Records(Vec<MxRecord>),
@@ -164,8 +167,9 @@ pub struct PtrLookup {
     pub names: Result<Vec<String>, DnsError>,
 }
 
-/// One TLSA record (RFC 6698 §2.1), fields as on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// One TLSA record (RFC 6698 §2.1), fields as on the wire; in JSON the
+/// data is hex, as in zone files.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TlsaRecord {
     /// Certificate usage: 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE.
     pub usage: u8,
@@ -174,5 +178,31 @@ pub struct TlsaRecord {
     /// Matching type: 0 exact, 1 SHA-256, 2 SHA-512.
     pub matching: u8,
     /// Certificate association data.
+    #[serde(with = "hex_data")]
     pub data: Vec<u8>,
+}
+
+/// Bytes as lower-case hex in JSON.
+mod hex_data {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        let text: String = data.iter().map(|b| format!("{b:02x}")).collect();
+        s.serialize_str(&text)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        if text.len() % 2 != 0 {
+            return Err(D::Error::custom("hex data of odd length"));
+        }
+        (0..text.len())
+            .step_by(2)
+            .map(|i| {
+                text.get(i..i + 2)
+                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                    .ok_or_else(|| D::Error::custom(format!("not hex: {text:?}")))
+            })
+            .collect()
+    }
 }

@@ -114,6 +114,14 @@ impl Target {
             Target::Domain { name, .. } | Target::Host { name, .. } => name,
         }
     }
+
+    /// The mail domain in A-label form; `None` for a `--host` target.
+    pub fn ascii_domain(&self) -> Option<&str> {
+        match self {
+            Target::Domain { ascii, .. } => Some(ascii),
+            Target::Host { .. } => None,
+        }
+    }
 }
 
 /// Outcome of the resolver stage for a whole domain.

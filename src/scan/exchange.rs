@@ -1,6 +1,6 @@
 //! One mail exchanger: its addresses, each probed once per scan however
-//! many names point at it, and the name part of the trust checks, which
-//! differs per MX name and recipient domain.
+//! many names point at it (the name part of the trust checks, which
+//! differs per MX name and recipient domain, is `assemble`'s).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -11,8 +11,7 @@ use futures::future::FutureExt;
 use super::cache::{ProbeKey, SharedProbe};
 use super::{probe, Scanner};
 use crate::dns::{DnsError, Families};
-use crate::model::{AddressReport, MxReport};
-use crate::trust;
+use crate::model::AddressReport;
 
 /// A mail exchanger's host: a name to resolve (and to verify certificates
 /// against), or an address given as such (`--host 192.0.2.1`, an MX record
@@ -53,8 +52,6 @@ impl fmt::Display for Host {
 #[derive(Debug, Clone)]
 pub(super) struct Exchange {
     pub host: Host,
-    /// The recipient domain (none for `--host`).
-    pub domain: Option<String>,
     /// MX preference (none for `--host` and the implicit MX).
     pub preference: Option<u16>,
     /// RFC 5321 §5.1: no MX records, the domain itself.
@@ -64,46 +61,49 @@ pub(super) struct Exchange {
     pub addrs: Option<Vec<IpAddr>>,
 }
 
-impl Exchange {
-    fn report(&self, addresses: Vec<AddressReport>, error: Option<String>) -> MxReport {
-        MxReport {
-            host: self.host.to_string(),
-            preference: self.preference,
-            implicit: self.implicit,
-            error,
-            addresses,
-            dane: None,
+impl Scanner {
+    /// The addresses of one exchanger: looked up, unless it is an address
+    /// or was resolved already; `Err`: why it has none.
+    pub(super) async fn addresses_of(&self, x: &Exchange) -> Result<Vec<IpAddr>, String> {
+        match (&x.host, &x.addrs) {
+            (_, Some(addrs)) => Ok(addrs.clone()),
+            (Host::Ip(ip), None) => Ok(vec![*ip]),
+            (Host::Name(name), None) => match self.inner.resolver.addresses(name).await {
+                Ok(addrs) if !addrs.is_empty() => Ok(addrs),
+                Ok(_) => Err(format!("{name} has no address ({})", self.families_text())),
+                Err(e) => Err(e.to_string()),
+            },
         }
     }
-}
 
-impl Scanner {
-    /// Resolve one exchanger (unless given as an address or already
-    /// resolved) and probe its addresses.
-    pub(super) async fn mx_report(&self, x: &Exchange) -> MxReport {
-        let addrs = match (&x.host, &x.addrs) {
-            (_, Some(addrs)) => addrs.clone(),
-            (Host::Ip(ip), None) => vec![*ip],
-            (Host::Name(name), None) => match self.inner.resolver.addresses(name).await {
-                Ok(addrs) if !addrs.is_empty() => addrs,
-                Ok(_) => {
-                    let why = format!("{name} has no address ({})", self.families_text());
-                    return x.report(Vec::new(), Some(why));
-                }
-                Err(e) => return x.report(Vec::new(), Some(e.to_string())),
-            },
-        };
+    /// One exchanger's addresses, and their probes as soon as they are
+    /// known.
+    pub(super) async fn probe_exchange(
+        &self,
+        x: &Exchange,
+    ) -> (Result<Vec<IpAddr>, String>, Vec<AddressReport>) {
+        let addrs = self.addresses_of(x).await;
         let sni = x.host.name().map(str::to_owned);
-        let mut addresses = futures::future::join_all(
-            addrs
-                .into_iter()
-                .map(|ip| self.probe_shared((ip, x.port), sni.clone())),
-        )
-        .await;
-        for a in &mut addresses {
-            check_names(a, &x.host.to_string(), x.domain.as_deref());
-        }
-        x.report(addresses, None)
+        let probes = match &addrs {
+            Ok(addrs) => {
+                futures::future::join_all(
+                    addrs
+                        .iter()
+                        .map(|ip| self.probe_shared((*ip, x.port), sni.clone())),
+                )
+                .await
+            }
+            Err(_) => Vec::new(),
+        };
+        (addrs, probes)
+    }
+
+    /// The probe stage for one address (`mxprobe probe`): probed once per
+    /// scan however often it is asked for, with `sni` as the host name of
+    /// its handshakes. The name part of the trust checks is left to
+    /// [`Scanner::join`], which knows the MX names and recipient domains.
+    pub async fn probe_address(&self, ip: IpAddr, port: u16, sni: Option<&str>) -> AddressReport {
+        self.probe_shared((ip, port), sni.map(str::to_owned)).await
     }
 
     fn families_text(&self) -> &'static str {
@@ -138,18 +138,6 @@ impl Scanner {
 
     pub(super) async fn addresses(&self, name: &str) -> Result<Vec<IpAddr>, DnsError> {
         self.inner.resolver.addresses(name).await
-    }
-}
-
-/// The name part of the trust checks, per domain: a probe is shared by every
-/// domain pointing at the address, the recipient domain is not.
-fn check_names(a: &mut AddressReport, mx: &str, domain: Option<&str>) {
-    let leaf = a.tls.as_ref().and_then(|t| t.chain.first());
-    let banner = a.smtp.as_ref().and_then(|s| s.banner_host.as_deref());
-    if let (Some(leaf), Some(trust)) = (leaf, a.trust.as_mut()) {
-        let ptr: Vec<&str> = trust.ptr.confirmed().collect();
-        trust.names = Some(trust::names::check(leaf, mx, domain, banner, &ptr));
-        trust.for_name(mx, a.tls.as_ref());
     }
 }
 

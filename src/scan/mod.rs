@@ -10,34 +10,57 @@
 //! probes are done ([`crate::dane`], [`crate::mtasts`]); `--host` targets
 //! get neither (no MX RRset to secure, no policy domain).
 //!
+//! # Stages, on one machine or many
+//!
+//! A scan is three stages, which a single run chains in memory and a
+//! sharded scan runs as separate commands with JSON Lines between them
+//! (`mxprobe resolve`, `mxprobe probe`, `mxprobe join`; see
+//! [`crate::shard`]):
+//!
+//! 1. [`Scanner::resolve`]: a target's MX hosts, their addresses, and the
+//!    lookups DANE and MTA-STS need ([`Resolved`]);
+//! 2. [`Scanner::probe_address`]: one address, once ([`AddressReport`],
+//!    written as a [`Probed`]);
+//! 3. [`Scanner::join`]: the two judged together into the
+//!    [`DomainReport`], with sender outcomes and findings.
+//!
+//! [`Scanner::scan`] runs the same functions, only overlapping the first
+//! two: probes start as each exchanger's addresses come in.
+//!
 //! Layout: `config` (what to do), this file (the [`Scanner`] and the
-//! target level), `domain` (a domain's MX hosts with DANE and MTA-STS),
-//! `exchange` (one mail exchanger: its addresses, its shared probes, the
-//! per-name trust checks), `probe` (one address), `cache` (probes shared
-//! across the scan). Only this stage knows every other one.
+//! target level), `resolve` (MX hosts, addresses, the checks' lookups),
+//! `exchange` (one mail exchanger's addresses and shared probes), `probe`
+//! (one address), `cache` (probes shared across the scan), `assemble`
+//! (resolved + probes → report, pure), `senders` (outcome predictions).
+//! Only this stage knows every other one.
 //!
 //! What this stage does not do: decide what is wrong (policy), or write
 //! anything (report).
 
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use futures::stream::{Stream, StreamExt};
 use tokio::sync::Semaphore;
 
 use crate::dns::{LookupLimit, Resolver, SecureResolver};
-use crate::model::{DomainReport, DomainStatus, Target};
+use crate::model::{AddressReport, DomainReport, Target};
 use crate::trust::{self, Trust};
 
+mod assemble;
 mod cache;
 mod config;
-mod domain;
 mod exchange;
 mod probe;
+mod probed;
+mod resolve;
 mod senders;
 
 use cache::ProbeCache;
 pub use config::{ScanConfig, SetupError};
-pub(crate) use exchange::Host;
+pub use probed::Probed;
+use resolve::MxStep;
+pub use resolve::{DaneLookups, Resolved, ResolvedHost};
 
 pub use crate::smtp::EhloName;
 
@@ -116,42 +139,62 @@ impl Scanner {
 
     /// Scan one target. Never fails: problems are in the report.
     pub async fn scan(&self, target: Target) -> DomainReport {
-        let mut report = self.scan_facts(target).await;
+        let exchanges = match self.mx_step(&target).await {
+            MxStep::Exchanges(x) => x,
+            MxStep::Stop(status, error) => {
+                let resolved = Resolved::stopped(0, target, status, error);
+                return self.judge(&resolved, Vec::new());
+            }
+        };
+        // The probes start as soon as each exchanger's addresses are in;
+        // DANE's and MTA-STS's lookups run meanwhile.
+        let probes = futures::future::join_all(exchanges.iter().map(|x| self.probe_exchange(x)));
+        let checks = self.checks(target.ascii_domain(), &exchanges);
+        let (probed, checks) = futures::join!(probes, checks);
+        let (addresses, probes): (Vec<_>, Vec<_>) = probed.into_iter().unzip();
+        let resolved = Resolved::new(0, target, &exchanges, addresses, checks);
+        self.judge(&resolved, probes)
+    }
+
+    /// The join stage for one target (`mxprobe join`): its report from the
+    /// resolve stage's `resolved` and the probe stage's results, looked up
+    /// with `probed`; the same report a single-machine scan makes. `Err`
+    /// names the first address no probe result was found for.
+    pub fn join(
+        &self,
+        resolved: &Resolved,
+        mut probed: impl FnMut(IpAddr, u16) -> Option<AddressReport>,
+    ) -> Result<DomainReport, MissingProbe> {
+        let mut probes = Vec::with_capacity(resolved.hosts.len());
+        for h in &resolved.hosts {
+            let mut reports = Vec::with_capacity(h.addresses.len());
+            for ip in &h.addresses {
+                let report = probed(*ip, h.port).ok_or_else(|| MissingProbe {
+                    ip: *ip,
+                    port: h.port,
+                    host: h.host.clone(),
+                })?;
+                reports.push(report);
+            }
+            probes.push(reports);
+        }
+        Ok(self.judge(resolved, probes))
+    }
+
+    /// The report of `resolved` probed as `probes`, with the sender
+    /// outcomes and the policy's findings.
+    fn judge(&self, resolved: &Resolved, probes: Vec<Vec<AddressReport>>) -> DomainReport {
+        let mut report = assemble::report(resolved, probes);
         let config = &self.inner.config;
-        senders::predict(&mut report, &config.senders, config.dane, config.mta_sts);
+        // Whether DANE and MTA-STS were looked up is read off the resolve
+        // stage, so that a join judges by what its resolve stage did.
+        let dane_on = resolved.mx_dnssec.is_some();
+        let sts_on = resolved.mta_sts.is_some();
+        senders::predict(&mut report, &config.senders, dane_on, sts_on);
         if let Some(policy) = &self.inner.config.policy {
             report.findings = policy.evaluate_at(&report, self.inner.trust.now());
         }
         report
-    }
-
-    async fn scan_facts(&self, target: Target) -> DomainReport {
-        match &target {
-            Target::Domain { ascii, .. } => {
-                let ascii = ascii.clone();
-                self.scan_domain(target, &ascii).await
-            }
-            Target::Host { name, port } => {
-                let exchange = exchange::Exchange {
-                    host: Host::parse(name),
-                    domain: None,
-                    preference: None,
-                    implicit: false,
-                    port: port.unwrap_or(self.inner.config.port),
-                    addrs: None,
-                };
-                let mx = self.mx_report(&exchange).await;
-                DomainReport {
-                    target,
-                    status: DomainStatus::Ok,
-                    error: None,
-                    mx: vec![mx],
-                    mta_sts: None,
-                    tls_rpt: None,
-                    findings: Vec::new(),
-                }
-            }
-        }
     }
 
     /// Probes started so far, and probes answered from the cache.
@@ -159,6 +202,19 @@ impl Scanner {
         let probes = self.inner.probes.lock().unwrap_or_else(|p| p.into_inner());
         (probes.started, probes.reused)
     }
+}
+
+/// A join whose probe files lack an address of a resolved target: a probe
+/// shard that has not finished, or files from different scans.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no probe result for {ip} port {port} ({host}): has every probe shard finished?")]
+pub struct MissingProbe {
+    /// The address.
+    pub ip: IpAddr,
+    /// Its port.
+    pub port: u16,
+    /// The MX host (or `--host`) it is an address of.
+    pub host: String,
 }
 
 /// Raise the soft limit on open files to the hard limit, where allowed, and

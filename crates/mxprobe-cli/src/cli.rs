@@ -77,6 +77,75 @@ pub enum Command {
         #[arg(value_name = "ID|FILE")]
         profile: Option<String>,
     },
+    /// Sharded scans, stage 1: look up domains' MX hosts, addresses, DANE
+    /// records, MTA-STS and TLS-RPT; write them as JSON Lines. Takes the
+    /// domains whose hash falls in --shard K of --shards N.
+    Resolve(ResolveArgs),
+    /// Sharded scans, stage 2: probe every distinct address named in the
+    /// resolved files (--from), once; write each result as a JSON line.
+    /// Takes the addresses whose hash falls in --shard K of --shards N, so
+    /// no address is probed by two shards.
+    Probe(ProbeArgs),
+    /// Sharded scans, stage 3: join the resolved and probed files into the
+    /// per-domain reports and findings a single scan makes, in any format.
+    Join(JoinArgs),
+}
+
+/// `--shards N --shard K`.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ShardArgs {
+    /// Split the work into N shards (zmap's convention), one per machine
+    /// or job.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub shards: u32,
+    /// Do shard K (0 to N-1): e.g. $JOB_COMPLETION_INDEX on Kubernetes,
+    /// $SLURM_ARRAY_TASK_ID on Slurm.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub shard: u32,
+}
+
+impl ShardArgs {
+    pub fn shard(self) -> anyhow::Result<mxprobe::shard::Shard> {
+        Ok(mxprobe::shard::Shard::new(self.shards, self.shard)?)
+    }
+}
+
+/// `mxprobe resolve` flags: the scan's targets and DNS flags; -f is always
+/// JSON Lines.
+#[derive(Debug, clap::Args)]
+pub struct ResolveArgs {
+    #[command(flatten)]
+    pub shard: ShardArgs,
+    #[command(flatten)]
+    pub scan: Args,
+}
+
+/// `mxprobe probe` flags.
+#[derive(Debug, clap::Args)]
+pub struct ProbeArgs {
+    /// Resolved files (`mxprobe resolve` output, every shard's); a
+    /// directory stands for its *.jsonl files; `-` reads standard input.
+    #[arg(long = "from", value_name = "FILE", required = true, num_args = 1..)]
+    pub from: Vec<PathBuf>,
+    #[command(flatten)]
+    pub shard: ShardArgs,
+    #[command(flatten)]
+    pub scan: Args,
+}
+
+/// `mxprobe join` flags.
+#[derive(Debug, clap::Args)]
+pub struct JoinArgs {
+    /// Resolved files (`mxprobe resolve` output, every shard's); a
+    /// directory stands for its *.jsonl files.
+    #[arg(long = "from", value_name = "FILE", required = true, num_args = 1..)]
+    pub from: Vec<PathBuf>,
+    /// Probed files (`mxprobe probe` output, every shard's); a directory
+    /// stands for its *.jsonl files.
+    #[arg(long = "probed", value_name = "FILE", required = true, num_args = 1..)]
+    pub probed: Vec<PathBuf>,
+    #[command(flatten)]
+    pub scan: Args,
 }
 
 /// `mxprobe stats` flags.
@@ -343,6 +412,22 @@ impl Args {
         if self.domains.is_empty() && self.hosts.is_empty() && self.input.is_none() {
             bail!("nothing to scan: give a DOMAIN, --host HOST or -i FILE (see --help)");
         }
+        self.plan_stage()
+    }
+
+    /// The plan of `probe` and `join`, whose work comes from stage files:
+    /// no targets of their own.
+    pub fn plan_from_files(self, stage: &str) -> anyhow::Result<Plan> {
+        if !self.domains.is_empty() || !self.hosts.is_empty() || self.input.is_some() {
+            bail!(
+                "mxprobe {stage} takes its work from --from files, not from DOMAIN, --host or -i"
+            );
+        }
+        self.plan_stage()
+    }
+
+    /// The plan, targets or none.
+    pub fn plan_stage(self) -> anyhow::Result<Plan> {
         if let Some(rate) = self.rate {
             if !(rate.is_finite() && rate > 0.0) {
                 bail!("--rate must be a positive number of connections per second, not {rate}");

@@ -18,6 +18,7 @@ mod output;
 mod progress;
 mod resume;
 mod scan_cmd;
+mod stage;
 mod stats_cmd;
 
 /// Exit code when a finding reaches `--fail-on`.
@@ -33,6 +34,9 @@ fn main() -> ExitCode {
         Some(cli::Command::Policy { action }) => policy(action),
         Some(cli::Command::Stats(args)) => stats_cmd::run(args),
         Some(cli::Command::Senders { profile }) => senders(profile),
+        Some(cli::Command::Resolve(args)) => stage::resolve(args),
+        Some(cli::Command::Probe(args)) => stage::probe(args),
+        Some(cli::Command::Join(args)) => stage::join(args),
         None => match cli.generate {
             Some(kind) => generate::run(&kind),
             None => scan_cmd::run(cli.scan),

@@ -19,6 +19,18 @@ pub fn open(
     resume: bool,
     format: Format,
 ) -> anyhow::Result<(File, HashSet<String>, bool)> {
+    open_with(path, resume, |path| {
+        crate::resume::done_domains(path, format)
+    })
+}
+
+/// [`open`], with `done` reading what the file already holds (with
+/// `--resume`; its file is cut back to its last complete line first).
+pub fn open_with<T: Default>(
+    path: &Path,
+    resume: bool,
+    done: impl FnOnce(&Path) -> anyhow::Result<(T, bool)>,
+) -> anyhow::Result<(File, T, bool)> {
     let shown = path.display();
     let mut file = OpenOptions::new()
         .read(true)
@@ -39,11 +51,11 @@ pub fn open(
     }
     // Locked: nothing else of ours changes the file from here on.
     let (done, append) = if resume {
-        crate::resume::done_domains(path, format)?
+        done(path)?
     } else {
         file.set_len(0)
             .with_context(|| format!("cannot write {shown}"))?;
-        (HashSet::new(), false)
+        (T::default(), false)
     };
     file.seek(SeekFrom::End(0))
         .with_context(|| format!("cannot write {shown}"))?;

@@ -17,17 +17,22 @@ impl Progress {
     /// A bar when `show` (stderr is a terminal and not -q); `total` when
     /// known.
     pub fn new(show: bool, total: Option<u64>) -> Self {
+        Self::counting(show, total, "domains")
+    }
+
+    /// A bar counting `unit` (domains, addresses).
+    pub fn counting(show: bool, total: Option<u64>, unit: &str) -> Self {
         let bar = show.then(|| {
             let bar = match total {
                 Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
                 None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
             };
             let template = if total.is_some() {
-                "{spinner} {elapsed_precise} [{wide_bar}] {pos}/{len} domains  {per_sec}  ETA {eta}  {msg}"
+                format!("{{spinner}} {{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {unit}  {{per_sec}}  ETA {{eta}}  {{msg}}")
             } else {
-                "{spinner} {elapsed_precise} {pos} domains  {per_sec}  {msg}"
+                format!("{{spinner}} {{elapsed_precise}} {{pos}} {unit}  {{per_sec}}  {{msg}}")
             };
-            if let Ok(style) = ProgressStyle::with_template(template) {
+            if let Ok(style) = ProgressStyle::with_template(&template) {
                 bar.set_style(style.progress_chars("=> "));
             }
             bar.enable_steady_tick(Duration::from_millis(200));
@@ -56,6 +61,14 @@ impl Progress {
                 "{} addresses, {} domains failing",
                 self.addresses, self.failures
             ));
+        }
+    }
+
+    /// Count one item done, with a message beside the bar.
+    pub fn inc(&self, message: impl FnOnce() -> String) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            bar.set_message(message());
         }
     }
 

@@ -72,10 +72,52 @@ pub fn done_domains(path: &Path, format: Format) -> anyhow::Result<(HashSet<Stri
     Ok((done, any))
 }
 
+/// The keys of the JSON lines in `path` (a `resolve` or `probe` output),
+/// after cutting a partial last line; `key` reads one line's key (`None`:
+/// the line is not of this stage).
+pub fn done_keys<K: Eq + std::hash::Hash>(
+    path: &Path,
+    key: impl Fn(&serde_json::Value) -> Option<K>,
+) -> anyhow::Result<(HashSet<K>, bool)> {
+    let mut file = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((HashSet::new(), false)),
+        Err(e) => return Err(e).with_context(|| format!("cannot resume {}", path.display())),
+    };
+    cut_partial_line(&mut file).with_context(|| format!("cannot resume {}", path.display()))?;
+    file.seek(SeekFrom::Start(0))?;
+    let mut done = HashSet::new();
+    for (n, line) in BufReader::new(&file).lines().enumerate() {
+        let line = line?;
+        let v: serde_json::Value = serde_json::from_str(&line)
+            .ok()
+            .filter(serde_json::Value::is_object)
+            .with_context(|| {
+                format!(
+                    "cannot resume {}: line {} is not a JSON object",
+                    path.display(),
+                    n + 1
+                )
+            })?;
+        let Some(k) = key(&v) else {
+            bail!(
+                "cannot resume {}: line {} is not of this stage's output",
+                path.display(),
+                n + 1
+            );
+        };
+        done.insert(k);
+    }
+    let any = !done.is_empty();
+    Ok((done, any))
+}
+
+/// The A-label form of a domain; anything else (a `--host` target) as
+/// written, which no domain can spell.
 fn ascii_of(name: &str) -> Option<String> {
-    match Target::domain(name).ok()? {
-        Target::Domain { ascii, .. } => Some(ascii),
-        Target::Host { .. } => None,
+    match Target::domain(name) {
+        Ok(Target::Domain { ascii, .. }) => Some(ascii),
+        _ => Some(name.to_owned()),
     }
 }
 

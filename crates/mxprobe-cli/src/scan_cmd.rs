@@ -30,11 +30,11 @@ use crate::progress::Progress;
 use crate::{EXIT_ERROR, EXIT_FINDINGS};
 
 /// Exit code after Ctrl-C or SIGTERM (128 + SIGINT, as shells expect).
-const EXIT_INTERRUPTED: u8 = 130;
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 /// Targets read ahead of the scan.
 const READ_AHEAD: usize = 1024;
 /// File descriptors kept free of connections (resolver, output, input).
-const FD_RESERVE: u64 = 64;
+pub(crate) const FD_RESERVE: u64 = 64;
 
 pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
     let mut plan = args.plan()?;
@@ -46,19 +46,7 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         plan.config.max_connections = plan.config.max_connections.min(room);
     }
     // The list first: a scan that cannot read its list does not start.
-    let list = match &plan.input {
-        Some(path) if path.as_os_str() == "-" => Some(List {
-            name: "standard input".into(),
-            reader: Box::new(BufReader::new(io::stdin())),
-        }),
-        Some(path) => Some(List {
-            name: path.display().to_string(),
-            reader: Box::new(BufReader::new(
-                File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
-            )),
-        }),
-        None => None,
-    };
+    let list = List::open(plan.input.as_deref())?;
     let (out, done, append): (Box<dyn Write + Send>, _, _) = match &plan.output {
         Some(path) => {
             let (file, done, append) = crate::output::open(path, plan.resume, plan.format)?;
@@ -155,9 +143,28 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
 }
 
 /// A domain list (`-i`), opened.
-struct List {
-    name: String,
-    reader: Box<dyn BufRead + Send>,
+pub(crate) struct List {
+    pub name: String,
+    pub reader: Box<dyn BufRead + Send>,
+}
+
+impl List {
+    /// The list at `path` (`-` is standard input), if any.
+    pub fn open(path: Option<&Path>) -> anyhow::Result<Option<List>> {
+        Ok(match path {
+            Some(path) if path.as_os_str() == "-" => Some(List {
+                name: "standard input".into(),
+                reader: Box::new(BufReader::new(io::stdin())),
+            }),
+            Some(path) => Some(List {
+                name: path.display().to_string(),
+                reader: Box::new(BufReader::new(
+                    File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
+                )),
+            }),
+            None => None,
+        })
+    }
 }
 
 /// Command-line targets, then the list; reports bad lines; `true` if any.
@@ -199,7 +206,7 @@ fn spawn_reader(
 }
 
 /// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut s) => {
@@ -216,7 +223,7 @@ async fn shutdown_signal() {
 
 /// Lines that could name a domain (for the progress total): not blank, not
 /// comments. An upper bound when the list has duplicates or a header.
-fn count_lines(path: &Path) -> Option<u64> {
+pub(crate) fn count_lines(path: &Path) -> Option<u64> {
     let file = File::open(path).ok()?;
     let mut n = 0;
     for line in BufReader::new(file).split(b'\n') {
@@ -261,7 +268,7 @@ fn verbose_lines(r: &DomainReport, level: u8) -> Vec<String> {
     lines
 }
 
-fn write_stats(path: &Path, summary: &mxprobe::stats::Summary) -> anyhow::Result<()> {
+pub(crate) fn write_stats(path: &Path, summary: &mxprobe::stats::Summary) -> anyhow::Result<()> {
     let file = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
     let mut out = BufWriter::new(file);
     match path.extension().and_then(|e| e.to_str()) {

@@ -118,7 +118,7 @@ impl DnssecStatus {
 }
 
 /// A lookup's records with their DNSSEC status.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SecureAnswer<T> {
     /// How far the answer (or the denial of one) is authenticated.
     pub status: DnssecStatus,

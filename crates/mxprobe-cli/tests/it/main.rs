@@ -17,6 +17,7 @@ mod never_delivers;
 mod policy;
 mod scan;
 mod senders;
+mod shards;
 mod smtp;
 mod trust;
 mod trust_dns;
