@@ -7,6 +7,7 @@ mod catalogue;
 mod common;
 mod dns;
 mod enumerate;
+mod examples;
 mod generate;
 mod hostile;
 mod lab;

@@ -28,7 +28,7 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn path(p: &Path) -> String {
+pub(crate) fn path(p: &Path) -> String {
     p.to_str().expect("utf-8").to_string()
 }
 
@@ -39,18 +39,18 @@ fn scenario(name: &str) -> ServerConfig {
 /// Everything a scan meets: shared hosting, two MX hosts, an implicit MX,
 /// null MX, NXDOMAIN, an MX without address, no STARTTLS, DANE in a
 /// signed zone, MTA-STS in enforce mode, and a `--host` target.
-struct World {
-    lab: Lab,
+pub(crate) struct World {
+    pub lab: Lab,
     _https: HttpsServer,
     https_port: u16,
     anchor: PathBuf,
-    list: PathBuf,
-    host: String,
-    dir: PathBuf,
+    pub list: PathBuf,
+    pub host: String,
+    pub dir: PathBuf,
 }
 
 impl World {
-    async fn start(name: &str) -> World {
+    pub async fn start(name: &str) -> World {
         let servers = vec![
             scenario("modern"),
             scenario("kabelmail"),
@@ -158,10 +158,16 @@ impl World {
     }
 
     /// The flags every stage (and the single scan) gets.
-    fn flags(&self) -> Vec<String> {
+    pub fn flags(&self) -> Vec<String> {
+        let mut a = self.lab_flags();
+        a.push("-q".into());
+        a
+    }
+
+    /// Where the lab is: nameserver, port, trust anchor, MTA-STS port, CA.
+    pub fn lab_flags(&self) -> Vec<String> {
         let mut a = self.lab.args();
         a.extend(args(&[
-            "-q",
             "--trust-anchor",
             &path(&self.anchor),
             "--mta-sts-port",
@@ -246,7 +252,7 @@ fn difference(a: &Value, b: &Value, at: &str) -> Option<String> {
 }
 
 /// The first row and column where two CSV outputs differ.
-fn csv_difference(a: &[u8], b: &[u8]) -> Option<String> {
+pub(crate) fn csv_difference(a: &[u8], b: &[u8]) -> Option<String> {
     let (a, b) = (sorted_csv(a), sorted_csv(b));
     if a.len() != b.len() {
         return Some(format!("{} rows vs {}", a.len(), b.len()));
