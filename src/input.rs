@@ -48,6 +48,7 @@ pub struct DomainList<R> {
     seen_data: bool,
     seen: HashSet<String>,
     skip: HashSet<String>,
+    only: Option<Box<dyn Fn(&str) -> bool + Send>>,
 }
 
 impl<R: BufRead> DomainList<R> {
@@ -62,6 +63,7 @@ impl<R: BufRead> DomainList<R> {
             seen_data: false,
             seen: HashSet::new(),
             skip: HashSet::new(),
+            only: None,
         }
     }
 
@@ -69,6 +71,15 @@ impl<R: BufRead> DomainList<R> {
     /// line of the item [`Iterator::next`] returned last.
     pub fn line(&self) -> u64 {
         self.line
+    }
+
+    /// Yield only the domains (A-label form) `keep` holds to, e.g. one
+    /// shard's; the others are neither yielded nor remembered, so a shard
+    /// reading a list of millions keeps only its own names for spotting
+    /// duplicates. Line numbers still count every line.
+    pub fn only(mut self, keep: impl Fn(&str) -> bool + Send + 'static) -> Self {
+        self.only = Some(Box::new(keep));
+        self
     }
 
     /// Also skip these domains (A-label form), e.g. those already in the
@@ -191,7 +202,10 @@ impl<R: BufRead> Iterator for DomainList<R> {
                     let Target::Domain { ascii, .. } = &target else {
                         continue;
                     };
-                    if self.skip.contains(ascii) || !self.seen.insert(ascii.clone()) {
+                    if self.only.as_ref().is_some_and(|keep| !keep(ascii))
+                        || self.skip.contains(ascii)
+                        || !self.seen.insert(ascii.clone())
+                    {
                         continue;
                     }
                     return Some(Ok(Item::Target(target)));
@@ -307,6 +321,20 @@ mod tests {
                 "{end:?}"
             );
         }
+    }
+
+    #[test]
+    fn only_kept_domains_are_yielded_and_remembered() {
+        let text = "a.test\nb.test\nA.test\nc.test\nb.test\n";
+        let mut list = DomainList::new(text.as_bytes()).only(|d| d != "b.test");
+        let mut got = Vec::new();
+        while let Some(item) = list.next() {
+            if let Ok(Item::Target(t)) = item {
+                got.push((list.line(), t.name().to_owned()));
+            }
+        }
+        assert_eq!(got, [(1, "a.test".to_owned()), (4, "c.test".to_owned())]);
+        assert_eq!(list.seen.len(), 2, "b.test is not remembered");
     }
 
     #[test]

@@ -124,7 +124,9 @@ fn spawn_reader(
             return false;
         };
         let mut bad = false;
-        let mut items = DomainList::new(reader);
+        // Only this shard's names are remembered (for duplicates): a shard
+        // of a list of millions holds its share.
+        let mut items = DomainList::new(reader).only(move |ascii| shard.owns_name(ascii));
         while let Some(item) = items.next() {
             match item {
                 Ok(Item::Target(t)) => {
