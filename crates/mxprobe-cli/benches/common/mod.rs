@@ -40,4 +40,3 @@ pub fn server_of(d: usize, n: usize) -> usize {
     let rank = ((M as f64).powf(u) - 1.0).floor() as usize;
     rank.min(M - 1) % M.min(n.max(1))
 }
-
