@@ -48,8 +48,11 @@ pub struct DomainList<R> {
     seen_data: bool,
     seen: HashSet<String>,
     skip: HashSet<String>,
-    only: Option<Box<dyn Fn(&str) -> bool + Send>>,
+    only: Option<Keep>,
 }
+
+/// Which domains (A-label form) a list yields ([`DomainList::only`]).
+type Keep = Box<dyn Fn(&str) -> bool + Send>;
 
 impl<R: BufRead> DomainList<R> {
     /// A list read from `reader`, plain or CSV (decided by the first data
