@@ -310,7 +310,7 @@ fn main() {
         .filter(|l| {
             let v: serde_json::Value = serde_json::from_str(l).expect("json");
             let d = v["seq"].as_u64().expect("seq") - 1;
-            d < M as u64 && d % 5 == 0
+            d < M as u64 && d.is_multiple_of(5)
         })
         .map(|l| format!("{l}\n"))
         .collect();
