@@ -118,12 +118,18 @@ impl Stats {
     /// Add every domain of a mxprobe CSV, read as a stream.
     pub fn add_csv<R: Read>(&mut self, csv: &mut CsvReader<R>) -> Result<(), ReadError> {
         for rows in csv.domains() {
-            let routes = rows?
-                .iter()
-                .map(Route::from_record)
-                .collect::<Result<Vec<_>, _>>()?;
-            self.add_domain(&routes);
+            self.add_csv_domain(&rows?)?;
         }
+        Ok(())
+    }
+
+    /// Add one domain's rows of a mxprobe CSV ([`CsvReader::domains`]).
+    pub fn add_csv_domain(&mut self, rows: &[Record]) -> Result<(), ReadError> {
+        let routes = rows
+            .iter()
+            .map(Route::from_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.add_domain(&routes);
         Ok(())
     }
 

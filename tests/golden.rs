@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 
 use mxprobe::model::DomainReport;
 use mxprobe::report::{
-    CiphersWriter, CsvReader, CsvWriter, JsonLinesWriter, ReportWriter, SendersWriter, TextWriter,
+    CiphersWriter, CsvReader, CsvWriter, HtmlOptions, HtmlWriter, JsonLinesWriter, ReportWriter,
+    SendersWriter, TextWriter,
 };
 use mxprobe::stats::{Stats, Summary};
 
@@ -103,6 +104,16 @@ fn text() {
     let mut out = Vec::new();
     render(&mut TextWriter::new(&mut out), &reports());
     golden("reports.txt", &out);
+}
+
+#[test]
+fn html_page() {
+    let mut out = Vec::new();
+    render(
+        &mut HtmlWriter::new(&mut out, HtmlOptions::default()),
+        &reports(),
+    );
+    golden("report.html", &out);
 }
 
 fn live_stats() -> Summary {

@@ -11,6 +11,7 @@ use crate::model::DomainReport;
 
 mod ciphers;
 mod csv;
+pub mod html;
 mod json;
 mod rows;
 mod senders;
@@ -18,6 +19,7 @@ mod text;
 
 pub use self::ciphers::CiphersWriter;
 pub use self::csv::{CsvReader, CsvWriter, ReadError, Record, COLUMNS as CSV_COLUMNS};
+pub use self::html::{HtmlOptions, HtmlReport, HtmlWriter};
 pub use self::json::{JsonLinesWriter, JsonWriter};
 pub(crate) use self::rows::places;
 pub use self::senders::SendersWriter;
@@ -39,6 +41,8 @@ pub enum Format {
     Ciphers,
     /// The sender table: one CSV row per sender profile and address.
     Senders,
+    /// One self-contained HTML page (see [`html`]).
+    Html,
 }
 
 impl FromStr for Format {
@@ -49,10 +53,11 @@ impl FromStr for Format {
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
             "jsonl" => Ok(Format::Jsonl),
+            "html" => Ok(Format::Html),
             "ciphers" => Ok(Format::Ciphers),
             "senders" => Ok(Format::Senders),
             _ => Err(format!(
-                "unknown format {s:?} (expected text, csv, json, jsonl, ciphers or senders)"
+                "unknown format {s:?} (expected text, csv, json, jsonl, ciphers, senders or html)"
             )),
         }
     }
@@ -83,5 +88,6 @@ pub fn writer<'a>(
         Format::Jsonl => Box::new(JsonLinesWriter::new(out)),
         Format::Ciphers => Box::new(CiphersWriter::new(out)),
         Format::Senders => Box::new(SendersWriter::new(out)),
+        Format::Html => Box::new(HtmlWriter::new(out, HtmlOptions::default())),
     }
 }
