@@ -163,6 +163,19 @@ pub struct StatsArgs {
     /// Write to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the HTML report of the scan to OUT: charts, every
+    /// domain's verdict (its findings as the scan recorded them, judged by
+    /// --fail-on), findings and fixes, addresses.
+    #[arg(long, value_name = "OUT")]
+    pub html: Option<PathBuf>,
+    /// The severity at which the HTML report fails a domain (with --html).
+    #[arg(
+        long,
+        default_value = "high",
+        value_name = "critical|high|medium|low|info",
+        requires = "html"
+    )]
+    pub fail_on: Severity,
 }
 
 /// `--legacy`.
@@ -334,12 +347,14 @@ pub struct Args {
     /// and `--resume`); `ciphers` is a CSV table with one row per accepted
     /// cipher, protocol version and address, in the server's order;
     /// `senders` a CSV table with one row per sender profile and address:
-    /// what that sender negotiates there and what it does with the mail.
+    /// what that sender negotiates there and what it does with the mail;
+    /// `html` one self-contained page (charts for a list, each domain's
+    /// verdict, findings and fixes), best with -o report.html.
     #[arg(
         short,
         long,
         default_value = "text",
-        value_name = "text|csv|json|jsonl|ciphers|senders"
+        value_name = "text|csv|json|jsonl|ciphers|senders|html"
     )]
     pub format: Format,
 

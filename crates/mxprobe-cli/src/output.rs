@@ -10,7 +10,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 
-use mxprobe::report::Format;
+use mxprobe::report::{self, Format, HtmlOptions, HtmlWriter, ReportWriter};
 
 /// The output file, locked for this process, positioned for writing; the
 /// domains it already holds and whether it has content (with `--resume`).
@@ -93,6 +93,32 @@ fn lock_holder(line: &str, inode: u64) -> Option<u32> {
     let pid: u32 = fields.get(at + 3)?.parse().ok()?;
     let ino: u64 = fields.get(at + 4)?.rsplit(':').next()?.parse().ok()?;
     (ino == inode).then_some(pid)
+}
+
+/// The writer of `format`; the HTML page also names the policy and the
+/// `--fail-on` it judges domains by.
+pub fn writer<'a>(
+    plan: &crate::cli::Plan,
+    out: Box<dyn std::io::Write + Send + 'a>,
+    color: bool,
+    append: bool,
+) -> Box<dyn ReportWriter + Send + 'a> {
+    match plan.format {
+        Format::Html => Box::new(HtmlWriter::new(out, html_options(plan))),
+        format => report::writer(format, out, color, append),
+    }
+}
+
+/// How the HTML page judges: the scan's policy and `--fail-on`.
+pub fn html_options(plan: &crate::cli::Plan) -> HtmlOptions {
+    HtmlOptions {
+        policy: plan
+            .config
+            .policy
+            .as_ref()
+            .map_or_else(|| "default".to_string(), |p| p.name.clone()),
+        fail_on: plan.fail_on,
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,6 @@ use tokio::sync::mpsc;
 use mxprobe::input::{DomainList, Item};
 use mxprobe::model::{DomainReport, Target};
 use mxprobe::policy::{self, Severity};
-use mxprobe::report;
 use mxprobe::scan::{self, Scanner};
 use mxprobe::stats::Stats;
 
@@ -58,7 +57,7 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
     let color = plan.output.is_none()
         && io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let mut writer = report::writer(plan.format, out, color, append);
+    let mut writer = crate::output::writer(&plan, out, color, append);
     let bulk = plan.input.is_some();
     let show_progress =
         !plan.quiet && io::stderr().is_terminal() && (bulk || plan.targets.len() > 1);

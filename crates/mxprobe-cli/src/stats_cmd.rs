@@ -8,13 +8,19 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use mxprobe::model::DomainReport;
-use mxprobe::report::CsvReader;
+use mxprobe::report::{CsvReader, HtmlOptions, HtmlReport};
 use mxprobe::stats::Stats;
 
 use crate::cli::{StatsArgs, StatsFormat};
 
 pub fn run(args: StatsArgs) -> anyhow::Result<ExitCode> {
     let mut stats = Stats::new();
+    let mut html = args.html.as_ref().map(|_| {
+        HtmlReport::new(HtmlOptions {
+            policy: "as recorded in the scan".into(),
+            fail_on: args.fail_on,
+        })
+    });
     for path in &args.files {
         let name = path.display().to_string();
         let reader: Box<dyn Read> = if name == "-" {
@@ -28,9 +34,15 @@ pub fn run(args: StatsArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot read {name}"))?;
         match first.first() {
             None => {}
-            Some(b'{') => add_jsonl(&mut stats, reader, &name)?,
-            Some(_) => add_csv(&mut stats, reader, &name)?,
+            Some(b'{') => add_jsonl(&mut stats, html.as_mut(), reader, &name)?,
+            Some(_) => add_csv(&mut stats, html.as_mut(), reader, &name)?,
         }
+    }
+    if let (Some(page), Some(path)) = (&html, &args.html) {
+        let file =
+            File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+        page.write(&mut BufWriter::new(file))
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let summary = stats.summary(args.top);
     let mut out: Box<dyn Write> = match &args.output {
@@ -49,7 +61,12 @@ pub fn run(args: StatsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn add_jsonl(stats: &mut Stats, reader: impl BufRead, name: &str) -> anyhow::Result<()> {
+fn add_jsonl(
+    stats: &mut Stats,
+    mut html: Option<&mut HtmlReport>,
+    reader: impl BufRead,
+    name: &str,
+) -> anyhow::Result<()> {
     for (n, line) in reader.lines().enumerate() {
         let line = line.with_context(|| format!("cannot read {name}"))?;
         if line.trim().is_empty() {
@@ -58,15 +75,30 @@ fn add_jsonl(stats: &mut Stats, reader: impl BufRead, name: &str) -> anyhow::Res
         let report: DomainReport = serde_json::from_str(&line)
             .with_context(|| format!("{name}: line {} is not a scan result", n + 1))?;
         stats.add_report(&report);
+        if let Some(page) = html.as_deref_mut() {
+            page.add_report(&report);
+        }
     }
     Ok(())
 }
 
-fn add_csv(stats: &mut Stats, reader: impl Read, name: &str) -> anyhow::Result<()> {
+fn add_csv(
+    stats: &mut Stats,
+    mut html: Option<&mut HtmlReport>,
+    reader: impl Read,
+    name: &str,
+) -> anyhow::Result<()> {
     let mut csv = CsvReader::new(reader).with_context(|| format!("cannot read {name}"))?;
-    stats
-        .add_csv(&mut csv)
-        .with_context(|| format!("cannot read {name}"))?;
+    for rows in csv.domains() {
+        let rows = rows.with_context(|| format!("cannot read {name}"))?;
+        stats
+            .add_csv_domain(&rows)
+            .with_context(|| format!("cannot read {name}"))?;
+        if let Some(page) = html.as_deref_mut() {
+            page.add_csv_domain(&rows)
+                .with_context(|| format!("cannot read {name}"))?;
+        }
+    }
     let skipped = csv.skipped();
     if !skipped.header_lines.is_empty() {
         let lines: Vec<String> = skipped.header_lines.iter().map(u64::to_string).collect();

@@ -15,7 +15,6 @@ use anyhow::Context;
 
 use mxprobe::model::{AddressReport, Severity};
 use mxprobe::policy;
-use mxprobe::report;
 use mxprobe::scan::{Probed, Resolved, Scanner};
 use mxprobe::stats::Stats;
 
@@ -56,7 +55,7 @@ pub fn run(args: JoinArgs) -> anyhow::Result<ExitCode> {
     let color = plan.output.is_none()
         && io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let mut writer = report::writer(plan.format, out, color, append);
+    let mut writer = crate::output::writer(&plan, out, color, append);
     let show = !plan.quiet && io::stderr().is_terminal();
     let progress = Progress::counting(show, None, "domains");
     let runtime = tokio::runtime::Builder::new_current_thread()
