@@ -10,6 +10,7 @@ mod enumerate;
 mod examples;
 mod generate;
 mod hostile;
+mod html;
 mod lab;
 mod legacy;
 mod logs;
