@@ -20,8 +20,9 @@
 //! 5. [`policy`]: findings with stable IDs and severities under a policy.
 //!
 //! [`scan`] runs the stages for many targets at once, each address probed
-//! once; [`report`] renders reports as text, CSV, JSON or JSON Lines;
-//! [`stats`] summarises a scan; [`logs`] counts the TLS parameters in Exim
+//! once ([`shard`] splits that over machines); [`report`] renders reports
+//! as text, CSV, JSON or JSON Lines; [`stats`] summarises a scan; [`html`]
+//! makes one page of both; [`logs`] counts the TLS parameters in Exim
 //! and Postfix logs; [`input`] reads domain lists. [`limits`] lists every
 //! cap on what untrusted input can make mxprobe hold in memory.
 //!
@@ -61,6 +62,8 @@
 pub mod cert;
 pub mod dane;
 pub mod dns;
+// The HTML report: a page over the reports and their statistics.
+pub mod html;
 // The one module allowed `unsafe` (see its documentation).
 #[allow(unsafe_code)]
 mod ffi;

@@ -15,10 +15,10 @@
 
 use std::path::{Path, PathBuf};
 
+use mxprobe::html::{HtmlOptions, HtmlWriter};
 use mxprobe::model::DomainReport;
 use mxprobe::report::{
-    CiphersWriter, CsvReader, CsvWriter, HtmlOptions, HtmlWriter, JsonLinesWriter, ReportWriter,
-    SendersWriter, TextWriter,
+    CiphersWriter, CsvReader, CsvWriter, JsonLinesWriter, ReportWriter, SendersWriter, TextWriter,
 };
 use mxprobe::stats::{Stats, Summary};
 

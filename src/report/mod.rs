@@ -4,14 +4,13 @@
 //! model of its own. Writers take one report at a time and hold none of them,
 //! so a scan of any size streams through in constant memory.
 
-use std::io::{self, Write};
+use std::io;
 use std::str::FromStr;
 
 use crate::model::DomainReport;
 
 mod ciphers;
 mod csv;
-pub mod html;
 mod json;
 mod rows;
 mod senders;
@@ -19,7 +18,6 @@ mod text;
 
 pub use self::ciphers::CiphersWriter;
 pub use self::csv::{CsvReader, CsvWriter, ReadError, Record, COLUMNS as CSV_COLUMNS};
-pub use self::html::{HtmlOptions, HtmlReport, HtmlWriter};
 pub use self::json::{JsonLinesWriter, JsonWriter};
 pub(crate) use self::rows::places;
 pub use self::senders::SendersWriter;
@@ -41,7 +39,7 @@ pub enum Format {
     Ciphers,
     /// The sender table: one CSV row per sender profile and address.
     Senders,
-    /// One self-contained HTML page (see [`html`]).
+    /// One self-contained HTML page (see [`crate::html`]).
     Html,
 }
 
@@ -69,25 +67,4 @@ pub trait ReportWriter {
     fn write(&mut self, report: &DomainReport) -> io::Result<()>;
     /// Write whatever closes the document and flush.
     fn finish(&mut self) -> io::Result<()>;
-}
-
-/// A writer for `format` on `out`.
-/// `color`: ANSI colours in text (for a terminal); `append`: the output
-/// already has its header (`--resume`).
-pub fn writer<'a>(
-    format: Format,
-    out: Box<dyn Write + Send + 'a>,
-    color: bool,
-    append: bool,
-) -> Box<dyn ReportWriter + Send + 'a> {
-    match format {
-        Format::Text => Box::new(TextWriter::new(out).with_color(color)),
-        Format::Csv if append => Box::new(CsvWriter::appending(out)),
-        Format::Csv => Box::new(CsvWriter::new(out)),
-        Format::Json => Box::new(JsonWriter::new(out)),
-        Format::Jsonl => Box::new(JsonLinesWriter::new(out)),
-        Format::Ciphers => Box::new(CiphersWriter::new(out)),
-        Format::Senders => Box::new(SendersWriter::new(out)),
-        Format::Html => Box::new(HtmlWriter::new(out, HtmlOptions::default())),
-    }
 }

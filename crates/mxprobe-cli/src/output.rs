@@ -10,7 +10,11 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 
-use mxprobe::report::{self, Format, HtmlOptions, HtmlWriter, ReportWriter};
+use mxprobe::html::{HtmlOptions, HtmlWriter};
+use mxprobe::report::{
+    CiphersWriter, CsvWriter, Format, JsonLinesWriter, JsonWriter, ReportWriter, SendersWriter,
+    TextWriter,
+};
 
 /// The output file, locked for this process, positioned for writing; the
 /// domains it already holds and whether it has content (with `--resume`).
@@ -95,8 +99,10 @@ fn lock_holder(line: &str, inode: u64) -> Option<u32> {
     (ino == inode).then_some(pid)
 }
 
-/// The writer of `format`; the HTML page also names the policy and the
-/// `--fail-on` it judges domains by.
+/// The writer of the plan's format on `out`. `color`: ANSI colours in
+/// text (for a terminal); `append`: the output already has its header
+/// (`--resume`); the HTML page also names the policy and the `--fail-on`
+/// it judges domains by.
 pub fn writer<'a>(
     plan: &crate::cli::Plan,
     out: Box<dyn std::io::Write + Send + 'a>,
@@ -104,8 +110,14 @@ pub fn writer<'a>(
     append: bool,
 ) -> Box<dyn ReportWriter + Send + 'a> {
     match plan.format {
+        Format::Text => Box::new(TextWriter::new(out).with_color(color)),
+        Format::Csv if append => Box::new(CsvWriter::appending(out)),
+        Format::Csv => Box::new(CsvWriter::new(out)),
+        Format::Json => Box::new(JsonWriter::new(out)),
+        Format::Jsonl => Box::new(JsonLinesWriter::new(out)),
+        Format::Ciphers => Box::new(CiphersWriter::new(out)),
+        Format::Senders => Box::new(SendersWriter::new(out)),
         Format::Html => Box::new(HtmlWriter::new(out, html_options(plan))),
-        format => report::writer(format, out, color, append),
     }
 }
 

@@ -18,13 +18,9 @@ use mxprobe::report::{CsvReader, Format};
 /// after cutting a partial last line; whether the file already has content
 /// (a CSV header at least), so that appended output must not repeat it.
 pub fn done_domains(path: &Path, format: Format) -> anyhow::Result<(HashSet<String>, bool)> {
-    let mut file = match OpenOptions::new().read(true).write(true).open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((HashSet::new(), false)),
-        Err(e) => return Err(e).with_context(|| format!("cannot resume {}", path.display())),
+    let Some(file) = open_whole_lines(path)? else {
+        return Ok((HashSet::new(), false));
     };
-    cut_partial_line(&mut file).with_context(|| format!("cannot resume {}", path.display()))?;
-    file.seek(SeekFrom::Start(0))?;
     let mut done = HashSet::new();
     let mut any = false;
     match format {
@@ -79,13 +75,9 @@ pub fn done_keys<K: Eq + std::hash::Hash>(
     path: &Path,
     key: impl Fn(&serde_json::Value) -> Option<K>,
 ) -> anyhow::Result<(HashSet<K>, bool)> {
-    let mut file = match OpenOptions::new().read(true).write(true).open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((HashSet::new(), false)),
-        Err(e) => return Err(e).with_context(|| format!("cannot resume {}", path.display())),
+    let Some(file) = open_whole_lines(path)? else {
+        return Ok((HashSet::new(), false));
     };
-    cut_partial_line(&mut file).with_context(|| format!("cannot resume {}", path.display()))?;
-    file.seek(SeekFrom::Start(0))?;
     let mut done = HashSet::new();
     for (n, line) in BufReader::new(&file).lines().enumerate() {
         let line = line?;
@@ -119,6 +111,19 @@ fn ascii_of(name: &str) -> Option<String> {
         Ok(Target::Domain { ascii, .. }) => Some(ascii),
         _ => Some(name.to_owned()),
     }
+}
+
+/// The file at `path` (`None`: there is none yet), cut back to its last
+/// complete line and positioned at its start.
+fn open_whole_lines(path: &Path) -> anyhow::Result<Option<File>> {
+    let mut file = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot resume {}", path.display())),
+    };
+    cut_partial_line(&mut file).with_context(|| format!("cannot resume {}", path.display()))?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(Some(file))
 }
 
 /// Truncate `file` after its last newline.

@@ -31,7 +31,7 @@ use crate::{EXIT_ERROR, EXIT_FINDINGS};
 /// Exit code after Ctrl-C or SIGTERM (128 + SIGINT, as shells expect).
 pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 /// Targets read ahead of the scan.
-const READ_AHEAD: usize = 1024;
+pub(crate) const READ_AHEAD: usize = 1024;
 /// File descriptors kept free of connections (resolver, output, input).
 pub(crate) const FD_RESERVE: u64 = 64;
 
@@ -78,9 +78,14 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let interrupted = runtime.block_on(async {
         let scanner = Scanner::new(plan.config)?;
-        let (tx, mut rx) = mpsc::channel::<Target>(READ_AHEAD);
-        let reader = spawn_reader(plan.targets, list, done, tx);
-        let targets = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        let (tx, mut rx) = mpsc::channel::<(u64, Target)>(READ_AHEAD);
+        let wanted = Wanted {
+            names_done: done,
+            ..Wanted::default()
+        };
+        let reader = spawn_reader(plan.targets, list, wanted, tx);
+        let targets =
+            futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).map(|(_, target)| target);
         let mut reports = if bulk {
             scanner.scan_unordered(targets).boxed()
         } else {
@@ -166,16 +171,40 @@ impl List {
     }
 }
 
-/// Command-line targets, then the list; reports bad lines; `true` if any.
-fn spawn_reader(
+/// Which targets a reader passes on.
+#[derive(Default)]
+pub(crate) struct Wanted {
+    /// Domains (A-label form) already done (`--resume` of a scan).
+    pub names_done: HashSet<String>,
+    /// Places in the input already done (`--resume` of `mxprobe resolve`).
+    pub seqs_done: HashSet<u64>,
+    /// Only this shard's domains (the list's others are not remembered).
+    pub shard: mxprobe::shard::Shard,
+}
+
+/// Command-line targets, then the list, each numbered by its place in the
+/// input (command-line targets from 0, then the list's line numbers after
+/// them, so that every shard numbers alike), those `wanted` passed on;
+/// reports bad lines (every shard reads, and names, all of them); `true`
+/// if any.
+pub(crate) fn spawn_reader(
     first: Vec<Target>,
     list: Option<List>,
-    done: HashSet<String>,
-    tx: mpsc::Sender<Target>,
+    wanted: Wanted,
+    tx: mpsc::Sender<(u64, Target)>,
 ) -> tokio::task::JoinHandle<bool> {
     tokio::task::spawn_blocking(move || {
-        for t in first {
-            if tx.blocking_send(t).is_err() {
+        let base = first.len() as u64;
+        let Wanted {
+            names_done,
+            seqs_done,
+            shard,
+        } = wanted;
+        let pass = |seq: u64, t: &Target| {
+            shard.owns_name(t.ascii_domain().unwrap_or(t.name())) && !seqs_done.contains(&seq)
+        };
+        for (seq, t) in (0..).zip(first) {
+            if pass(seq, &t) && tx.blocking_send((seq, t)).is_err() {
                 return false;
             }
         }
@@ -183,10 +212,14 @@ fn spawn_reader(
             return false;
         };
         let mut bad = false;
-        for item in DomainList::new(reader).skipping(done) {
+        let mut items = DomainList::new(reader)
+            .skipping(names_done)
+            .only(move |ascii| shard.owns_name(ascii));
+        while let Some(item) = items.next() {
             match item {
                 Ok(Item::Target(t)) => {
-                    if tx.blocking_send(t).is_err() {
+                    let seq = base + items.line();
+                    if pass(seq, &t) && tx.blocking_send((seq, t)).is_err() {
                         break;
                     }
                 }

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use mxprobe::html::{HtmlOptions, HtmlReport};
 use mxprobe::model::DomainReport;
-use mxprobe::report::{CsvReader, HtmlOptions, HtmlReport};
+use mxprobe::report::CsvReader;
 use mxprobe::stats::Stats;
 
 use crate::cli::{StatsArgs, StatsFormat};

@@ -12,8 +12,15 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use std::pin::pin;
+use std::process::ExitCode;
+
 use anyhow::Context;
+use futures::{Stream, StreamExt};
 use serde_json::Value;
+
+use crate::scan_cmd::{shutdown_signal, EXIT_INTERRUPTED};
+use crate::EXIT_ERROR;
 
 mod join;
 mod probe;
@@ -22,6 +29,47 @@ mod resolve;
 pub use join::run as join;
 pub use probe::run as probe;
 pub use resolve::run as resolve;
+
+/// `each` item of `items` as it comes, until there are no more (`false`)
+/// or Ctrl-C or SIGTERM stops the stage (`true`).
+async fn until_stopped<T>(
+    items: impl Stream<Item = T>,
+    mut each: impl FnMut(T) -> anyhow::Result<()>,
+) -> anyhow::Result<bool> {
+    let mut items = pin!(items);
+    let mut stop = pin!(shutdown_signal());
+    loop {
+        let item = tokio::select! {
+            item = items.next() => item,
+            () = &mut stop => return Ok(true),
+        };
+        let Some(item) = item else {
+            return Ok(false);
+        };
+        each(item)?;
+    }
+}
+
+/// A sharded stage's exit code: 130 when interrupted (saying how far it
+/// got, `done`), 2 after bad input, 0 otherwise.
+fn exit_code(interrupted: bool, bad_input: bool, done: &str, to_file: bool) -> ExitCode {
+    if interrupted {
+        eprintln!(
+            "mxprobe: interrupted after {done}; everything written is complete{}",
+            if to_file {
+                ": --resume completes it"
+            } else {
+                ""
+            }
+        );
+        return ExitCode::from(EXIT_INTERRUPTED);
+    }
+    if bad_input {
+        ExitCode::from(EXIT_ERROR)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
 
 /// Each line of the JSON Lines files `paths` (`-`: standard input), parsed
 /// with `parse`; bad lines are named on standard error. Returns whether

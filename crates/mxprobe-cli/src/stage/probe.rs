@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::pin::pin;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -15,8 +14,7 @@ use mxprobe::scan::{Probed, Resolved, Scanner};
 
 use crate::cli::ProbeArgs;
 use crate::progress::Progress;
-use crate::scan_cmd::{shutdown_signal, EXIT_INTERRUPTED, FD_RESERVE};
-use crate::EXIT_ERROR;
+use crate::scan_cmd::FD_RESERVE;
 
 /// An address to probe: the earliest target naming it (its place in the
 /// input) and the MX name it is probed as.
@@ -78,46 +76,32 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     let interrupted = runtime.block_on(async {
         let concurrency = plan.config.concurrency.max(1);
         let scanner = Scanner::new(plan.config)?;
-        let mut probes = futures::stream::iter(&todo)
+        let probes = futures::stream::iter(&todo)
             .map(|(_, ip, port, sni)| scanner.probe_address(*ip, *port, sni.as_deref()))
             .buffer_unordered(concurrency);
-        let mut stop = pin!(shutdown_signal());
-        loop {
-            let r = tokio::select! {
-                r = probes.next() => r,
-                () = &mut stop => return anyhow::Ok(true),
-            };
-            let Some(r) = r else { break };
+        super::until_stopped(probes, |r| {
             handshakes += u64::from(r.handshakes);
             failed += u64::from(r.status != ProbeStatus::Ok);
             out.write(&Probed::new(r))?;
             written += 1;
             progress.inc(|| format!("{handshakes} handshakes, {failed} addresses failing"));
-        }
-        anyhow::Ok(false)
+            Ok(())
+        })
+        .await
     })?;
     progress.finish();
     runtime.shutdown_background();
-    if interrupted {
-        eprintln!(
-            "mxprobe: interrupted after {written} addresses ({shard}); everything written is complete{}",
-            if plan.output.is_some() {
-                ": --resume completes it"
-            } else {
-                ""
-            }
-        );
-        return Ok(ExitCode::from(EXIT_INTERRUPTED));
-    }
-    if !plan.quiet {
+    if !interrupted && !plan.quiet {
         eprintln!(
             "mxprobe: probed {written} addresses ({shard}; {} done before), {handshakes} handshakes, {failed} not ok",
             done.len()
         );
     }
-    Ok(if bad_input {
-        ExitCode::from(EXIT_ERROR)
-    } else {
-        ExitCode::SUCCESS
-    })
+    let finished = format!("{written} addresses ({shard})");
+    Ok(super::exit_code(
+        interrupted,
+        bad_input,
+        &finished,
+        plan.output.is_some(),
+    ))
 }

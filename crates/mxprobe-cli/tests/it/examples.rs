@@ -56,6 +56,17 @@ fn with_path(bin: &Path) -> String {
     )
 }
 
+/// The joined report in `data` is that of a single scan of the list.
+async fn assert_joined_as_single(world: &World, data: &Path) {
+    let mut a = args(&["-i", &path(&world.list)]);
+    a.extend(world.flags());
+    a.extend(args(&["-f", "csv"]));
+    let single = mxprobe(&a).await;
+    assert_ran(&single);
+    let joined = std::fs::read(data.join("report.csv")).expect("report");
+    assert_eq!(csv_difference(&joined, &single.stdout), None);
+}
+
 /// Every document of a YAML file, as JSON (PyYAML reads it).
 fn yaml(file: &Path) -> Vec<Value> {
     let out = Command::new("python3")
@@ -195,14 +206,7 @@ async fn the_kubernetes_jobs_validate_and_run() {
     );
     assert!(data.join("stats.json").is_file());
 
-    // The list without the --host target, scanned at once.
-    let mut a = args(&["-i", &path(&world.list)]);
-    a.extend(world.flags());
-    a.extend(args(&["-f", "csv"]));
-    let single = mxprobe(&a).await;
-    assert_ran(&single);
-    let joined = std::fs::read(data.join("report.csv")).expect("report");
-    assert_eq!(csv_difference(&joined, &single.stdout), None);
+    assert_joined_as_single(&world, &data).await;
     let _ = std::fs::remove_dir_all(&world.dir);
 }
 
@@ -287,12 +291,6 @@ async fn the_slurm_scripts_run() {
         let files = std::fs::read_dir(data.join(stage)).expect("dir").count();
         assert_eq!(files, 3, "{stage}: a file per array task");
     }
-    let mut a = args(&["-i", &path(&world.list)]);
-    a.extend(world.flags());
-    a.extend(args(&["-f", "csv"]));
-    let single = mxprobe(&a).await;
-    assert_ran(&single);
-    let joined = std::fs::read(data.join("report.csv")).expect("report");
-    assert_eq!(csv_difference(&joined, &single.stdout), None);
+    assert_joined_as_single(&world, &data).await;
     let _ = std::fs::remove_dir_all(&world.dir);
 }

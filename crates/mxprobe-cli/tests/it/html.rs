@@ -22,7 +22,7 @@ use scraper::{Html, Selector};
 use crate::common::{args, assert_ran, empty_dns, mxprobe, resolver_args, Lab};
 
 /// The page's own script, the only one it may carry.
-const SCRIPT: &str = include_str!("../../../../src/report/html/sort.js");
+const SCRIPT: &str = include_str!("../../../../src/html/sort.js");
 
 /// What a hostile server says, in its banner, EHLO name and certificate.
 const SCRIPT_TAG: &str = "<script>alert(1)</script>";

@@ -18,6 +18,7 @@ use mxprobe::testkit::smtp::ServerConfig;
 use serde_json::Value;
 
 use crate::common::{args, assert_ran, csv_rows, mxprobe, Lab};
+use crate::trust_dns::spki_sha256;
 
 const SHARDS: u32 = 3;
 
@@ -181,16 +182,6 @@ impl World {
     fn connections(&self) -> Vec<u64> {
         self.lab.smtp.iter().map(|s| s.connections()).collect()
     }
-}
-
-fn spki_sha256(pem_file: &str) -> Vec<u8> {
-    let pem = std::fs::read(testdata_path(format!("certs/{pem_file}"))).expect("cert");
-    let cert = openssl::x509::X509::from_pem(&pem).expect("pem");
-    let spki = cert
-        .public_key()
-        .and_then(|k| k.public_key_to_der())
-        .expect("spki");
-    openssl::sha::sha256(&spki).to_vec()
 }
 
 /// The reports of a JSON Lines output, by target, with what differs from

@@ -217,7 +217,7 @@ async fn ad_mode_trusts_the_resolver_and_asks_again_without_checking() {
     assert_eq!(t.status, DnssecStatus::Indeterminate, "{t:?}");
 }
 
-fn spki_sha256(pem_file: &str) -> Vec<u8> {
+pub(crate) fn spki_sha256(pem_file: &str) -> Vec<u8> {
     let pem = std::fs::read(testdata_path(format!("certs/{pem_file}"))).expect("cert");
     let cert = openssl::x509::X509::from_pem(&pem).expect("pem");
     let spki = cert

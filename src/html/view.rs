@@ -2,7 +2,7 @@
 //! scan's CSV rows: plain strings the templates escape, nothing rendered.
 
 use crate::model::{DomainReport, FindingId, Severity};
-use crate::report::csv::Record;
+use crate::report::Record;
 use crate::tls::enumerate::Enumeration;
 use crate::tls::iana;
 use crate::tls::order::OrderType;

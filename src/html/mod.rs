@@ -27,8 +27,7 @@ use std::io::{self, Write};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::model::{DomainReport, Severity};
-use crate::report::csv::{ReadError, Record};
-use crate::report::ReportWriter;
+use crate::report::{ReadError, Record, ReportWriter};
 use crate::stats::{Stats, Summary};
 
 mod chart;
