@@ -354,7 +354,7 @@ fn domain(i: usize, d: &DomainView) -> Markup {
                                     td { code { (f.id.as_str()) } }
                                     td { (f.place) }
                                     td { (f.message) }
-                                    td { (f.remedy) }
+                                    td.fix { (f.remedy) }
                                 }
                             }
                         }
