@@ -373,6 +373,47 @@ async fn a_list_scan_renders_in_chromium() {
     assert_eq!(verdicts["modern.test"], "pass");
     let sections = Selector::parse("section.domain").expect("selector");
     assert_eq!(rendered.select(&sections).count(), domains.len());
+
+    // The sort script, clicked: a copy of the page with one more script,
+    // allowed by its hash, that clicks the "worst" heading twice (the
+    // second click sorts worst first).
+    let page = std::fs::read_to_string(&page_file).expect("page");
+    let click = "document.querySelector('#verdicts th:nth-child(3)').click();\
+                 document.querySelector('#verdicts th:nth-child(3)').click();";
+    let hash = openssl::base64::encode_block(&openssl::sha::sha256(click.as_bytes()));
+    let clicked = page
+        .replacen("script-src ", &format!("script-src 'sha256-{hash}' "), 1)
+        .replacen("</body>", &format!("<script>{click}</script></body>"), 1);
+    let clicked_file = dir.join("clicked.html");
+    std::fs::write(&clicked_file, clicked).expect("clicked page");
+    let sorted = Html::parse_document(&chromium_dom(&clicked_file, &dir, None));
+    let worst: Vec<String> = sorted
+        .select(&rows)
+        .map(|r| {
+            r.select(&td)
+                .nth(2)
+                .map(|c| c.text().collect())
+                .unwrap_or_default()
+        })
+        .collect();
+    let rank = |w: &str| {
+        ["none", "info", "low", "medium", "high", "critical"]
+            .iter()
+            .position(|x| *x == w)
+    };
+    let ranks: Vec<Option<usize>> = worst.iter().map(|w| rank(w)).collect();
+    let mut descending = ranks.clone();
+    descending.sort_by(|a, b| b.cmp(a));
+    assert_eq!(
+        ranks, descending,
+        "sorted by worst finding, worst first: {worst:?}"
+    );
+    let heading = Selector::parse("#verdicts th[aria-sort]").expect("selector");
+    let marked: Vec<String> = sorted
+        .select(&heading)
+        .map(|h| h.value().attr("aria-sort").unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(marked, ["descending"]);
     let legacy = Selector::parse("li.legacy").expect("selector");
     assert!(
         rendered.select(&legacy).count() > 0,
