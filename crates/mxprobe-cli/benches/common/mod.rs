@@ -1,7 +1,9 @@
-//! What the bulk benchmarks share: a realistic mix of test servers and a
-//! shared-hosting spread of domains over them.
+//! What the bulk benchmarks share: a realistic mix of test servers, a
+//! shared-hosting spread of domains over them, and a run of mxprobe with
+//! its cost.
 
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use mxprobe::testkit::scenarios;
 use mxprobe::testkit::smtp::{Misbehaviour, ServerConfig};
@@ -39,4 +41,48 @@ pub fn server_of(d: usize, n: usize) -> usize {
     let u = (x as f64) / ((1u64 << 53) as f64);
     let rank = ((M as f64).powf(u) - 1.0).floor() as usize;
     rank.min(M - 1) % M.min(n.max(1))
+}
+
+/// User + system CPU seconds of the children waited for so far.
+fn children_cpu() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct passed.
+    let u = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(u.ru_utime) + secs(u.ru_stime)
+}
+
+/// One run of `bin` with `args`: wall and CPU seconds, peak memory (MiB).
+/// The peak is the process's own high-water mark (VmHWM), read while it
+/// runs: wait4's ru_maxrss of a child started by posix_spawn (vfork)
+/// starts from this process's peak.
+pub fn run(bin: &Path, args: &[String]) -> (f64, f64, f64) {
+    let cpu = children_cpu();
+    let start = Instant::now();
+    let mut child = std::process::Command::new(bin)
+        .args(args)
+        .spawn()
+        .expect("run mxprobe");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    let status = loop {
+        let hwm = std::fs::read_to_string(&status_file).ok().and_then(|t| {
+            let line = t.lines().find(|l| l.starts_with("VmHWM:"))?.to_owned();
+            line.split_whitespace().nth(1)?.parse().ok()
+        });
+        peak_kib = peak_kib.max(hwm.unwrap_or(0));
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let wall = start.elapsed().as_secs_f64();
+    assert!(
+        matches!(status.code(), Some(0 | 1)),
+        "mxprobe {args:?}: {status}"
+    );
+    (wall, children_cpu() - cpu, peak_kib as f64 / 1024.0)
 }
