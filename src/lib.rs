@@ -64,6 +64,7 @@ pub mod dane;
 pub mod dns;
 // The HTML report: a page over the reports and their statistics.
 pub mod html;
+mod hex;
 // The one module allowed `unsafe` (see its documentation).
 #[allow(unsafe_code)]
 mod ffi;

@@ -165,7 +165,7 @@ impl CertInfo {
                 .unwrap_or_else(|_| cert.signature_algorithm().object().to_string()),
             sha256: cert
                 .digest(openssl::hash::MessageDigest::sha256())
-                .map(|d| hex(&d))
+                .map(|d| crate::hex::encode(&d))
                 .unwrap_or_default(),
             der,
         }
@@ -230,16 +230,6 @@ fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
         16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
         _ => None,
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]

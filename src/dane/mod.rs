@@ -207,7 +207,7 @@ pub(crate) fn evaluate<M>(
             usage: r.usage,
             selector: r.selector,
             matching: r.matching,
-            data: hex(&r.data),
+            data: crate::hex::encode(&r.data),
             usable: matching::usable(r),
         })
         .collect();
@@ -280,14 +280,6 @@ fn address_result(probe: &ProbedChain<'_>, records: &[TlsaRecord], names: &[&str
         matched: m.matched,
         detail: m.detail,
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// Test certificates from `testdata/certs`, as the prober describes them.

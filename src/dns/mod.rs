@@ -187,22 +187,11 @@ mod hex_data {
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
     pub(super) fn serialize<S: Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        let text: String = data.iter().map(|b| format!("{b:02x}")).collect();
-        s.serialize_str(&text)
+        s.serialize_str(&crate::hex::encode(data))
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        if text.len() % 2 != 0 {
-            return Err(D::Error::custom("hex data of odd length"));
-        }
-        (0..text.len())
-            .step_by(2)
-            .map(|i| {
-                text.get(i..i + 2)
-                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-                    .ok_or_else(|| D::Error::custom(format!("not hex: {text:?}")))
-            })
-            .collect()
+        crate::hex::decode(&text).ok_or_else(|| D::Error::custom(format!("not hex: {text:?}")))
     }
 }

@@ -391,13 +391,7 @@ fn unquote(s: &str) -> &str {
 }
 
 fn hex(s: &str) -> Result<Vec<u8>, String> {
-    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("invalid hex data {s:?}"));
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|e| e.to_string()))
-        .collect()
+    crate::hex::decode(s).ok_or_else(|| format!("invalid hex data {s:?}"))
 }
 
 #[cfg(test)]
