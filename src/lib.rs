@@ -63,8 +63,8 @@ pub mod cert;
 pub mod dane;
 pub mod dns;
 // The HTML report: a page over the reports and their statistics.
-pub mod html;
 mod hex;
+pub mod html;
 // The one module allowed `unsafe` (see its documentation).
 #[allow(unsafe_code)]
 mod ffi;

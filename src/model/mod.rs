@@ -115,6 +115,12 @@ impl Target {
         }
     }
 
+    /// What the target is known by across runs and shards (`--resume`,
+    /// `--shard`): a domain's A-label name, a `--host` as given.
+    pub fn key(&self) -> &str {
+        self.ascii_domain().unwrap_or(self.name())
+    }
+
     /// The mail domain in A-label form; `None` for a `--host` target.
     pub fn ascii_domain(&self) -> Option<&str> {
         match self {

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{Seek, SeekFrom};
+use std::io::{IsTerminal, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -103,7 +103,7 @@ fn lock_holder(line: &str, inode: u64) -> Option<u32> {
 /// text (for a terminal); `append`: the output already has its header
 /// (`--resume`); the HTML page also names the policy and the `--fail-on`
 /// it judges domains by.
-pub fn writer<'a>(
+fn writer<'a>(
     plan: &crate::cli::Plan,
     out: Box<dyn std::io::Write + Send + 'a>,
     color: bool,
@@ -119,6 +119,26 @@ pub fn writer<'a>(
         Format::Senders => Box::new(SendersWriter::new(out)),
         Format::Html => Box::new(HtmlWriter::new(out, html_options(plan))),
     }
+}
+
+/// The report writer of a scan or join: on `-o FILE` (locked; with
+/// `--resume`, appending, and the domains the file already holds) or on
+/// standard output, in colour only for a person at a terminal
+/// (https://no-color.org).
+pub fn report_writer(
+    plan: &crate::cli::Plan,
+) -> anyhow::Result<(Box<dyn ReportWriter + Send>, HashSet<String>)> {
+    let (out, done, append): (Box<dyn std::io::Write + Send>, _, _) = match &plan.output {
+        Some(path) => {
+            let (file, done, append) = open(path, plan.resume, plan.format)?;
+            (Box::new(std::io::BufWriter::new(file)), done, append)
+        }
+        None => (Box::new(std::io::stdout()), HashSet::new(), false),
+    };
+    let color = plan.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    Ok((writer(plan, out, color, append), done))
 }
 
 /// How the HTML page judges: the scan's policy and `--fail-on`.

@@ -46,18 +46,7 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
     }
     // The list first: a scan that cannot read its list does not start.
     let list = List::open(plan.input.as_deref())?;
-    let (out, done, append): (Box<dyn Write + Send>, _, _) = match &plan.output {
-        Some(path) => {
-            let (file, done, append) = crate::output::open(path, plan.resume, plan.format)?;
-            (Box::new(BufWriter::new(file)), done, append)
-        }
-        None => (Box::new(io::stdout()), HashSet::new(), false),
-    };
-    // Colour only for a person at a terminal (https://no-color.org).
-    let color = plan.output.is_none()
-        && io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let mut writer = crate::output::writer(&plan, out, color, append);
+    let (mut writer, done) = crate::output::report_writer(&plan)?;
     let bulk = plan.input.is_some();
     let show_progress =
         !plan.quiet && io::stderr().is_terminal() && (bulk || plan.targets.len() > 1);
@@ -146,7 +135,8 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// A domain list (`-i`), opened.
+/// An input file opened (a domain list `-i`, a stage's `--from`), with
+/// the name its errors give it.
 pub(crate) struct List {
     pub name: String,
     pub reader: Box<dyn BufRead + Send>,
@@ -155,18 +145,23 @@ pub(crate) struct List {
 impl List {
     /// The list at `path` (`-` is standard input), if any.
     pub fn open(path: Option<&Path>) -> anyhow::Result<Option<List>> {
-        Ok(match path {
-            Some(path) if path.as_os_str() == "-" => Some(List {
+        path.map(List::open_path).transpose()
+    }
+
+    /// The file at `path`; `-` is standard input.
+    pub fn open_path(path: &Path) -> anyhow::Result<List> {
+        Ok(if path.as_os_str() == "-" {
+            List {
                 name: "standard input".into(),
                 reader: Box::new(BufReader::new(io::stdin())),
-            }),
-            Some(path) => Some(List {
+            }
+        } else {
+            List {
                 name: path.display().to_string(),
                 reader: Box::new(BufReader::new(
                     File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
                 )),
-            }),
-            None => None,
+            }
         })
     }
 }
@@ -200,9 +195,7 @@ pub(crate) fn spawn_reader(
             seqs_done,
             shard,
         } = wanted;
-        let pass = |seq: u64, t: &Target| {
-            shard.owns_name(t.ascii_domain().unwrap_or(t.name())) && !seqs_done.contains(&seq)
-        };
+        let pass = |seq: u64, t: &Target| shard.owns_name(t.key()) && !seqs_done.contains(&seq);
         for (seq, t) in (0..).zip(first) {
             if pass(seq, &t) && tx.blocking_send((seq, t)).is_err() {
                 return false;

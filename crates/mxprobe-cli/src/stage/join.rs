@@ -7,7 +7,7 @@
 //! (`--resume` adds it once its probes are in).
 
 use std::collections::HashMap;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::net::IpAddr;
 use std::process::ExitCode;
 
@@ -43,19 +43,9 @@ pub fn run(args: JoinArgs) -> anyhow::Result<ExitCode> {
             );
             bad_input = true;
         }
-        Ok(true)
+        Ok(())
     })?;
-    let (out, done, append): (Box<dyn Write + Send>, _, _) = match &plan.output {
-        Some(path) => {
-            let (file, done, append) = crate::output::open(path, plan.resume, plan.format)?;
-            (Box::new(BufWriter::new(file)), done, append)
-        }
-        None => (Box::new(io::stdout()), Default::default(), false),
-    };
-    let color = plan.output.is_none()
-        && io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let mut writer = crate::output::writer(&plan, out, color, append);
+    let (mut writer, done) = crate::output::report_writer(&plan)?;
     let show = !plan.quiet && io::stderr().is_terminal();
     let progress = Progress::counting(show, None, "domains");
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -72,10 +62,10 @@ pub fn run(args: JoinArgs) -> anyhow::Result<ExitCode> {
     bad_input |= super::read_lines(&args.from, "a resolved target", parse, |r| {
         if !seen.insert(r.seq) {
             duplicates += 1;
-            return Ok(true);
+            return Ok(());
         }
-        if done.contains(r.target.ascii_domain().unwrap_or(r.target.name())) {
-            return Ok(true);
+        if done.contains(r.target.key()) {
+            return Ok(());
         }
         match scanner.join(&r, |ip, port| probed.get(&(ip, port)).cloned()) {
             Ok(report) => {
@@ -90,7 +80,7 @@ pub fn run(args: JoinArgs) -> anyhow::Result<ExitCode> {
                 missing += 1;
             }
         }
-        Ok(true)
+        Ok(())
     })?;
     writer.finish().context("cannot write the results")?;
     progress.finish();

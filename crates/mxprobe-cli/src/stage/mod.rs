@@ -8,8 +8,7 @@
 //! `--resume` completes. A bad line of an input file is named on standard
 //! error (file and line) and skipped; the stage goes on and exits 2.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use std::pin::pin;
@@ -19,7 +18,7 @@ use anyhow::Context;
 use futures::{Stream, StreamExt};
 use serde_json::Value;
 
-use crate::scan_cmd::{shutdown_signal, EXIT_INTERRUPTED};
+use crate::scan_cmd::{shutdown_signal, List, EXIT_INTERRUPTED};
 use crate::EXIT_ERROR;
 
 mod join;
@@ -78,11 +77,11 @@ fn read_lines<T>(
     paths: &[PathBuf],
     what: &str,
     mut parse: impl FnMut(&str) -> Result<T, String>,
-    mut each: impl FnMut(T) -> anyhow::Result<bool>,
+    mut each: impl FnMut(T) -> anyhow::Result<()>,
 ) -> anyhow::Result<bool> {
     let mut bad = false;
     for path in expand(paths)? {
-        let (name, reader) = open(&path)?;
+        let List { name, reader } = List::open_path(&path)?;
         for (n, line) in reader.split(b'\n').enumerate() {
             let line = line.with_context(|| format!("cannot read {name}"))?;
             let text = String::from_utf8_lossy(&line);
@@ -90,11 +89,7 @@ fn read_lines<T>(
                 continue;
             }
             match parse(&text) {
-                Ok(item) => {
-                    if !each(item)? {
-                        return Ok(bad);
-                    }
-                }
+                Ok(item) => each(item)?,
                 Err(e) => {
                     eprintln!("mxprobe: {name}: line {}: not {what}: {e}", n + 1);
                     bad = true;
@@ -126,21 +121,6 @@ fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         files.extend(inside);
     }
     Ok(files)
-}
-
-fn open(path: &Path) -> anyhow::Result<(String, Box<dyn BufRead>)> {
-    Ok(if path.as_os_str() == "-" {
-        (
-            "standard input".into(),
-            Box::new(BufReader::new(io::stdin())),
-        )
-    } else {
-        let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-        (
-            path.display().to_string(),
-            Box::new(BufReader::with_capacity(256 * 1024, file)),
-        )
-    })
 }
 
 /// A stage's JSON Lines output: `-o FILE` (locked; with `--resume`, the

@@ -52,7 +52,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
                 };
             }
         }
-        Ok(true)
+        Ok(())
     })?;
     let (mut out, done) = super::output(plan.output.as_deref(), plan.resume, |v| {
         let ip: IpAddr = v["ip"].as_str()?.parse().ok()?;
