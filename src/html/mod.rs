@@ -27,7 +27,7 @@ use std::io::{self, Write};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::model::{DomainReport, Severity};
-use crate::report::{ReadError, Record, ReportWriter};
+use crate::report::{Record, ReportWriter};
 use crate::stats::{Stats, Summary};
 
 mod chart;
@@ -54,10 +54,11 @@ impl Default for HtmlOptions {
     }
 }
 
-/// A page in the making: domains added one at a time, written at the end.
+/// A page in the making: domains added one at a time, written at the end
+/// with the statistics of the same domains (which the caller keeps, as
+/// `mxprobe stats` does anyway).
 pub struct HtmlReport {
     options: HtmlOptions,
-    stats: Stats,
     domains: Vec<DomainView>,
 }
 
@@ -66,31 +67,28 @@ impl HtmlReport {
     pub fn new(options: HtmlOptions) -> HtmlReport {
         HtmlReport {
             options,
-            stats: Stats::new(),
             domains: Vec::new(),
         }
     }
 
     /// Add a domain's report.
     pub fn add_report(&mut self, r: &DomainReport) {
-        self.stats.add_report(r);
         self.domains
             .push(DomainView::of_report(r, self.options.fail_on));
     }
 
     /// Add a domain's rows of an earlier scan's CSV.
-    pub fn add_csv_domain(&mut self, rows: &[Record]) -> Result<(), ReadError> {
-        self.stats.add_csv_domain(rows)?;
+    pub fn add_csv_domain(&mut self, rows: &[Record]) {
         if let Some(v) = DomainView::of_csv(rows, self.options.fail_on) {
             self.domains.push(v);
         }
-        Ok(())
     }
 
-    /// Write the page.
-    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
-        let summary = (self.domains.len() > 1).then(|| self.stats.summary(10));
-        let page = page(&self.options, summary.as_ref(), &self.domains);
+    /// Write the page; `summary` (of the domains added) draws the
+    /// overview of a list.
+    pub fn write(&self, summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+        let overview = (self.domains.len() > 1).then_some(summary);
+        let page = page(&self.options, overview, &self.domains);
         out.write_all(page.into_string().as_bytes())?;
         out.flush()
     }
@@ -100,6 +98,7 @@ impl HtmlReport {
 pub struct HtmlWriter<W: Write> {
     out: W,
     report: HtmlReport,
+    stats: Stats,
 }
 
 impl<W: Write> HtmlWriter<W> {
@@ -108,18 +107,20 @@ impl<W: Write> HtmlWriter<W> {
         HtmlWriter {
             out,
             report: HtmlReport::new(options),
+            stats: Stats::new(),
         }
     }
 }
 
 impl<W: Write> ReportWriter for HtmlWriter<W> {
     fn write(&mut self, report: &DomainReport) -> io::Result<()> {
+        self.stats.add_report(report);
         self.report.add_report(report);
         Ok(())
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.report.write(&mut self.out)
+        self.report.write(&self.stats.summary(10), &mut self.out)
     }
 }
 

@@ -39,13 +39,13 @@ pub fn run(args: StatsArgs) -> anyhow::Result<ExitCode> {
             Some(_) => add_csv(&mut stats, html.as_mut(), reader, &name)?,
         }
     }
+    let summary = stats.summary(args.top);
     if let (Some(page), Some(path)) = (&html, &args.html) {
         let file =
             File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-        page.write(&mut BufWriter::new(file))
+        page.write(&summary, &mut BufWriter::new(file))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let summary = stats.summary(args.top);
     let mut out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(BufWriter::new(
             File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
@@ -96,8 +96,7 @@ fn add_csv(
             .add_csv_domain(&rows)
             .with_context(|| format!("cannot read {name}"))?;
         if let Some(page) = html.as_deref_mut() {
-            page.add_csv_domain(&rows)
-                .with_context(|| format!("cannot read {name}"))?;
+            page.add_csv_domain(&rows);
         }
     }
     let skipped = csv.skipped();
