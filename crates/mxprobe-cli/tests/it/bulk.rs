@@ -10,10 +10,7 @@ use mxprobe::testkit::smtp::{Misbehaviour, ServerConfig};
 use crate::common::{args, assert_ran, csv_rows, mxprobe, Lab};
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mxprobe-bulk-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    crate::common::temp_dir("bulk", name)
 }
 
 fn write(path: &Path, text: &str) -> String {

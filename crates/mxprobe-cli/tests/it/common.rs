@@ -79,6 +79,15 @@ pub fn resolver_args(dns: &DnsServer) -> Vec<String> {
     vec!["--resolver".into(), dns.addr().to_string()]
 }
 
+/// A fresh directory for one test's files: `mxprobe-TOPIC-PID-NAME` in the
+/// system's temporary directory, emptied if an earlier run left it.
+pub fn temp_dir(topic: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mxprobe-{topic}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
 /// Run the mxprobe binary with `args`.
 pub async fn mxprobe(args: &[String]) -> Output {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_mxprobe"))

@@ -29,10 +29,7 @@ const SCRIPT_TAG: &str = "<script>alert(1)</script>";
 const IMG_TAG: &str = "\"><img/src=x/onerror=alert(2)>";
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mxprobe-html-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    crate::common::temp_dir("html", name)
 }
 
 /// A self-signed certificate whose subject is hostile text, control
@@ -302,31 +299,22 @@ async fn a_list_scan_renders_in_chromium() {
         "gone.test",
     ];
     std::fs::write(&list, domains.join("\n")).expect("list");
+    // The page, and the same scan as JSON Lines for `mxprobe stats --html`.
     let page_file = dir.join("report.html");
-    let mut a = lab.args();
-    a.extend(args(&[
-        "-q",
-        "-i",
-        list.to_str().expect("utf-8"),
-        "-f",
-        "html",
-        "-o",
-        page_file.to_str().expect("utf-8"),
-    ]));
-    assert_ran(&mxprobe(&a).await);
-    // And the same scan as JSON Lines, for `mxprobe stats --html`.
     let jsonl = dir.join("scan.jsonl");
-    let mut a = lab.args();
-    a.extend(args(&[
-        "-q",
-        "-i",
-        list.to_str().expect("utf-8"),
-        "-f",
-        "jsonl",
-        "-o",
-    ]));
-    a.push(jsonl.display().to_string());
-    assert_ran(&mxprobe(&a).await);
+    for (format, file) in [("html", &page_file), ("jsonl", &jsonl)] {
+        let mut a = lab.args();
+        a.extend(args(&[
+            "-q",
+            "-i",
+            list.to_str().expect("utf-8"),
+            "-f",
+            format,
+            "-o",
+        ]));
+        a.push(file.display().to_string());
+        assert_ran(&mxprobe(&a).await);
+    }
 
     let artifacts = mta::repo_path("target/test-artifacts");
     std::fs::create_dir_all(&artifacts).expect("artifacts");

@@ -14,10 +14,7 @@ use crate::common::{args, csv_rows, mxprobe, Lab};
 
 /// A fresh directory of this test's own.
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("mxprobe-senders-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    crate::common::temp_dir("senders", name)
 }
 
 fn scenario(name: &str) -> ServerConfig {

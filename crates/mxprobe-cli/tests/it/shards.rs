@@ -23,10 +23,7 @@ use crate::trust_dns::spki_sha256;
 const SHARDS: u32 = 3;
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mxprobe-shards-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    crate::common::temp_dir("shards", name)
 }
 
 pub(crate) fn path(p: &Path) -> String {
