@@ -9,7 +9,7 @@ use std::sync::Arc;
 use futures::future::FutureExt;
 
 use super::cache::{ProbeKey, SharedProbe};
-use super::{probe, Scanner};
+use super::{probe, Inner, Scanner};
 use crate::dns::{DnsError, Families};
 use crate::model::AddressReport;
 
@@ -98,12 +98,14 @@ impl Scanner {
         (addrs, probes)
     }
 
-    /// The probe stage for one address (`mxprobe probe`): probed once per
-    /// scan however often it is asked for, with `sni` as the host name of
-    /// its handshakes. The name part of the trust checks is left to
-    /// [`Scanner::join`], which knows the MX names and recipient domains.
+    /// The probe stage for one address (`mxprobe probe`), with `sni` as the
+    /// host name of its handshakes. The stage asks for each address once,
+    /// so the result bypasses the scan's cache, which would only hold
+    /// results nobody asks for again. The name part of the trust checks is
+    /// left to [`Scanner::join`], which knows the MX names and recipient
+    /// domains.
     pub async fn probe_address(&self, ip: IpAddr, port: u16, sni: Option<&str>) -> AddressReport {
-        self.probe_shared((ip, port), sni.map(str::to_owned)).await
+        probe_one(Arc::clone(&self.inner), (ip, port), sni.map(str::to_owned)).await
     }
 
     fn families_text(&self) -> &'static str {
@@ -119,26 +121,28 @@ impl Scanner {
     fn probe_shared(&self, key: ProbeKey, sni: Option<String>) -> SharedProbe {
         let mut probes = self.inner.probes.lock().unwrap_or_else(|p| p.into_inner());
         probes.get_or_start(key, || {
-            let inner = Arc::clone(&self.inner);
-            async move {
-                let (ip, port) = key;
-                let ctx = probe::Context {
-                    config: &inner.config,
-                    connections: Arc::clone(&inner.connections),
-                    resolver: &inner.resolver,
-                    trust: &inner.trust,
-                    strict: &inner.strict,
-                };
-                probe::probe(ip, port, sni.as_deref(), &ctx).await
-            }
-            .boxed()
-            .shared()
+            probe_one(Arc::clone(&self.inner), key, sni)
+                .boxed()
+                .shared()
         })
     }
 
     pub(super) async fn addresses(&self, name: &str) -> Result<Vec<IpAddr>, DnsError> {
         self.inner.resolver.addresses(name).await
     }
+}
+
+/// One address probed, with what the scan shares (its configuration,
+/// connection limit, resolver and verifiers).
+async fn probe_one(inner: Arc<Inner>, (ip, port): ProbeKey, sni: Option<String>) -> AddressReport {
+    let ctx = probe::Context {
+        config: &inner.config,
+        connections: Arc::clone(&inner.connections),
+        resolver: &inner.resolver,
+        trust: &inner.trust,
+        strict: &inner.strict,
+    };
+    probe::probe(ip, port, sni.as_deref(), &ctx).await
 }
 
 #[cfg(test)]
