@@ -33,17 +33,14 @@ pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 /// Targets read ahead of the scan.
 pub(crate) const READ_AHEAD: usize = 1024;
 /// File descriptors kept free of connections (resolver, output, input).
-pub(crate) const FD_RESERVE: u64 = 64;
+const FD_RESERVE: u64 = 64;
 
 pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
     let mut plan = args.plan()?;
     for line in &plan.rejected {
         eprintln!("mxprobe: {line}");
     }
-    if let Some(limit) = scan::raise_open_file_limit() {
-        let room = usize::try_from(limit.saturating_sub(FD_RESERVE).max(8)).unwrap_or(usize::MAX);
-        plan.config.max_connections = plan.config.max_connections.min(room);
-    }
+    cap_connections(&mut plan.config);
     // The list first: a scan that cannot read its list does not start.
     let list = List::open(plan.input.as_deref())?;
     let (mut writer, done) = crate::output::report_writer(&plan)?;
@@ -133,6 +130,15 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Connections at most what the open-file limit (raised where allowed)
+/// leaves room for: every connection is a file descriptor.
+pub(crate) fn cap_connections(config: &mut mxprobe::scan::ScanConfig) {
+    if let Some(limit) = scan::raise_open_file_limit() {
+        let room = usize::try_from(limit.saturating_sub(FD_RESERVE).max(8)).unwrap_or(usize::MAX);
+        config.max_connections = config.max_connections.min(room);
+    }
 }
 
 /// An input file opened (a domain list `-i`, a stage's `--from`), with

@@ -14,7 +14,6 @@ use mxprobe::scan::{Probed, Resolved, Scanner};
 
 use crate::cli::ProbeArgs;
 use crate::progress::Progress;
-use crate::scan_cmd::FD_RESERVE;
 
 /// An address to probe: the earliest target naming it (its place in the
 /// input) and the MX name it is probed as.
@@ -28,10 +27,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     let mut scan = args.scan;
     scan.format = Format::Jsonl;
     let mut plan = scan.plan_from_files("probe")?;
-    if let Some(limit) = mxprobe::scan::raise_open_file_limit() {
-        let room = usize::try_from(limit.saturating_sub(FD_RESERVE).max(8)).unwrap_or(usize::MAX);
-        plan.config.max_connections = plan.config.max_connections.min(room);
-    }
+    crate::scan_cmd::cap_connections(&mut plan.config);
     // Every address of this shard, once, with the SNI a single scan would
     // most likely have used: that of the earliest target in the input.
     let mut wanted: HashMap<(IpAddr, u16), Wanted> = HashMap::new();
