@@ -16,39 +16,23 @@
 //! BENCH_FLAGS="--no-dane --no-mta-sts" cargo bench --bench bulk   # extra mxprobe flags
 //! ```
 
-use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use mxprobe::dns::{Resolver, ResolverConfig};
 use mxprobe::testkit::dns::{DnsServer, Zone};
-use mxprobe::testkit::mta;
 use mxprobe::testkit::net;
-use mxprobe::testkit::smtp::ServerConfig;
 
 mod common;
-use common::{config, run, server_of, M};
+use common::{hosting, release_binary, run, servers, M};
 
 async fn scan(n: usize, servers_ips: &[Ipv4Addr], port: u16, dns: &DnsServer, bin: &Path) {
-    let mut zone = Zone::new();
-    for (i, ip) in servers_ips.iter().enumerate() {
-        zone.a(&format!("mx{i}.hoster.test"), *ip);
-    }
-    for d in 0..n {
-        let s = server_of(d, n);
-        zone.mx(&format!("d{d}.test"), 10, &format!("mx{s}.hoster.test"));
-    }
-    dns.set_zone(zone);
     let dir = std::env::temp_dir().join(format!("mxprobe-bench-bulk-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let list = dir.join(format!("list-{n}.txt"));
-    let mut f = std::fs::File::create(&list).expect("list");
-    for d in 0..n {
-        writeln!(f, "d{d}.test").expect("write");
-    }
-    drop(f);
+    dns.set_zone(hosting(servers_ips, n, &list));
     let out = dir.join(format!("out-{n}.jsonl"));
     let mut args: Vec<String> = ["-q", "-f", "jsonl", "--timeout", "5", "--retries", "2"]
         .iter()
@@ -151,23 +135,10 @@ fn main() {
     } else {
         sizes
     };
-    // The workspace's target directory, at the repository root.
-    let bin = mta::repo_path("target/release/mxprobe");
-    if !bin.exists() {
-        eprintln!("build the release binary first: cargo build --release");
-        std::process::exit(2);
-    }
+    let bin = release_binary();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        let configs: Vec<ServerConfig> = (0..M).map(config).collect();
-        let (port, servers) = net::smtp_servers(configs).await.expect("servers");
-        let ips: Vec<Ipv4Addr> = servers
-            .iter()
-            .map(|s| match s.addr() {
-                SocketAddr::V4(a) => *a.ip(),
-                SocketAddr::V6(_) => unreachable!(),
-            })
-            .collect();
+        let (port, servers, ips) = servers().await;
         let dns = DnsServer::start((net::loopback(), 0).into(), Zone::new())
             .await
             .expect("dns");

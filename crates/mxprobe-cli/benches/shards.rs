@@ -39,16 +39,13 @@
 //! wall-clock rates are shared with them, CPU-seconds are mxprobe's alone.
 
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 
 use mxprobe::testkit::dns::{DnsServer, Zone};
-use mxprobe::testkit::mta;
 use mxprobe::testkit::net;
-use mxprobe::testkit::smtp::ServerConfig;
 
 mod common;
-use common::{config, run, server_of, M};
+use common::{hosting, release_binary, run, servers, M};
 
 /// Seconds in the scan's day.
 const DAY: f64 = 86_400.0;
@@ -104,42 +101,19 @@ fn main() {
                 .expect("--domains N");
         }
     }
-    let bin = mta::repo_path("target/release/mxprobe");
-    if !bin.exists() {
-        eprintln!("build the release binary first: cargo build --release");
-        std::process::exit(2);
-    }
+    let bin = release_binary();
     let dir = std::env::temp_dir().join(format!("mxprobe-bench-shards-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let (servers, port, dns) = rt.block_on(async {
-        let configs: Vec<ServerConfig> = (0..M).map(config).collect();
-        let (port, servers) = net::smtp_servers(configs).await.expect("servers");
+    let (port, servers, ips, dns) = rt.block_on(async {
+        let (port, servers, ips) = servers().await;
         let dns = DnsServer::start((net::loopback(), 0).into(), Zone::new())
             .await
             .expect("dns");
-        (servers, port, dns)
+        (port, servers, ips, dns)
     });
-    let ips: Vec<Ipv4Addr> = servers
-        .iter()
-        .map(|s| match s.addr() {
-            SocketAddr::V4(a) => *a.ip(),
-            SocketAddr::V6(_) => unreachable!(),
-        })
-        .collect();
-    let mut zone = Zone::new();
-    for (i, ip) in ips.iter().enumerate() {
-        zone.a(&format!("mx{i}.hoster.test"), *ip);
-    }
     let list = dir.join("domains.txt");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&list).expect("list"));
-    for d in 0..n {
-        let s = server_of(d, n);
-        zone.mx(&format!("d{d}.test"), 10, &format!("mx{s}.hoster.test"));
-        writeln!(f, "d{d}.test").expect("write");
-    }
-    drop(f);
-    dns.set_zone(zone);
+    dns.set_zone(hosting(&ips, n, &list));
     let lab = |extra: &[&str]| -> Vec<String> {
         let mut a: Vec<String> = [
             "-q",

@@ -2,11 +2,16 @@
 //! shared-hosting spread of domains over them, and a run of mxprobe with
 //! its cost.
 
-use std::path::Path;
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use mxprobe::testkit::dns::Zone;
+use mxprobe::testkit::mta;
+use mxprobe::testkit::net;
 use mxprobe::testkit::scenarios;
-use mxprobe::testkit::smtp::{Misbehaviour, ServerConfig};
+use mxprobe::testkit::smtp::{Misbehaviour, ServerConfig, SmtpServer};
 
 /// Addresses (test servers).
 pub const M: usize = 200;
@@ -85,4 +90,47 @@ pub fn run(bin: &Path, args: &[String]) -> (f64, f64, f64) {
         "mxprobe {args:?}: {status}"
     );
     (wall, children_cpu() - cpu, peak_kib as f64 / 1024.0)
+}
+
+/// The release binary the benchmarks run; exits when it is not built.
+pub fn release_binary() -> PathBuf {
+    // The workspace's target directory, at the repository root.
+    let bin = mta::repo_path("target/release/mxprobe");
+    if !bin.exists() {
+        eprintln!("build the release binary first: cargo build --release");
+        std::process::exit(2);
+    }
+    bin
+}
+
+/// The `M` test servers of the mix, on one port, and their addresses.
+pub async fn servers() -> (u16, Vec<SmtpServer>, Vec<Ipv4Addr>) {
+    let configs: Vec<ServerConfig> = (0..M).map(config).collect();
+    let (port, servers) = net::smtp_servers(configs).await.expect("servers");
+    let ips = servers
+        .iter()
+        .map(|s| match s.addr() {
+            SocketAddr::V4(a) => *a.ip(),
+            SocketAddr::V6(_) => unreachable!("servers are on IPv4 loopback"),
+        })
+        .collect();
+    (port, servers, ips)
+}
+
+/// `n` domains `dN.test` spread over the servers at `ips` as shared
+/// hosting does (MX `mxS.hoster.test`), written to `list` one per line;
+/// the zone that serves them.
+pub fn hosting(ips: &[Ipv4Addr], n: usize, list: &Path) -> Zone {
+    let mut zone = Zone::new();
+    for (i, ip) in ips.iter().enumerate() {
+        zone.a(&format!("mx{i}.hoster.test"), *ip);
+    }
+    let mut f = std::io::BufWriter::new(std::fs::File::create(list).expect("list"));
+    for d in 0..n {
+        let s = server_of(d, n);
+        zone.mx(&format!("d{d}.test"), 10, &format!("mx{s}.hoster.test"));
+        writeln!(f, "d{d}.test").expect("write");
+    }
+    f.flush().expect("list");
+    zone
 }
