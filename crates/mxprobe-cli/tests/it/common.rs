@@ -23,13 +23,7 @@ impl Lab {
         build: impl FnOnce(&mut Zone, &[Ipv4Addr]),
     ) -> Lab {
         let (port, smtp) = net::smtp_servers(servers).await.expect("smtp servers");
-        let ips: Vec<Ipv4Addr> = smtp
-            .iter()
-            .map(|s| match s.addr() {
-                SocketAddr::V4(a) => *a.ip(),
-                SocketAddr::V6(_) => unreachable!("servers are on IPv4 loopback"),
-            })
-            .collect();
+        let ips: Vec<Ipv4Addr> = smtp.iter().map(|s| ipv4(s.addr())).collect();
         let mut zone = Zone::new();
         build(&mut zone, &ips);
         let dns = DnsServer::start(SocketAddr::from((net::loopback(), 0)), zone)
@@ -62,6 +56,14 @@ impl Lab {
             .flat_map(|s| s.transcript())
             .flat_map(|session| session.commands.into_iter().chain(session.tls_commands))
             .collect()
+    }
+}
+
+/// The IPv4 address of a test server (they all listen on IPv4 loopback).
+pub fn ipv4(addr: SocketAddr) -> Ipv4Addr {
+    match addr {
+        SocketAddr::V4(a) => *a.ip(),
+        SocketAddr::V6(_) => unreachable!("test servers are on IPv4 loopback"),
     }
 }
 

@@ -17,7 +17,7 @@ use mxprobe::testkit::scenarios;
 use mxprobe::testkit::smtp::ServerConfig;
 use serde_json::Value;
 
-use crate::common::{args, assert_ran, csv_rows, mxprobe, Lab};
+use crate::common::{args, assert_ran, csv_rows, ipv4, mxprobe, Lab};
 use crate::trust_dns::spki_sha256;
 
 const SHARDS: u32 = 3;
@@ -73,19 +73,9 @@ impl World {
         )
         .await
         .expect("https");
-        let https_ip = match https.addr() {
-            SocketAddr::V4(a) => *a.ip(),
-            SocketAddr::V6(_) => unreachable!("loopback v4"),
-        };
+        let https_ip = ipv4(https.addr());
         let lab = Lab::start(servers, |_, _| {}).await;
-        let ip: Vec<Ipv4Addr> = lab
-            .smtp
-            .iter()
-            .map(|s| match s.addr() {
-                SocketAddr::V4(a) => *a.ip(),
-                SocketAddr::V6(_) => unreachable!("loopback v4"),
-            })
-            .collect();
+        let ip: Vec<Ipv4Addr> = lab.smtp.iter().map(|s| ipv4(s.addr())).collect();
         let mut z = Zone::new();
         z.signed_apex("test");
         for d in ["h0", "h1", "h2", "h3", "h4"] {

@@ -14,7 +14,7 @@ use mxprobe::testkit::pki::{cert, testdata_path};
 use mxprobe::testkit::smtp::ServerConfig;
 use serde_json::Value;
 
-use crate::common::{args, mxprobe, Lab};
+use crate::common::{args, ipv4, mxprobe, Lab};
 
 /// `test` signed (the trust anchor), `good.test` signed below it,
 /// `plain.test` an unsigned delegation, broken signatures in `bad.test`.
@@ -291,10 +291,7 @@ async fn dane_through_the_binary() {
     let tlsa = |host: &str| format!("_{port}._tcp.{host}");
     let ee = spki_sha256("mx-rsa.crt");
     let mut z = Zone::new();
-    let ip = match lab.smtp[0].addr() {
-        SocketAddr::V4(a) => *a.ip(),
-        SocketAddr::V6(_) => unreachable!(),
-    };
+    let ip = ipv4(lab.smtp[0].addr());
     z.signed_apex("test")
         .signed_apex("good.test")
         .signed_apex("notlsa.test")
@@ -428,10 +425,7 @@ async fn dane_through_the_binary() {
 async fn dane_csv_columns_in_ad_mode() {
     let lab = Lab::start(vec![ServerConfig::default()], |_, _| {}).await;
     let port = lab.port;
-    let ip = match lab.smtp[0].addr() {
-        SocketAddr::V4(a) => *a.ip(),
-        SocketAddr::V6(_) => unreachable!(),
-    };
+    let ip = ipv4(lab.smtp[0].addr());
     let ee = spki_sha256("mx-rsa.crt");
     let mut z = Zone::new();
     for d in ["ad", "noad"] {
@@ -508,10 +502,7 @@ const ENFORCE: &str =
 #[tokio::test(flavor = "multi_thread")]
 async fn mta_sts_and_tls_rpt_through_the_binary() {
     let lab = Lab::start(vec![ServerConfig::default()], |_, _| {}).await;
-    let smtp_ip = match lab.smtp[0].addr() {
-        SocketAddr::V4(a) => *a.ip(),
-        SocketAddr::V6(_) => unreachable!(),
-    };
+    let smtp_ip = ipv4(lab.smtp[0].addr());
     let policy =
         |mode: &str, mx: &str| format!("version: STSv1\nmode: {mode}\nmx: {mx}\nmax_age: 86400\n");
     let mut chunked = Reply::policy(&policy("testing", "*.example.test"));
@@ -560,10 +551,7 @@ async fn mta_sts_and_tls_rpt_through_the_binary() {
     )
     .await
     .expect("https");
-    let https_ip = match https.addr() {
-        SocketAddr::V4(a) => *a.ip(),
-        SocketAddr::V6(_) => unreachable!(),
-    };
+    let https_ip = ipv4(https.addr());
     let mut z = Zone::new();
     z.a("mx.example.test", smtp_ip);
     let domains = [
